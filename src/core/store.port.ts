@@ -1,0 +1,171 @@
+import type { Result } from './result.js';
+import type {
+  EventInput,
+  McEvent,
+  Message,
+  MessageKind,
+  ProcessIdentity,
+  RuntimeSession,
+  RuntimeStatus,
+  Ticket,
+  TicketStatus,
+} from './types.js';
+
+// The store port: atomic domain operations. Each operation is ONE immediate transaction in which every
+// update of a ticket or runtime row is a compare-and-set on its `version` (0 rows changed = `conflict`).
+// Each mutating operation appends its event in the same transaction, so the log never disagrees with the
+// rows. Async-shaped although the SQLite adapter is synchronous, so a server database can be added later.
+
+export interface RuntimeTarget {
+  host: string;
+  tmuxSocket: string;
+  tmuxSession: string;
+}
+
+export interface TicketOverview {
+  ticket: Ticket;
+  /** The newest open runtime of the ticket, else its newest closed one, else null. */
+  runtime: RuntimeSession | null;
+  pendingMessages: number;
+}
+
+export interface TicketDetail {
+  ticket: Ticket;
+  runtimes: RuntimeSession[];
+  messages: Message[];
+  /** Newest first. */
+  events: McEvent[];
+}
+
+/** The rows a reconcile pass needs: never all 50,000 tickets, only those that can drift. */
+export interface ActiveRows {
+  /** Tickets in_progress or blocked, tickets with an open runtime or an open message, and `extraKeys`. */
+  tickets: Ticket[];
+  /** Every runtime row that is not closed. */
+  runtimes: RuntimeSession[];
+  /** Every message that is pending or delivering. */
+  messages: Message[];
+}
+
+export interface Lease {
+  name: string;
+  holder: string;
+  expiresAt: number;
+}
+
+export interface ClaimInput {
+  key: string;
+  ticketVersion: number;
+  runtime: RuntimeTarget;
+  /** The prompt queued for the new runtime, unless an undelivered prompt already waits (then it is rebound). */
+  promptBody: string;
+  now: number;
+  event: EventInput;
+}
+
+export interface RecordSpawnInput {
+  runtimeId: number;
+  runtimeVersion: number;
+  ticketKey: string;
+  ticketVersion: number;
+  paneId: string;
+  identity: ProcessIdentity;
+  now: number;
+  event: EventInput;
+}
+
+export interface AdoptInput {
+  key: string;
+  ticketVersion: number;
+  /** Existing row to adopt (CAS on runtimeVersion), or null to insert a row for an orphan session. */
+  runtimeId: number | null;
+  runtimeVersion: number | null;
+  target: RuntimeTarget;
+  paneId: string;
+  identity: ProcessIdentity;
+  status: Extract<RuntimeStatus, 'running' | 'idle' | 'waiting'>;
+  now: number;
+  event: EventInput;
+}
+
+export interface CloseRuntimeInput {
+  runtimeId: number;
+  runtimeVersion: number;
+  reason: string;
+  exitStatus: number | null;
+  now: number;
+  /** Move the ticket in the same transaction (CAS on version), or leave it alone when absent. */
+  ticket?: { key: string; version: number; to: TicketStatus; blockedReason?: string | null };
+  event: EventInput;
+}
+
+export interface SetTicketStatusInput {
+  key: string;
+  version: number;
+  /** The move only applies from one of these states (guards against regressing in_review/done). */
+  from: readonly TicketStatus[];
+  to: TicketStatus;
+  humanInputRequired?: boolean;
+  blockedReason?: string | null;
+  /** Reset attempts (operator unblock). */
+  resetAttempts?: boolean;
+  now: number;
+  event: EventInput;
+}
+
+export interface UpdateRuntimeInput {
+  runtimeId: number;
+  version: number;
+  status?: RuntimeStatus;
+  lastSeenAt?: number;
+  lastMarker?: string;
+  exitStatus?: number | null;
+  now: number;
+  event?: EventInput;
+}
+
+export interface StorePort {
+  /** Where the store lives, for the console header and `mcc doctor`. */
+  readonly location: string;
+
+  createTicket(input: { title: string; body: string; profile: string; now: number; actor: string }): Promise<Ticket>;
+  getTicket(key: string): Promise<Ticket | null>;
+  listTickets(filter?: { status?: TicketStatus }): Promise<Ticket[]>;
+  ticketDetail(key: string, opts?: { eventLimit?: number }): Promise<TicketDetail | null>;
+  /** Every ticket with its current runtime and pending count, for the console grid. */
+  overview(): Promise<TicketOverview[]>;
+  loadActive(extraKeys: readonly string[]): Promise<ActiveRows>;
+  /** Changes whenever any process committed to the store; lets pollers skip unchanged reloads. */
+  changeToken(): Promise<number>;
+
+  /** todo -> in_progress, attempts+1, runtime row `spawning`, prompt pending. Conflict if not todo or version moved. */
+  claim(input: ClaimInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession; prompt: Message }>>;
+  /** spawning -> running with pane and agent identity; ticket.worker_pid = pid. */
+  recordSpawn(input: RecordSpawnInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession }>>;
+  /** Point a todo/in_progress ticket and its runtime row at a live, verified runtime. */
+  adopt(input: AdoptInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession }>>;
+  /** Close a runtime; its undelivered messages return to the ticket's queue; optionally move the ticket. */
+  closeRuntime(input: CloseRuntimeInput): Promise<Result<{ runtime: RuntimeSession; ticket: Ticket | null }>>;
+  setTicketStatus(input: SetTicketStatusInput): Promise<Result<Ticket>>;
+  updateRuntime(input: UpdateRuntimeInput): Promise<Result<RuntimeSession>>;
+
+  queueMessage(input: { key: string; body: string; kind: MessageKind; now: number; event: EventInput }): Promise<Result<Message>>;
+  /** pending -> delivering (attempts+1, bound to the runtime), before any text is typed. */
+  beginDelivery(input: { messageId: number; runtimeId: number; now: number }): Promise<Result<Message>>;
+  /** delivering -> sent. */
+  finishDelivery(input: { messageId: number; now: number; event: EventInput }): Promise<Result<Message>>;
+  /** delivering -> pending (nothing was typed). */
+  revertDelivery(input: { messageId: number; now: number; event?: EventInput }): Promise<Result<Message>>;
+  /** pending|delivering -> cancelled. */
+  cancelMessage(input: { messageId: number; now: number; event: EventInput }): Promise<Result<Message>>;
+
+  appendEvent(event: EventInput, now: number): Promise<McEvent>;
+  listEvents(filter: { ticketKey?: string; limit: number }): Promise<McEvent[]>;
+
+  /** Take or renew a named lease; `conflict` naming the holder while someone else's lease is unexpired. */
+  acquireLease(input: { name: string; holder: string; ttlMs: number; now: number }): Promise<Result<Lease>>;
+  releaseLease(input: { name: string; holder: string }): Promise<void>;
+  readLease(name: string): Promise<Lease | null>;
+
+  close(): void;
+}

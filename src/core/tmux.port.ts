@@ -1,0 +1,61 @@
+import type { Result } from './result.js';
+
+/** One pane as seen by a single `list-panes -a` observation. */
+export interface PaneInfo {
+  session: string;
+  windowIndex: number;
+  paneIndex: number;
+  paneId: string;
+  panePid: number;
+  paneDead: boolean;
+  /** Exit status of a dead pane's process (remain-on-exit), null while alive or unknown. */
+  paneDeadStatus: number | null;
+  currentCommand: string;
+  /** Session creation time, epoch ms. */
+  sessionCreated: number;
+  /** Last output in the window, epoch ms (tmux has one-second resolution). */
+  windowActivity: number;
+}
+
+/**
+ * What one observation of the tmux server found. `unknown` is distinct from zero sessions: any failure
+ * other than "no server running" / a missing socket means we cannot see, and nothing destructive may follow.
+ */
+export type TmuxObservation =
+  | { kind: 'ok'; at: number; panes: PaneInfo[] }
+  | { kind: 'unknown'; at: number; reason: string };
+
+export interface SpawnSpec {
+  session: string;
+  /** argv, executed directly by tmux (never through a shell string). */
+  argv: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+export interface SpawnedPane {
+  paneId: string;
+  panePid: number;
+}
+
+/** The tmux server on our private socket. Errors are typed results: `conflict` for a duplicate session. */
+export interface TmuxPort {
+  readonly socket: string;
+  observe(): Promise<TmuxObservation>;
+  newSession(spec: SpawnSpec): Promise<Result<SpawnedPane>>;
+  /** Kill a session by exact name; `not_found` when it is already gone. */
+  killSession(session: string): Promise<Result<void>>;
+  /** Last `lines` lines of a pane, joined (`capture-pane -p -J`), trailing blank lines removed; raw text. */
+  capture(paneId: string, lines: number): Promise<Result<string[]>>;
+  /** Load text into a named buffer from stdin (never as an argument). */
+  loadBuffer(name: string, text: string): Promise<Result<void>>;
+  /** Paste a named buffer into a pane as a bracketed paste, deleting the buffer. */
+  pasteBuffer(name: string, paneId: string): Promise<Result<void>>;
+  /** Whether a named buffer exists; `probe_unknown` when the server cannot be asked. */
+  hasBuffer(name: string): Promise<Result<boolean>>;
+  deleteBuffer(name: string): Promise<Result<void>>;
+  /** Send tmux key names (e.g. `Enter`, `Escape`, `C-c`) to a pane; never text. */
+  sendKeys(paneId: string, keys: string[]): Promise<Result<void>>;
+  /** argv that attaches the calling terminal to a session on our socket. */
+  attachArgv(session: string): string[];
+}

@@ -1,0 +1,117 @@
+// Domain types shared by every layer. Times are epoch milliseconds in core; the store converts them to
+// ISO-8601 text for operators who query the database with sqlite3.
+
+export const TICKET_STATUSES = ['todo', 'in_progress', 'in_review', 'done', 'blocked'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+export const RUNTIME_STATUSES = ['spawning', 'running', 'idle', 'waiting', 'exited', 'closed'] as const;
+export type RuntimeStatus = (typeof RUNTIME_STATUSES)[number];
+
+export const MESSAGE_STATUSES = ['pending', 'delivering', 'sent', 'cancelled'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** `prompt` is the ticket's own text queued at claim; `operator` is text sent with `mcc send`. */
+export type MessageKind = 'prompt' | 'operator';
+
+export const EVENT_STATUSES = ['ok', 'warning', 'error'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+export const TICKET_KEY_RE = /^MC-[1-9][0-9]{0,8}$/;
+export const SESSION_PREFIX = 'mc-';
+
+/** Session name for a ticket: `mc-MC-12`. Keys are validated, so no ticket text ever reaches tmux. */
+export function sessionName(key: string): string {
+  return `${SESSION_PREFIX}${key}`;
+}
+
+/** Ticket key of one of our sessions, or null when the name is not exactly `mc-MC-<n>`. */
+export function keyOfSession(name: string): string | null {
+  if (!name.startsWith(SESSION_PREFIX)) return null;
+  const key = name.slice(SESSION_PREFIX.length);
+  return TICKET_KEY_RE.test(key) ? key : null;
+}
+
+export interface Ticket {
+  key: string;
+  title: string;
+  body: string;
+  status: TicketStatus;
+  profile: string;
+  workerPid: number | null;
+  attempts: number;
+  /** Set by a QUESTION: marker, cleared when the operator sends a message. */
+  humanInputRequired: boolean;
+  /** Why the ticket is blocked (retry limit, operator), shown in the console. */
+  blockedReason: string | null;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Identity of a process that survives PID reuse: pid + start time (clock ticks since boot) + boot id. */
+export interface ProcessIdentity {
+  pid: number;
+  start: number;
+  bootId: string;
+}
+
+export interface RuntimeSession {
+  id: number;
+  ticketKey: string;
+  host: string;
+  tmuxSocket: string;
+  tmuxSession: string;
+  paneId: string | null;
+  pid: number | null;
+  pidStart: number | null;
+  bootId: string | null;
+  status: RuntimeStatus;
+  exitStatus: number | null;
+  createdAt: number;
+  lastSeenAt: number | null;
+  closedAt: number | null;
+  closedReason: string | null;
+  /** Fingerprint of the last DONE:/REVIEW:/QUESTION: line acted on, so each marker acts once. */
+  lastMarker: string | null;
+  version: number;
+}
+
+export interface Message {
+  id: number;
+  ticketKey: string;
+  runtimeId: number | null;
+  kind: MessageKind;
+  body: string;
+  status: MessageStatus;
+  attempts: number;
+  createdAt: number;
+  sentAt: number | null;
+}
+
+/** The activity log entry, in the shape of the seed's terminal-state contract. */
+export interface EventInput {
+  ticketKey: string | null;
+  runtimeId: number | null;
+  actor: string;
+  kind: string;
+  status: EventStatus;
+  summary: string;
+  rootCause?: string | null;
+  safeRetry?: string | null;
+  stopCondition?: string | null;
+  humanInputRequired?: boolean;
+  nextActions?: string[];
+  artifacts?: string[];
+}
+
+export interface McEvent extends Required<Omit<EventInput, 'rootCause' | 'safeRetry' | 'stopCondition'>> {
+  id: number;
+  at: number;
+  rootCause: string | null;
+  safeRetry: string | null;
+  stopCondition: string | null;
+}
+
+export function isOpenRuntime(r: RuntimeSession): boolean {
+  return r.status !== 'closed';
+}
