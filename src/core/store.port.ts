@@ -127,6 +127,8 @@ export interface UpdateRuntimeInput {
 export interface StorePort {
   /** Where the store lives, for the console header and `mcc doctor`. */
   readonly location: string;
+  /** A random id made when the store was created; tags our tmux sessions so two stores sharing a socket never touch each other's. */
+  readonly storeId: string;
 
   createTicket(input: { title: string; body: string; profile: string; now: number; actor: string }): Promise<Ticket>;
   getTicket(key: string): Promise<Ticket | null>;
@@ -150,8 +152,8 @@ export interface StorePort {
   updateRuntime(input: UpdateRuntimeInput): Promise<Result<RuntimeSession>>;
 
   queueMessage(input: { key: string; body: string; kind: MessageKind; now: number; event: EventInput }): Promise<Result<Message>>;
-  /** pending -> delivering (attempts+1, bound to the runtime), before any text is typed. */
-  beginDelivery(input: { messageId: number; runtimeId: number; now: number }): Promise<Result<Message>>;
+  /** pending -> delivering (attempts+1, bound to the runtime, delivery_token set), before any text is typed. */
+  beginDelivery(input: { messageId: number; runtimeId: number; token: string; now: number }): Promise<Result<Message>>;
   /** delivering -> sent. */
   finishDelivery(input: { messageId: number; now: number; event: EventInput }): Promise<Result<Message>>;
   /** delivering -> pending (nothing was typed). */

@@ -15,6 +15,8 @@ export interface PaneInfo {
   sessionCreated: number;
   /** Last output in the window, epoch ms (tmux has one-second resolution). */
   windowActivity: number;
+  /** The `@mcc_store` session option: the id of the store that spawned it ('' when made by hand). */
+  storeTag: string;
 }
 
 /**
@@ -31,6 +33,8 @@ export interface SpawnSpec {
   argv: string[];
   cwd?: string;
   env?: Record<string, string>;
+  /** Set as the session option `@mcc_store` in the same tmux command, so no observation sees it untagged. */
+  storeTag?: string;
 }
 
 export interface SpawnedPane {

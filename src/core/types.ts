@@ -84,6 +84,8 @@ export interface Message {
   body: string;
   status: MessageStatus;
   attempts: number;
+  /** Names the tmux buffer of the delivery in flight, so crash recovery never pastes twice. */
+  deliveryToken: string | null;
   createdAt: number;
   sentAt: number | null;
 }
