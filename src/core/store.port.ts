@@ -120,6 +120,7 @@ export interface UpdateRuntimeInput {
   lastSeenAt?: number;
   lastMarker?: string;
   exitStatus?: number | null;
+  deadSince?: number | null;
   now: number;
   event?: EventInput;
 }

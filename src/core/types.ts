@@ -68,7 +68,10 @@ export interface RuntimeSession {
   status: RuntimeStatus;
   exitStatus: number | null;
   createdAt: number;
+  /** Last time the agent was observed alive. */
   lastSeenAt: number | null;
+  /** First time the agent was observed dead (status `exited`); the TTL to closing counts from here. */
+  deadSince: number | null;
   closedAt: number | null;
   closedReason: string | null;
   /** Fingerprint of the last DONE:/REVIEW:/QUESTION: line acted on, so each marker acts once. */

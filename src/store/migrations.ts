@@ -1,0 +1,130 @@
+import type Database from 'better-sqlite3';
+
+// Forward-only schema steps: MIGRATIONS[i] takes user_version i to i+1. Never edit a shipped step; append a
+// new one, because operators' databases are already at the old version. Column names are a public contract
+// (README): operators query them with sqlite3, so rename nothing.
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sequences (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  );
+  INSERT INTO sequences (name, value) VALUES ('ticket', 0);
+
+  CREATE TABLE tickets (
+    key                  TEXT PRIMARY KEY,
+    seq                  INTEGER NOT NULL UNIQUE CHECK (seq > 0),
+    title                TEXT NOT NULL,
+    body                 TEXT NOT NULL DEFAULT '',
+    status               TEXT NOT NULL DEFAULT 'todo'
+                         CHECK (status IN ('todo', 'in_progress', 'in_review', 'done', 'blocked')),
+    profile              TEXT NOT NULL,
+    worker_pid           INTEGER,
+    attempts             INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    human_input_required INTEGER NOT NULL DEFAULT 0 CHECK (human_input_required IN (0, 1)),
+    blocked_reason       TEXT,
+    version              INTEGER NOT NULL DEFAULT 1,
+    created_at           TEXT NOT NULL,
+    updated_at           TEXT NOT NULL,
+    CHECK (key = 'MC-' || seq)
+  );
+  CREATE INDEX tickets_status ON tickets (status);
+
+  CREATE TABLE runtime_sessions (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_key    TEXT NOT NULL REFERENCES tickets (key),
+    host          TEXT NOT NULL,
+    tmux_socket   TEXT NOT NULL,
+    tmux_session  TEXT NOT NULL,
+    pane_id       TEXT,
+    pid           INTEGER,
+    pid_start     INTEGER,
+    boot_id       TEXT,
+    status        TEXT NOT NULL
+                  CHECK (status IN ('spawning', 'running', 'idle', 'waiting', 'exited', 'closed')),
+    exit_status   INTEGER,
+    created_at    TEXT NOT NULL,
+    last_seen_at  TEXT,
+    closed_at     TEXT,
+    closed_reason TEXT,
+    last_marker   TEXT,
+    version       INTEGER NOT NULL DEFAULT 1,
+    CHECK ((status = 'closed') = (closed_at IS NOT NULL))
+  );
+  -- The no-duplicate-runtimes invariant lives in the schema, so no code path (or operator) can break it.
+  CREATE UNIQUE INDEX runtime_sessions_one_open ON runtime_sessions (ticket_key) WHERE status <> 'closed';
+  CREATE INDEX runtime_sessions_status ON runtime_sessions (status);
+  CREATE INDEX runtime_sessions_ticket ON runtime_sessions (ticket_key, id);
+
+  CREATE TABLE messages (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_key TEXT NOT NULL REFERENCES tickets (key),
+    runtime_id INTEGER REFERENCES runtime_sessions (id),
+    kind       TEXT NOT NULL CHECK (kind IN ('prompt', 'operator')),
+    body       TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('pending', 'delivering', 'sent', 'cancelled')),
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    sent_at    TEXT
+  );
+  CREATE INDEX messages_ticket_status ON messages (ticket_key, status);
+  CREATE INDEX messages_runtime ON messages (runtime_id, status);
+  CREATE INDEX messages_open ON messages (status) WHERE status IN ('pending', 'delivering');
+
+  -- No foreign keys here: the log must accept every entry, including ones about rows that failed to exist.
+  CREATE TABLE events (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    at                   TEXT NOT NULL,
+    ticket_key           TEXT,
+    runtime_id           INTEGER,
+    actor                TEXT NOT NULL,
+    kind                 TEXT NOT NULL,
+    status               TEXT NOT NULL CHECK (status IN ('ok', 'warning', 'error')),
+    summary              TEXT NOT NULL,
+    root_cause           TEXT,
+    safe_retry           TEXT,
+    stop_condition       TEXT,
+    human_input_required INTEGER NOT NULL DEFAULT 0 CHECK (human_input_required IN (0, 1)),
+    next_actions         TEXT NOT NULL DEFAULT '[]',
+    artifacts            TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE INDEX events_ticket ON events (ticket_key, id);
+
+  CREATE TABLE leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  `,
+];
+
+/** The newest schema version this code understands. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Read PRAGMA user_version. */
+export function schemaVersionOf(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Bring the database up to SCHEMA_VERSION; throws (never proceeds) when it is newer than this code. */
+export function migrate(db: Database.Database, location: string): void {
+  const refuseNewer = (found: number): void => {
+    if (found > SCHEMA_VERSION) {
+      throw new Error(
+        `the store at ${location} has schema version ${found}, this mcc understands up to ${SCHEMA_VERSION}: ` +
+          'upgrade mcc (the store was left untouched)',
+      );
+    }
+  };
+  refuseNewer(schemaVersionOf(db));
+  if (schemaVersionOf(db) === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    // Re-read under the write lock: another process may have migrated while we waited for it.
+    const current = schemaVersionOf(db);
+    refuseNewer(current);
+    for (let v = current; v < SCHEMA_VERSION; v++) {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  }).immediate();
+}
