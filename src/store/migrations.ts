@@ -11,6 +11,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO sequences (name, value) VALUES ('ticket', 0);
 
+  -- store_id tags the tmux sessions this store spawns, so two stores sharing a socket never touch each other's.
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+
   CREATE TABLE tickets (
     key                  TEXT PRIMARY KEY,
     seq                  INTEGER NOT NULL UNIQUE CHECK (seq > 0),
@@ -45,6 +52,7 @@ export const MIGRATIONS: readonly string[] = [
     exit_status   INTEGER,
     created_at    TEXT NOT NULL,
     last_seen_at  TEXT,
+    dead_since    TEXT,
     closed_at     TEXT,
     closed_reason TEXT,
     last_marker   TEXT,
@@ -64,6 +72,8 @@ export const MIGRATIONS: readonly string[] = [
     body       TEXT NOT NULL,
     status     TEXT NOT NULL CHECK (status IN ('pending', 'delivering', 'sent', 'cancelled')),
     attempts   INTEGER NOT NULL DEFAULT 0,
+    -- Names the tmux buffer of the delivery in flight, so crash recovery never pastes twice.
+    delivery_token TEXT,
     created_at TEXT NOT NULL,
     sent_at    TEXT
   );
@@ -106,23 +116,25 @@ export function schemaVersionOf(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Bring the database up to SCHEMA_VERSION; throws (never proceeds) when it is newer than this code. */
+/** Throw (never proceed) when the database was written by a newer mcc than this one. */
+export function assertNotNewer(db: Database.Database, location: string): void {
+  const found = schemaVersionOf(db);
+  if (found > SCHEMA_VERSION) {
+    throw new Error(
+      `the store at ${location} has schema version ${found}, this mcc understands up to ${SCHEMA_VERSION}: ` +
+        'upgrade mcc (the store was left untouched)',
+    );
+  }
+}
+
+/** Bring the database up to SCHEMA_VERSION, in one immediate transaction. */
 export function migrate(db: Database.Database, location: string): void {
-  const refuseNewer = (found: number): void => {
-    if (found > SCHEMA_VERSION) {
-      throw new Error(
-        `the store at ${location} has schema version ${found}, this mcc understands up to ${SCHEMA_VERSION}: ` +
-          'upgrade mcc (the store was left untouched)',
-      );
-    }
-  };
-  refuseNewer(schemaVersionOf(db));
+  assertNotNewer(db, location);
   if (schemaVersionOf(db) === SCHEMA_VERSION) return;
   db.transaction(() => {
     // Re-read under the write lock: another process may have migrated while we waited for it.
-    const current = schemaVersionOf(db);
-    refuseNewer(current);
-    for (let v = current; v < SCHEMA_VERSION; v++) {
+    assertNotNewer(db, location);
+    for (let v = schemaVersionOf(db); v < SCHEMA_VERSION; v++) {
       db.exec(MIGRATIONS[v] as string);
       db.pragma(`user_version = ${v + 1}`);
     }

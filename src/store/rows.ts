@@ -62,6 +62,7 @@ export interface RuntimeRow {
   exit_status: number | null;
   created_at: string;
   last_seen_at: string | null;
+  dead_since: string | null;
   closed_at: string | null;
   closed_reason: string | null;
   last_marker: string | null;
@@ -76,6 +77,7 @@ export interface MessageRow {
   body: string;
   status: string;
   attempts: number;
+  delivery_token: string | null;
   created_at: string;
   sent_at: string | null;
 }
@@ -138,6 +140,7 @@ export function toRuntime(r: RuntimeRow): RuntimeSession {
     exitStatus: r.exit_status,
     createdAt: ms(r.created_at),
     lastSeenAt: msOrNull(r.last_seen_at),
+    deadSince: msOrNull(r.dead_since),
     closedAt: msOrNull(r.closed_at),
     closedReason: r.closed_reason,
     lastMarker: r.last_marker,
@@ -155,6 +158,7 @@ export function toMessage(r: MessageRow): Message {
     body: r.body,
     status: r.status as MessageStatus,
     attempts: r.attempts,
+    deliveryToken: r.delivery_token,
     createdAt: ms(r.created_at),
     sentAt: msOrNull(r.sent_at),
   };
@@ -217,5 +221,5 @@ export function eventParams(e: EventInput, now: number): Record<string, string |
 /** Columns of runtime_sessions, for joins that alias them with a prefix. */
 export const RUNTIME_COLUMNS = [
   'id', 'ticket_key', 'host', 'tmux_socket', 'tmux_session', 'pane_id', 'pid', 'pid_start', 'boot_id', 'status',
-  'exit_status', 'created_at', 'last_seen_at', 'closed_at', 'closed_reason', 'last_marker', 'version',
+  'exit_status', 'created_at', 'last_seen_at', 'dead_since', 'closed_at', 'closed_reason', 'last_marker', 'version',
 ] as const satisfies readonly (keyof RuntimeRow)[];

@@ -1,0 +1,205 @@
+import type { Config } from './config.js';
+import { deliver, resumeDelivery, type DeliveryDeps } from './delivery.js';
+import type { Action, Finding, Snapshot } from './diagnose.js';
+import { fail, ok, type Result } from './result.js';
+import { sanitizeForTerminal } from './sanitize.js';
+import type { StorePort } from './store.port.js';
+import type { TmuxPort } from './tmux.port.js';
+import type { EventInput } from './types.js';
+
+// Carrying out one finding's action. Every write is a compare-and-set through the store port; a lost CAS
+// means someone else acted first, so the action is declined for this pass, never forced.
+
+export interface ApplyDeps extends DeliveryDeps {
+  store: StorePort;
+  tmux: TmuxPort;
+  config: Config;
+  host: string;
+}
+
+export type Outcome = 'applied' | 'declined' | 'failed' | 'skipped';
+
+export interface Applied {
+  finding: Finding;
+  outcome: Outcome;
+  detail: string;
+}
+
+const EVIDENCE_LINES = 20;
+
+function ev(deps: ApplyDeps, f: Finding, e: Partial<EventInput> & Pick<EventInput, 'kind' | 'summary'>): EventInput {
+  return {
+    ticketKey: f.ticketKey,
+    runtimeId: f.runtimeId,
+    actor: deps.actor,
+    status: f.severity === 'info' ? 'ok' : 'warning',
+    rootCause: f.drift ? `${f.drift}: ${f.evidence.join('; ') || f.summary}` : null,
+    ...e,
+  };
+}
+
+/** Last lines of a pane, sanitized, as evidence for the activity log. */
+async function evidenceOf(tmux: TmuxPort, paneId: string | null): Promise<string[]> {
+  if (!paneId) return [];
+  const lines = await tmux.capture(paneId, EVIDENCE_LINES);
+  return lines.ok ? lines.value.map((l) => sanitizeForTerminal(l)) : [];
+}
+
+/** Apply one action; `skipped` for findings that only report (none/wait). */
+export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): Promise<Result<Outcome>> {
+  const a: Action = f.action;
+  const now = deps.now();
+  switch (a.type) {
+    case 'none':
+    case 'wait':
+      return ok('skipped');
+    case 'adopt': {
+      const res = await deps.store.adopt({
+        key: a.key,
+        ticketVersion: a.ticketVersion,
+        runtimeId: a.runtimeId,
+        runtimeVersion: a.runtimeVersion,
+        target: { host: deps.host, tmuxSocket: deps.config.socket, tmuxSession: a.session },
+        paneId: a.paneId,
+        identity: a.identity,
+        status: a.status,
+        now,
+        event: ev(deps, f, {
+          kind: 'runtime.adopt',
+          summary: `adopted live runtime ${a.session} (pid ${a.identity.pid}); ${a.key} in_progress`,
+          safeRetry: 'adoption is idempotent: the next pass finds nothing to do',
+          artifacts: [`ticket:${a.key}`, `tmux:${a.session}`, `pid:${a.identity.pid}`],
+        }),
+      });
+      return res.ok ? ok('applied') : res;
+    }
+    case 'mark_exited': {
+      const res = await deps.store.updateRuntime({
+        runtimeId: a.runtimeId,
+        version: a.runtimeVersion,
+        status: 'exited',
+        exitStatus: a.exitStatus,
+        deadSince: now,
+        now,
+        event: ev(deps, f, {
+          kind: 'runtime.exited',
+          summary: f.summary,
+          safeRetry: `closed after ${deps.config.ttlSeconds}s unless it comes back; undelivered messages stay queued`,
+          stopCondition: `after ${deps.config.retryLimit} attempts the ticket is blocked for the operator`,
+        }),
+      });
+      return res.ok ? ok('applied') : res;
+    }
+    case 'close': {
+      const evidence = await evidenceOf(deps.tmux, a.paneId);
+      if (a.killSession) {
+        const killed = await deps.tmux.killSession(a.killSession);
+        if (!killed.ok && killed.code !== 'not_found') return killed;
+      }
+      const to = a.ticket?.to;
+      const res = await deps.store.closeRuntime({
+        runtimeId: a.runtimeId,
+        runtimeVersion: a.runtimeVersion,
+        reason: a.reason,
+        exitStatus: a.exitStatus,
+        now,
+        ...(a.ticket ? { ticket: { key: a.ticket.key, version: a.ticket.version, to: a.ticket.to, blockedReason: a.ticket.blockedReason } } : {}),
+        event: ev(deps, f, {
+          kind: 'runtime.close',
+          status: to === 'blocked' ? 'error' : f.severity === 'info' ? 'ok' : 'warning',
+          summary: `closed runtime ${a.runtimeId} (${a.reason})${to ? `; ticket -> ${to}` : ''}`,
+          safeRetry: to === 'todo' ? 'the ticket is todo again; a pickup starts a fresh runtime and its queued messages follow' : null,
+          stopCondition: to === 'blocked' ? (a.ticket?.blockedReason ?? 'retry limit reached') : `blocked after ${deps.config.retryLimit} attempts`,
+          humanInputRequired: to === 'blocked',
+          nextActions: to === 'blocked' ? ['inspect the evidence, then `mcc move KEY todo` to retry'] : [],
+          artifacts: evidence.length ? [`exit_status:${a.exitStatus ?? 'unknown'}`, ...evidence] : [`exit_status:${a.exitStatus ?? 'unknown'}`],
+        }),
+      });
+      return res.ok ? ok('applied') : res;
+    }
+    case 'requeue_ticket': {
+      if (a.killSession) {
+        const killed = await deps.tmux.killSession(a.killSession);
+        if (!killed.ok && killed.code !== 'not_found') return killed;
+      }
+      const res = await deps.store.setTicketStatus({
+        key: a.key,
+        version: a.version,
+        from: ['in_progress'],
+        to: a.to,
+        blockedReason: a.blockedReason,
+        now,
+        event: ev(deps, f, { kind: 'ticket.requeue', summary: f.summary, humanInputRequired: a.to === 'blocked' }),
+      });
+      return res.ok ? ok('applied') : res;
+    }
+    case 'kill_orphan': {
+      const killed = await deps.tmux.killSession(a.session);
+      if (!killed.ok && killed.code !== 'not_found') return killed;
+      await deps.store.appendEvent(ev(deps, f, { kind: 'runtime.kill_orphan', summary: f.summary }), now);
+      return ok('applied');
+    }
+    case 'observe': {
+      const res = await deps.store.updateRuntime({
+        runtimeId: a.runtimeId,
+        version: a.runtimeVersion,
+        ...(a.status ? { status: a.status } : {}),
+        lastSeenAt: a.lastSeenAt,
+        now,
+      });
+      return res.ok ? ok('applied') : res;
+    }
+    case 'deliver':
+    case 'resume_delivery': {
+      const message = snap.rows.messages.find((m) => m.id === a.messageId);
+      const profile = deps.config.profiles[a.profile] ?? deps.config.profiles[deps.config.defaultProfile];
+      if (!message || !profile) return fail('not_found', `message ${a.messageId} or profile ${a.profile} is gone`);
+      const target = { message, body: message.body, runtimeId: a.runtimeId, paneId: a.paneId, profile };
+      const res =
+        a.type === 'deliver'
+          ? await deliver(deps, target)
+          : await resumeDelivery(deps, { ...target, token: message.deliveryToken ?? '', bufferPresent: a.bufferPresent });
+      return res.ok ? ok('applied') : res;
+    }
+    case 'marker':
+      return applyMarker(deps, f, a, now);
+    default: {
+      const never: never = a;
+      throw new Error(`unhandled action ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+async function applyMarker(deps: ApplyDeps, f: Finding, a: Extract<Action, { type: 'marker' }>, now: number): Promise<Result<Outcome>> {
+  const { marker } = a;
+  const to = marker.kind === 'REVIEW' ? 'in_review' : marker.kind === 'DONE' ? 'done' : 'in_progress';
+  const question = marker.kind === 'QUESTION';
+  const moved = await deps.store.setTicketStatus({
+    key: a.key,
+    version: a.ticketVersion,
+    from: ['in_progress'],
+    to,
+    ...(question ? { humanInputRequired: true } : {}),
+    now,
+    event: {
+      ticketKey: a.key,
+      runtimeId: a.runtimeId,
+      actor: 'agent',
+      kind: `marker.${marker.kind.toLowerCase()}`,
+      status: question ? 'warning' : 'ok',
+      summary: `${marker.kind}: ${sanitizeForTerminal(marker.line.slice(marker.kind.length + 1).trim())}`,
+      humanInputRequired: question,
+      nextActions: question ? ['answer with `mcc send KEY TEXT` or the `s` key'] : [],
+      artifacts: [`runtime:${a.runtimeId}`],
+    },
+  });
+  if (!moved.ok) return moved;
+  const noted = await deps.store.updateRuntime({
+    runtimeId: a.runtimeId,
+    version: a.runtimeVersion,
+    lastMarker: marker.fingerprint,
+    ...(question ? { status: 'waiting' as const } : {}),
+    now,
+  });
+  return noted.ok ? ok('applied') : noted;
+}

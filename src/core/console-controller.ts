@@ -1,0 +1,111 @@
+import { buildConsoleState, type ConsoleState, type ObservationState } from './console-model.js';
+import type { Finding, Snapshot } from './diagnose.js';
+import { Poller, type TimerPort } from './poller.js';
+import type { MissionControl, PassMode } from './service.js';
+import type { TicketOverview } from './store.port.js';
+
+// Drives the console's data: one poller runs a pass (routine work only, or a dry run when a daemon holds
+// the lease or the console is read-only), reloads the grid when the store changed, and publishes a
+// ConsoleState. It has no Ink or React in it: the UI only subscribes.
+
+export const DAEMON_LEASE = 'auto-daemon';
+
+export interface ConsoleControllerOptions {
+  intervalMs: number;
+  readonly: boolean;
+  timers?: TimerPort;
+  signal?: AbortSignal;
+}
+
+export class ConsoleController {
+  private listeners = new Set<(s: ConsoleState) => void>();
+  private state: ConsoleState | null = null;
+  private overview: TicketOverview[] = [];
+  private token = -1;
+  private snapshot: Snapshot | null = null;
+  private findings: Finding[] = [];
+  private lastOkAt: number | null = null;
+  private lastError: string | null = null;
+  private readonly poller: Poller;
+
+  constructor(
+    readonly service: MissionControl,
+    private readonly opts: ConsoleControllerOptions,
+  ) {
+    this.poller = new Poller(() => this.refresh(), {
+      intervalMs: opts.intervalMs,
+      clock: service.deps.clock,
+      ...(opts.timers ? { timers: opts.timers } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onError: (e) => {
+        this.lastError = e instanceof Error ? e.message : String(e);
+        this.publish();
+      },
+    });
+  }
+
+  start(): void {
+    this.poller.start();
+  }
+
+  stop(): void {
+    this.poller.stop();
+  }
+
+  /** Refresh now, e.g. after a key's action (dropped while a refresh runs). */
+  poke(): void {
+    this.poller.poke();
+  }
+
+  current(): ConsoleState | null {
+    return this.state;
+  }
+
+  subscribe(fn: (s: ConsoleState) => void): () => void {
+    this.listeners.add(fn);
+    if (this.state) fn(this.state);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** One refresh: a pass, then the grid reload when anything in the store changed. */
+  async refresh(): Promise<void> {
+    const { store, clock } = this.service.deps;
+    const lease = await store.readLease(DAEMON_LEASE);
+    const daemonActive = lease !== null && lease.expiresAt > clock.now();
+    const mode: PassMode = this.opts.readonly || daemonActive ? 'dry-run' : 'routine';
+    try {
+      const report = await this.service.reconcile(mode);
+      this.snapshot = report.snapshot;
+      this.findings = report.findings;
+      if (report.snapshot.tmux.kind === 'ok') {
+        this.lastOkAt = report.snapshot.at;
+        this.lastError = null;
+      } else {
+        this.lastError = report.snapshot.tmux.reason;
+      }
+    } catch (e) {
+      this.lastError = e instanceof Error ? e.message : String(e);
+    }
+    const token = await store.changeToken();
+    if (token !== this.token) {
+      this.overview = await store.overview();
+      this.token = token;
+    }
+    this.publish(lease);
+  }
+
+  private observation(now: number): ObservationState {
+    if (this.lastError !== null) return { state: 'unknown', reason: this.lastError, lastOkAt: this.lastOkAt };
+    if (this.lastOkAt === null) return { state: 'stale', reason: 'no observation yet', lastOkAt: null };
+    if (now - this.lastOkAt > Math.max(3 * this.opts.intervalMs, 5000)) {
+      return { state: 'stale', reason: `last observation ${Math.round((now - this.lastOkAt) / 1000)}s ago`, lastOkAt: this.lastOkAt };
+    }
+    return { state: 'ok', reason: null, lastOkAt: this.lastOkAt };
+  }
+
+  private publish(lease = this.state?.lease ?? null): void {
+    const now = this.service.deps.clock.now();
+    this.state = buildConsoleState(this.overview, this.snapshot, this.findings, this.observation(now), lease, now);
+    for (const fn of this.listeners) fn(this.state);
+  }
+}

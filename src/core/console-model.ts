@@ -1,0 +1,113 @@
+import type { Finding, Snapshot } from './diagnose.js';
+import { livenessOf, panesBySession } from './liveness.js';
+import type { Lease, TicketOverview } from './store.port.js';
+import { TICKET_STATUSES, type RuntimeStatus, type TicketStatus } from './types.js';
+
+// What the console shows, computed from core snapshots only: the UI renders it and holds no domain logic.
+
+export interface GridRow {
+  key: string;
+  /** Raw; the UI sanitizes every untrusted string before it reaches the terminal. */
+  title: string;
+  state: TicketStatus;
+  /** `?` when the observation could not confirm it: never a guessed status. */
+  runtime: RuntimeStatus | 'none' | '?';
+  live: boolean;
+  pid: number | null;
+  runtimeCreatedAt: number | null;
+  attempts: number;
+  pending: number;
+  humanInput: boolean;
+  /** Drift badge text that stands without colour, e.g. `HIDDEN-LIVE`, `DYING 12s`. */
+  badge: string | null;
+  rank: number;
+  findings: Finding[];
+}
+
+export type ObservationState = { state: 'ok' | 'unknown' | 'stale'; reason: string | null; lastOkAt: number | null };
+
+export interface ConsoleState {
+  at: number;
+  rows: GridRow[];
+  counts: Record<TicketStatus, number>;
+  driftCount: number;
+  liveRuntimes: number;
+  openRuntimes: number;
+  observation: ObservationState;
+  lease: Lease | null;
+}
+
+const RANK: Record<TicketStatus, number> = { blocked: 1, in_progress: 2, todo: 3, in_review: 4, done: 5 };
+
+function badgeOf(findings: Finding[], now: number, ttlMs: number): string | null {
+  const drift = findings.find((f) => f.drift !== null);
+  if (!drift || !drift.drift) return null;
+  if (drift.drift === 'DYING') {
+    const until = drift.action.type === 'wait' && drift.action.until !== null ? drift.action.until : now + ttlMs;
+    return `DYING ${Math.max(0, Math.ceil((until - now) / 1000))}s`;
+  }
+  return drift.drift;
+}
+
+/** Build the grid: one row per ticket, sorted by attention (drift and human input first). */
+export function buildConsoleState(
+  overview: readonly TicketOverview[],
+  snapshot: Snapshot | null,
+  findings: readonly Finding[],
+  observation: ObservationState,
+  lease: Lease | null,
+  now: number,
+): ConsoleState {
+  const byTicket = new Map<string, Finding[]>();
+  for (const f of findings) {
+    if (!f.ticketKey) continue;
+    const list = byTicket.get(f.ticketKey);
+    if (list) list.push(f);
+    else byTicket.set(f.ticketKey, [f]);
+  }
+  const panes = snapshot ? panesBySession(snapshot.tmux) : new Map();
+  const counts = Object.fromEntries(TICKET_STATUSES.map((s) => [s, 0])) as Record<TicketStatus, number>;
+  let driftCount = 0;
+  let liveRuntimes = 0;
+  let openRuntimes = 0;
+  const ttlMs = snapshot?.policy.ttlMs ?? 30_000;
+  const rows: GridRow[] = overview.map(({ ticket, runtime, pendingMessages }) => {
+    counts[ticket.status]++;
+    const fs = byTicket.get(ticket.key) ?? [];
+    const badge = badgeOf(fs, now, ttlMs);
+    if (badge) driftCount++;
+    const open = runtime !== null && runtime.status !== 'closed';
+    if (open) openRuntimes++;
+    let live = false;
+    let status: GridRow['runtime'] = runtime && open ? runtime.status : 'none';
+    if (open && runtime) {
+      if (!snapshot || observation.state !== 'ok') status = '?';
+      else {
+        const l = livenessOf(runtime, snapshot.tmux, panes, snapshot.processes, snapshot.where);
+        live = l.kind === 'live';
+        if (l.kind === 'unknown') status = '?';
+      }
+    }
+    if (live) liveRuntimes++;
+    const rank = badge || ticket.humanInputRequired ? 0 : RANK[ticket.status];
+    return {
+      key: ticket.key,
+      title: ticket.title,
+      state: ticket.status,
+      runtime: status,
+      live,
+      pid: open ? (runtime?.pid ?? null) : null,
+      runtimeCreatedAt: open ? (runtime?.createdAt ?? null) : null,
+      attempts: ticket.attempts,
+      pending: pendingMessages,
+      humanInput: ticket.humanInputRequired,
+      badge,
+      rank,
+      findings: fs,
+    };
+  });
+  // Orphan sessions whose ticket is unknown to this store have no row; they count as drift in the header.
+  driftCount += findings.filter((f) => f.drift && f.ticketKey && !overview.some((o) => o.ticket.key === f.ticketKey)).length;
+  rows.sort((a, b) => a.rank - b.rank || Number(a.key.slice(3)) - Number(b.key.slice(3)));
+  return { at: now, rows, counts, driftCount, liveRuntimes, openRuntimes, observation, lease };
+}

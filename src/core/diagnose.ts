@@ -1,0 +1,371 @@
+import type { Profile } from './config.js';
+import { livenessOf, panesBySession, isOursOrUntagged, type Liveness, type Where } from './liveness.js';
+import type { ProcessObservation } from './process.port.js';
+import { classifyScreen, findMarker, type Marker, type ScreenStatus } from './screen.js';
+import type { ActiveRows } from './store.port.js';
+import type { PaneInfo, TmuxObservation } from './tmux.port.js';
+import { keyOfSession, sessionName, type Message, type ProcessIdentity, type RuntimeSession, type Ticket, type TicketStatus } from './types.js';
+
+// The reconciler's judgement: diagnose(snapshot) -> Finding[]. Pure: everything it knows is in the
+// snapshot, so every drift class is tested exhaustively without tmux or SQLite. Level-triggered: it never
+// relies on having seen a transition, only on what the rows and the world say now.
+
+export type DriftClass =
+  | 'HIDDEN-LIVE' // ticket todo while its runtime lives (the seed)
+  | 'DRIFT' // ticket in_progress, live runtime, rows disagree
+  | 'ORPHAN' // a live mc- session with no runtime row
+  | 'DYING' // runtime dead, waiting for the TTL before closing
+  | 'STALE' // runtime dead for >= TTL, or in_progress with no runtime: close and requeue
+  | 'SPAWN-FAILED' // spawning row older than the TTL with no session
+  | 'DONE-LIVE' // ticket done, runtime still running: retire it
+  | 'NEEDS-OPERATOR' // the system must not decide (blocked + live, held by another worker, unknown ticket)
+  | 'UNKNOWN'; // could not observe: nothing destructive this pass
+
+export interface CloseTicketMove {
+  key: string;
+  version: number;
+  to: TicketStatus;
+  blockedReason: string | null;
+}
+
+export type Action =
+  | { type: 'none' }
+  | { type: 'wait'; until: number | null }
+  | {
+      type: 'adopt';
+      key: string;
+      ticketVersion: number;
+      runtimeId: number | null;
+      runtimeVersion: number | null;
+      session: string;
+      paneId: string;
+      identity: ProcessIdentity;
+      status: ScreenStatus;
+    }
+  | { type: 'mark_exited'; runtimeId: number; runtimeVersion: number; exitStatus: number | null }
+  | {
+      type: 'close';
+      runtimeId: number;
+      runtimeVersion: number;
+      reason: string;
+      exitStatus: number | null;
+      /** Kill this session (ours, still present) after capturing its last lines as evidence. */
+      killSession: string | null;
+      paneId: string | null;
+      ticket: CloseTicketMove | null;
+    }
+  | { type: 'requeue_ticket'; key: string; version: number; to: TicketStatus; blockedReason: string | null; killSession: string | null }
+  | { type: 'kill_orphan'; session: string; key: string }
+  | { type: 'observe'; runtimeId: number; runtimeVersion: number; status: ScreenStatus | null; lastSeenAt: number }
+  | { type: 'deliver'; messageId: number; runtimeId: number; paneId: string; key: string; profile: string }
+  | { type: 'resume_delivery'; messageId: number; runtimeId: number; paneId: string; key: string; profile: string; bufferPresent: boolean }
+  | { type: 'marker'; key: string; ticketVersion: number; runtimeId: number; runtimeVersion: number; marker: Marker };
+
+export interface Finding {
+  ticketKey: string | null;
+  runtimeId: number | null;
+  /** The badge; null for routine work (delivery, markers, status bookkeeping) that is not drift. */
+  drift: DriftClass | null;
+  severity: 'info' | 'warning' | 'error';
+  summary: string;
+  evidence: string[];
+  action: Action;
+}
+
+export interface Policy {
+  ttlMs: number;
+  retryLimit: number;
+}
+
+export interface Snapshot {
+  at: number;
+  where: Where;
+  policy: Policy;
+  rows: ActiveRows;
+  tmux: TmuxObservation;
+  processes: ReadonlyMap<number, ProcessObservation>;
+  /** Raw pane lines captured this pass, by pane id. A pane not captured keeps its stored status. */
+  captures: ReadonlyMap<string, readonly string[]>;
+  /** tmux buffer names, or null when not listed this pass. */
+  buffers: ReadonlySet<string> | null;
+  profiles: Readonly<Record<string, Profile>>;
+  defaultProfile: string;
+}
+
+/** Name of the tmux buffer that carries a message delivery. */
+export function bufferName(messageId: number, token: string): string {
+  return `mcc-msg-${messageId}-${token}`;
+}
+
+const LAST_SEEN_REFRESH_FRACTION = 3;
+
+function profileOf(t: Ticket, snap: Snapshot): Profile | undefined {
+  return snap.profiles[t.profile] ?? snap.profiles[snap.defaultProfile];
+}
+
+function requeueTarget(t: Ticket, policy: Policy, why: string): { to: TicketStatus; blockedReason: string | null } {
+  if (t.attempts >= policy.retryLimit) {
+    return { to: 'blocked', blockedReason: `retry limit reached (${t.attempts}/${policy.retryLimit}); last runtime: ${why}` };
+  }
+  return { to: 'todo', blockedReason: null };
+}
+
+function finding(f: Omit<Finding, 'evidence'> & { evidence?: string[] }): Finding {
+  return { evidence: [], ...f };
+}
+
+function age(ms: number): string {
+  return `${Math.max(0, Math.round(ms / 1000))}s`;
+}
+
+/** Diagnose every ticket that can drift. Pure; the order of findings is stable. */
+export function diagnose(snap: Snapshot): Finding[] {
+  const out: Finding[] = [];
+  if (snap.tmux.kind === 'unknown') {
+    out.push(
+      finding({
+        ticketKey: null,
+        runtimeId: null,
+        drift: 'UNKNOWN',
+        severity: 'warning',
+        summary: `tmux could not be observed: ${snap.tmux.reason}; no runtime action this pass`,
+        action: { type: 'none' },
+      }),
+    );
+    return out;
+  }
+  const panes = panesBySession(snap.tmux);
+  const openByTicket = new Map<string, RuntimeSession[]>();
+  for (const r of snap.rows.runtimes) {
+    if (r.status === 'closed') continue;
+    const list = openByTicket.get(r.ticketKey);
+    if (list) list.push(r);
+    else openByTicket.set(r.ticketKey, [r]);
+  }
+  const messagesByTicket = new Map<string, Message[]>();
+  for (const m of snap.rows.messages) {
+    const list = messagesByTicket.get(m.ticketKey);
+    if (list) list.push(m);
+    else messagesByTicket.set(m.ticketKey, [m]);
+  }
+  const tickets = new Map(snap.rows.tickets.map((t) => [t.key, t]));
+  const keys = [...tickets.keys()].sort(compareKeys);
+  for (const key of keys) {
+    const t = tickets.get(key)!;
+    const rows = openByTicket.get(key) ?? [];
+    const ctx: TicketCtx = { snap, t, panes, messages: messagesByTicket.get(key) ?? [] };
+    if (rows.length > 0) for (const r of rows) out.push(...diagnoseRuntime(ctx, r));
+    else out.push(...diagnoseNoRuntime(ctx));
+  }
+  // Sessions named mc-<key> whose key is not a ticket of this store: never ours to touch.
+  for (const [session, list] of panes) {
+    const key = keyOfSession(session);
+    const pane = list[0];
+    if (!key || !pane || tickets.has(key) || !isOursOrUntagged(pane, snap.where)) continue;
+    out.push(
+      finding({
+        ticketKey: key,
+        runtimeId: null,
+        drift: 'NEEDS-OPERATOR',
+        severity: 'warning',
+        summary: `session ${session} has no ticket ${key} in this store; left alone`,
+        evidence: [`pane ${pane.paneId} pid ${pane.panePid}`],
+        action: { type: 'none' },
+      }),
+    );
+  }
+  return out;
+}
+
+function compareKeys(a: string, b: string): number {
+  return Number(a.slice(3)) - Number(b.slice(3));
+}
+
+interface TicketCtx {
+  snap: Snapshot;
+  t: Ticket;
+  panes: Map<string, PaneInfo[]>;
+  messages: Message[];
+}
+
+function diagnoseRuntime(ctx: TicketCtx, r: RuntimeSession): Finding[] {
+  const { snap, t } = ctx;
+  const live = livenessOf(r, snap.tmux, ctx.panes, snap.processes, snap.where);
+  const base = { ticketKey: t.key, runtimeId: r.id };
+  switch (live.kind) {
+    case 'unknown':
+      return [finding({ ...base, drift: 'UNKNOWN', severity: 'warning', summary: `cannot confirm runtime ${r.id}: ${live.why}; declined`, action: { type: 'none' } })];
+    case 'live':
+    case 'unrecorded':
+      return diagnoseLive(ctx, r, live);
+    case 'dead':
+      return diagnoseDead(ctx, r, live);
+    default: {
+      const never: never = live;
+      throw new Error(`unhandled liveness ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function adoptAction(t: Ticket, r: RuntimeSession | null, session: string, pane: PaneInfo, identity: ProcessIdentity, snap: Snapshot): Action {
+  const profile = profileOf(t, snap);
+  const lines = snap.captures.get(pane.paneId);
+  const status = (profile && lines && classifyScreen(lines, profile)) || 'running';
+  return {
+    type: 'adopt',
+    key: t.key,
+    ticketVersion: t.version,
+    runtimeId: r?.id ?? null,
+    runtimeVersion: r?.version ?? null,
+    session,
+    paneId: pane.paneId,
+    identity,
+    status,
+  };
+}
+
+function diagnoseLive(ctx: TicketCtx, r: RuntimeSession, live: Extract<Liveness, { kind: 'live' | 'unrecorded' }>): Finding[] {
+  const { snap, t } = ctx;
+  const base = { ticketKey: t.key, runtimeId: r.id };
+  const evidence = [`session ${r.tmuxSession} pane ${live.pane.paneId} pid ${live.identity.pid} start ${live.identity.start}`];
+  if (live.kind === 'unrecorded' && snap.at - r.createdAt < snap.policy.ttlMs) {
+    return [finding({ ...base, drift: null, severity: 'info', summary: `runtime ${r.id} is spawning (${age(snap.at - r.createdAt)})`, action: { type: 'wait', until: r.createdAt + snap.policy.ttlMs } })];
+  }
+  switch (t.status) {
+    case 'todo':
+      return [finding({ ...base, drift: 'HIDDEN-LIVE', severity: 'warning', summary: `${t.key} is todo while its runtime lives: adopt it`, evidence, action: adoptAction(t, r, r.tmuxSession, live.pane, live.identity, snap) })];
+    case 'in_progress': {
+      const disagree: string[] = [];
+      if (live.kind === 'unrecorded') disagree.push(`runtime ${r.id} never recorded its agent pid`);
+      if (t.workerPid !== live.identity.pid) disagree.push(`worker_pid ${t.workerPid ?? 'null'} != live pid ${live.identity.pid}`);
+      if (r.status === 'spawning' || r.status === 'exited') disagree.push(`runtime status ${r.status} but the agent is live`);
+      if (disagree.length > 0) {
+        return [finding({ ...base, drift: 'DRIFT', severity: 'warning', summary: `${t.key}: ${disagree.join('; ')}: normalize to the live runtime`, evidence: [...evidence, ...disagree], action: adoptAction(t, r, r.tmuxSession, live.pane, live.identity, snap) })];
+      }
+      return routine(ctx, r, live.pane);
+    }
+    case 'in_review':
+      return [];
+    case 'done':
+      return [finding({ ...base, drift: 'DONE-LIVE', severity: 'info', summary: `${t.key} is done; retire its runtime`, evidence, action: { type: 'close', runtimeId: r.id, runtimeVersion: r.version, reason: 'ticket done', exitStatus: null, killSession: r.tmuxSession, paneId: live.pane.paneId, ticket: null } })];
+    case 'blocked':
+      return [finding({ ...base, drift: 'NEEDS-OPERATOR', severity: 'warning', summary: `${t.key} is blocked but its runtime lives; the operator decides`, evidence, action: { type: 'none' } })];
+    default: {
+      const never: never = t.status;
+      throw new Error(`unhandled status ${String(never)}`);
+    }
+  }
+}
+
+function diagnoseDead(ctx: TicketCtx, r: RuntimeSession, dead: Extract<Liveness, { kind: 'dead' }>): Finding[] {
+  const { snap, t } = ctx;
+  const base = { ticketKey: t.key, runtimeId: r.id };
+  const evidence = [dead.why];
+  const killSession = dead.pane ? r.tmuxSession : null;
+  const paneId = dead.pane?.paneId ?? null;
+  if (r.status === 'spawning' && !dead.pane) {
+    const waited = snap.at - r.createdAt;
+    if (waited < snap.policy.ttlMs) {
+      return [finding({ ...base, drift: null, severity: 'info', summary: `runtime ${r.id} is spawning (${age(waited)})`, action: { type: 'wait', until: r.createdAt + snap.policy.ttlMs } })];
+    }
+    const move = t.status === 'in_progress' ? { key: t.key, version: t.version, ...requeueTarget(t, snap.policy, 'spawn failed') } : null;
+    return [finding({ ...base, drift: 'SPAWN-FAILED', severity: 'warning', summary: `runtime ${r.id} never started within ${age(snap.policy.ttlMs)}: close it${move ? `, ${t.key} -> ${move.to}` : ''}`, evidence, action: { type: 'close', runtimeId: r.id, runtimeVersion: r.version, reason: 'spawn failed', exitStatus: null, killSession: null, paneId: null, ticket: move } })];
+  }
+  if (r.status !== 'exited') {
+    return [finding({ ...base, drift: 'DYING', severity: 'warning', summary: `runtime ${r.id} of ${t.key} is dead (${dead.why}); closing after ${age(snap.policy.ttlMs)}`, evidence, action: { type: 'mark_exited', runtimeId: r.id, runtimeVersion: r.version, exitStatus: dead.exitStatus } })];
+  }
+  const since = r.deadSince ?? r.lastSeenAt ?? r.createdAt;
+  if (snap.at - since < snap.policy.ttlMs) {
+    const left = since + snap.policy.ttlMs - snap.at;
+    return [finding({ ...base, drift: 'DYING', severity: 'info', summary: `runtime ${r.id} dead ${age(snap.at - since)}, closing in ${age(left)}`, evidence, action: { type: 'wait', until: since + snap.policy.ttlMs } })];
+  }
+  const move = t.status === 'in_progress' ? { key: t.key, version: t.version, ...requeueTarget(t, snap.policy, dead.why) } : null;
+  return [finding({ ...base, drift: 'STALE', severity: 'warning', summary: `runtime ${r.id} dead for ${age(snap.at - since)}: close it${move ? `, ${t.key} -> ${move.to}` : ''}`, evidence, action: { type: 'close', runtimeId: r.id, runtimeVersion: r.version, reason: `dead: ${dead.why}`, exitStatus: dead.exitStatus ?? r.exitStatus, killSession, paneId, ticket: move } })];
+}
+
+function diagnoseNoRuntime(ctx: TicketCtx): Finding[] {
+  const { snap, t } = ctx;
+  const session = sessionName(t.key);
+  const pane = ctx.panes.get(session)?.[0];
+  const base = { ticketKey: t.key, runtimeId: null };
+  if (pane && !isOursOrUntagged(pane, snap.where)) return [];
+  if (pane && !pane.paneDead) {
+    const obs = snap.processes.get(pane.panePid);
+    if (!obs || obs.kind === 'unknown') {
+      return [finding({ ...base, drift: 'UNKNOWN', severity: 'warning', summary: `session ${session} exists but pid ${pane.panePid} cannot be checked; declined`, action: { type: 'none' } })];
+    }
+    if (obs.kind === 'alive') {
+      const evidence = [`orphan session ${session} pane ${pane.paneId} pid ${pane.panePid}`];
+      switch (t.status) {
+        case 'todo':
+        case 'in_progress': {
+          // No open runtime row holds the ticket, so no verified worker can be stolen from: a foreign
+          // worker (another host or socket) always has a row, and an unobservable row declines above.
+          return [finding({ ...base, drift: 'ORPHAN', severity: 'warning', summary: `${session} runs with no runtime row: adopt it`, evidence, action: adoptAction(t, null, session, pane, obs.identity, snap) })];
+        }
+        case 'done':
+          if (pane.storeTag !== snap.where.storeId) break;
+          return [finding({ ...base, drift: 'DONE-LIVE', severity: 'info', summary: `${t.key} is done; retire orphan ${session}`, evidence, action: { type: 'kill_orphan', session, key: t.key } })];
+        case 'blocked':
+          return [finding({ ...base, drift: 'NEEDS-OPERATOR', severity: 'warning', summary: `${t.key} is blocked but ${session} runs; the operator decides`, evidence, action: { type: 'none' } })];
+        case 'in_review':
+          return [];
+        default: {
+          const never: never = t.status;
+          throw new Error(`unhandled status ${String(never)}`);
+        }
+      }
+    }
+  }
+  // No live runtime at all: the ticket must not stay in_progress.
+  if (t.status !== 'in_progress') {
+    if (pane && pane.paneDead && pane.storeTag === snap.where.storeId) {
+      return [finding({ ...base, drift: 'STALE', severity: 'info', summary: `leftover dead session ${session}: kill it`, evidence: [`pane ${pane.paneId} dead`], action: { type: 'kill_orphan', session, key: t.key } })];
+    }
+    return [];
+  }
+  const waited = snap.at - t.updatedAt;
+  if (waited < snap.policy.ttlMs) {
+    return [finding({ ...base, drift: 'DYING', severity: 'info', summary: `${t.key} is in_progress with no live runtime (${age(waited)}); requeue after ${age(snap.policy.ttlMs)}`, action: { type: 'wait', until: t.updatedAt + snap.policy.ttlMs } })];
+  }
+  const target = requeueTarget(t, snap.policy, 'no runtime');
+  const kill = pane && pane.storeTag === snap.where.storeId ? session : null;
+  return [finding({ ...base, drift: 'STALE', severity: 'warning', summary: `${t.key} is in_progress with no live runtime: -> ${target.to}`, evidence: [pane ? `session ${session} pane dead` : 'no runtime row, no session'], action: { type: 'requeue_ticket', key: t.key, version: t.version, ...target, killSession: kill } })];
+}
+
+/** Routine work on a healthy runtime: status bookkeeping, markers, message delivery. Not drift. */
+function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
+  const { snap, t } = ctx;
+  const out: Finding[] = [];
+  const base = { ticketKey: t.key, runtimeId: r.id, drift: null, severity: 'info' as const };
+  const profile = profileOf(t, snap);
+  const lines = snap.captures.get(pane.paneId);
+  const status = profile && lines ? classifyScreen(lines, profile) : null;
+  const stale = r.lastSeenAt === null || snap.at - r.lastSeenAt > snap.policy.ttlMs / LAST_SEEN_REFRESH_FRACTION;
+  if ((status !== null && status !== r.status) || stale) {
+    out.push(finding({ ...base, summary: status && status !== r.status ? `runtime ${r.id} is ${status}` : `runtime ${r.id} seen alive`, action: { type: 'observe', runtimeId: r.id, runtimeVersion: r.version, status: status !== r.status ? status : null, lastSeenAt: snap.at } }));
+  }
+  const open = ctx.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
+  const inFlight = open.find((m) => m.status === 'delivering');
+  if (inFlight && inFlight.runtimeId === r.id && inFlight.deliveryToken && snap.buffers) {
+    const bufferPresent = snap.buffers.has(bufferName(inFlight.id, inFlight.deliveryToken));
+    if (!bufferPresent || status === 'idle') {
+      out.push(finding({ ...base, summary: `finish delivery of message ${inFlight.id} interrupted by a crash`, evidence: [bufferPresent ? 'buffer still loaded: not pasted yet' : 'buffer consumed: pasted, submit not recorded'], action: { type: 'resume_delivery', messageId: inFlight.id, runtimeId: r.id, paneId: pane.paneId, key: t.key, profile: t.profile, bufferPresent } }));
+    }
+    return out;
+  }
+  if (inFlight) return out;
+  const next = open.filter((m) => m.status === 'pending').sort((a, b) => (a.kind === b.kind ? a.id - b.id : a.kind === 'prompt' ? -1 : 1))[0];
+  if (next && status === 'idle') {
+    out.push(finding({ ...base, summary: `deliver ${next.kind} message ${next.id} to runtime ${r.id}`, action: { type: 'deliver', messageId: next.id, runtimeId: r.id, paneId: pane.paneId, key: t.key, profile: t.profile } }));
+    return out;
+  }
+  const promptPending = open.some((m) => m.kind === 'prompt');
+  if (lines && !promptPending) {
+    const marker = findMarker(lines, [t.title, t.body, ...open.map((m) => m.body)], r.lastMarker);
+    if (marker) {
+      out.push(finding({ ...base, summary: `${t.key} agent says ${marker.kind}`, evidence: [marker.line], action: { type: 'marker', key: t.key, ticketVersion: t.version, runtimeId: r.id, runtimeVersion: r.version, marker } }));
+    }
+  }
+  return out;
+}

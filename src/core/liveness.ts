@@ -1,0 +1,105 @@
+import type { ProcessObservation } from './process.port.js';
+import type { PaneInfo, TmuxObservation } from './tmux.port.js';
+import type { ProcessIdentity, RuntimeSession } from './types.js';
+
+// "Live" means: the session exists, its pane is not dead, and the recorded agent identity (pid + start
+// time + boot id) matches a running, non-zombie process. A pane alone is not life; a pid alone is not life.
+
+export type Liveness =
+  | { kind: 'live'; pane: PaneInfo; identity: ProcessIdentity }
+  /** A pane is up but no identity was recorded yet (a `spawning` row): its first process is the candidate. */
+  | { kind: 'unrecorded'; pane: PaneInfo; identity: ProcessIdentity }
+  | { kind: 'dead'; why: string; exitStatus: number | null; pane: PaneInfo | null }
+  | { kind: 'unknown'; why: string };
+
+export interface Where {
+  host: string;
+  socket: string;
+  storeId: string;
+  bootId: string | null;
+}
+
+/** The panes of one observation indexed by exact session name (first pane of the first window first). */
+export function panesBySession(tmux: TmuxObservation): Map<string, PaneInfo[]> {
+  const map = new Map<string, PaneInfo[]>();
+  if (tmux.kind !== 'ok') return map;
+  for (const p of tmux.panes) {
+    const list = map.get(p.session);
+    if (list) list.push(p);
+    else map.set(p.session, [p]);
+  }
+  for (const list of map.values()) list.sort((a, b) => a.windowIndex - b.windowIndex || a.paneIndex - b.paneIndex);
+  return map;
+}
+
+/** A session is ours when it carries our store's tag; an untagged one (made by hand) is ours to adopt. */
+export function isOursOrUntagged(pane: PaneInfo, where: Where): boolean {
+  return pane.storeTag === '' || pane.storeTag === where.storeId;
+}
+
+/** The pane that belongs to a runtime row: the recorded pane id if still there, else the session's first. */
+export function paneOf(row: RuntimeSession, panes: Map<string, PaneInfo[]>): PaneInfo | null {
+  const list = panes.get(row.tmuxSession);
+  if (!list || list.length === 0) return null;
+  return list.find((p) => p.paneId === row.paneId) ?? list[0] ?? null;
+}
+
+function identityOfPane(
+  pane: PaneInfo,
+  processes: ReadonlyMap<number, ProcessObservation>,
+): { identity: ProcessIdentity } | { dead: string } | { unknown: string } {
+  const obs = processes.get(pane.panePid);
+  if (!obs) return { unknown: `pid ${pane.panePid} was not inspected` };
+  if (obs.kind === 'unknown') return { unknown: `pid ${pane.panePid}: ${obs.reason}` };
+  if (obs.kind === 'dead') return { dead: `pane pid ${pane.panePid} is ${obs.reason === 'zombie' ? 'a zombie' : 'gone'}` };
+  return { identity: obs.identity };
+}
+
+/** Judge whether a runtime row's agent is alive, from one tmux observation and the process identities. */
+export function livenessOf(
+  row: RuntimeSession,
+  tmux: TmuxObservation,
+  panes: Map<string, PaneInfo[]>,
+  processes: ReadonlyMap<number, ProcessObservation>,
+  where: Where,
+): Liveness {
+  if (row.host !== where.host || row.tmuxSocket !== where.socket) {
+    return { kind: 'unknown', why: `runtime ${row.id} lives on ${row.host} socket ${row.tmuxSocket}, not observable here` };
+  }
+  if (tmux.kind !== 'ok') return { kind: 'unknown', why: `tmux observation unknown: ${tmux.reason}` };
+  const pane = paneOf(row, panes);
+  if (!pane) return { kind: 'dead', why: `session ${row.tmuxSession} is gone`, exitStatus: null, pane: null };
+  if (!isOursOrUntagged(pane, where)) {
+    return { kind: 'dead', why: `session ${row.tmuxSession} now belongs to another store`, exitStatus: null, pane: null };
+  }
+  if (pane.paneDead) {
+    const st = pane.paneDeadStatus;
+    return { kind: 'dead', why: `agent exited${st === null ? '' : ` with status ${st}`}`, exitStatus: st, pane };
+  }
+  if (row.pid === null || row.pidStart === null || row.bootId === null) {
+    const id = identityOfPane(pane, processes);
+    if ('identity' in id) return { kind: 'unrecorded', pane, identity: id.identity };
+    if ('dead' in id) return { kind: 'dead', why: id.dead, exitStatus: null, pane };
+    return { kind: 'unknown', why: id.unknown };
+  }
+  if (where.bootId !== null && row.bootId !== where.bootId) {
+    return { kind: 'dead', why: `recorded pid ${row.pid} belongs to an earlier boot`, exitStatus: null, pane };
+  }
+  const obs = processes.get(row.pid);
+  if (!obs) return { kind: 'unknown', why: `pid ${row.pid} was not inspected` };
+  switch (obs.kind) {
+    case 'unknown':
+      return { kind: 'unknown', why: `pid ${row.pid}: ${obs.reason}` };
+    case 'dead':
+      return { kind: 'dead', why: `agent pid ${row.pid} is ${obs.reason === 'zombie' ? 'a zombie' : 'gone'}`, exitStatus: null, pane };
+    case 'alive':
+      if (obs.identity.start !== row.pidStart || obs.identity.bootId !== row.bootId) {
+        return { kind: 'dead', why: `pid ${row.pid} was reused by another process (${obs.comm})`, exitStatus: null, pane };
+      }
+      return { kind: 'live', pane, identity: obs.identity };
+    default: {
+      const never: never = obs;
+      throw new Error(`unhandled observation ${JSON.stringify(never)}`);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import type { Config } from './config.js';
+import { bufferName, type Snapshot } from './diagnose.js';
+import { panesBySession, type Where } from './liveness.js';
+import type { ProcessObservation, ProcessPort } from './process.port.js';
+import type { StorePort } from './store.port.js';
+import type { TmuxPort } from './tmux.port.js';
+import { keyOfSession, sessionName } from './types.js';
+
+// Gathering one snapshot: ONE tmux list-panes, one batch of process identities, the store rows that can
+// drift, and pane captures only where something changed. This is the per-pass cost the bench measures.
+
+const CAPTURE_LINES = 40;
+/** Captures per pass are bounded so a thousand busy panes never stall a pass; the rest wait a pass. */
+const MAX_CAPTURES_PER_PASS = 64;
+
+export interface ObserveDeps {
+  store: StorePort;
+  tmux: TmuxPort;
+  processes: ProcessPort;
+  config: Config;
+  host: string;
+}
+
+/** Remembers, per pane, the window activity last captured, so idle panes are not captured again. */
+export class CaptureCache {
+  private readonly seen = new Map<string, number>();
+  changed(paneId: string, activity: number): boolean {
+    return this.seen.get(paneId) !== activity;
+  }
+  remember(paneId: string, activity: number): void {
+    this.seen.set(paneId, activity);
+  }
+  /** Capture this pane again next pass (an action on what it showed did not apply). */
+  invalidate(paneId: string): void {
+    this.seen.delete(paneId);
+  }
+  forget(paneIds: ReadonlySet<string>): void {
+    for (const id of this.seen.keys()) if (!paneIds.has(id)) this.seen.delete(id);
+  }
+}
+
+/** Observe the world once and return the snapshot `diagnose` judges. */
+export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () => number): Promise<Snapshot> {
+  const tmux = await deps.tmux.observe();
+  const panes = panesBySession(tmux);
+  const sessionKeys: string[] = [];
+  for (const name of panes.keys()) {
+    const key = keyOfSession(name);
+    if (key) sessionKeys.push(key);
+  }
+  const rows = await deps.store.loadActive(sessionKeys);
+  const bootId = await deps.processes.bootId();
+  const where: Where = { host: deps.host, socket: deps.config.socket, storeId: deps.store.storeId, bootId };
+
+  const pids = new Set<number>();
+  for (const r of rows.runtimes) if (r.pid !== null && r.status !== 'closed') pids.add(r.pid);
+  for (const key of sessionKeys) {
+    const p = panes.get(sessionName(key))?.[0];
+    if (p && !p.paneDead) pids.add(p.panePid);
+  }
+  const processes: Map<number, ProcessObservation> =
+    pids.size > 0 ? await deps.processes.inspect([...pids]) : new Map<number, ProcessObservation>();
+
+  const captures = new Map<string, readonly string[]>();
+  const buffers = new Set<string>();
+  if (tmux.kind === 'ok') {
+    const withMessages = new Set(rows.messages.map((m) => m.ticketKey));
+    const candidates: { paneId: string; activity: number; urgent: boolean }[] = [];
+    for (const t of rows.tickets) {
+      if (t.status !== 'in_progress' && t.status !== 'todo') continue;
+      const pane = panes.get(sessionName(t.key))?.[0];
+      if (!pane || pane.paneDead) continue;
+      const urgent = withMessages.has(t.key);
+      if (urgent || cache.changed(pane.paneId, pane.windowActivity)) {
+        candidates.push({ paneId: pane.paneId, activity: pane.windowActivity, urgent });
+      }
+    }
+    candidates.sort((a, b) => Number(b.urgent) - Number(a.urgent));
+    for (const c of candidates.slice(0, MAX_CAPTURES_PER_PASS)) {
+      const res = await deps.tmux.capture(c.paneId, CAPTURE_LINES);
+      if (res.ok) {
+        captures.set(c.paneId, res.value);
+        cache.remember(c.paneId, c.activity);
+      }
+    }
+    cache.forget(new Set(tmux.panes.map((p) => p.paneId)));
+    for (const m of rows.messages) {
+      if (m.status !== 'delivering' || !m.deliveryToken) continue;
+      const name = bufferName(m.id, m.deliveryToken);
+      const res = await deps.tmux.hasBuffer(name);
+      if (!res.ok) return { ...base(), buffers: null };
+      if (res.value) buffers.add(name);
+    }
+  }
+  return base();
+
+  function base(): Snapshot {
+    return {
+      at: now(),
+      where,
+      policy: { ttlMs: deps.config.ttlSeconds * 1000, retryLimit: deps.config.retryLimit },
+      rows,
+      tmux,
+      processes,
+      captures,
+      buffers,
+      profiles: deps.config.profiles,
+      defaultProfile: deps.config.defaultProfile,
+    };
+  }
+}

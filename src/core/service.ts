@@ -1,0 +1,424 @@
+import { applyAction, type Applied, type ApplyDeps, type Outcome } from './apply.js';
+import type { Clock } from './clock.port.js';
+import type { Config, Profile } from './config.js';
+import { diagnose, type Finding, type Snapshot } from './diagnose.js';
+import { noFailpoints, type Failpoints } from './failpoints.js';
+import { livenessOf, panesBySession } from './liveness.js';
+import { CaptureCache, observe } from './observe.js';
+import type { ProcessPort } from './process.port.js';
+import { fail, ok, type Result } from './result.js';
+import { classifyScreen } from './screen.js';
+import type { StorePort } from './store.port.js';
+import type { TmuxPort } from './tmux.port.js';
+import { sessionName, TICKET_KEY_RE, type EventInput, type RuntimeSession, type Ticket, type TicketStatus } from './types.js';
+
+// The one core service. The CLI, the console's keys and `mcc --auto` all call these functions; each
+// operation observes, decides with the same pure diagnosis as the automatic pass, and writes through
+// compare-and-set store operations, so a key press can never do what the reconciler would undo.
+
+export interface ServiceDeps {
+  store: StorePort;
+  tmux: TmuxPort;
+  processes: ProcessPort;
+  clock: Clock;
+  config: Config;
+  host: string;
+  /** Who acts, for the activity log: `operator:<user>`, `auto`, `console:<user>`. */
+  actor: string;
+  failpoints?: Failpoints;
+}
+
+/** What a pass applies: everything (`auto`), only routine work that is not drift (`routine`), or nothing. */
+export type PassMode = 'auto' | 'routine' | 'dry-run';
+
+export interface PassReport {
+  snapshot: Snapshot;
+  findings: Finding[];
+  applied: Applied[];
+}
+
+export interface PickupOutcome {
+  ticket: Ticket;
+  runtime: RuntimeSession;
+  how: 'spawned' | 'adopted';
+  prompt: 'sent' | 'pending';
+}
+
+export class MissionControl {
+  private readonly cache = new CaptureCache();
+  private readonly failpoints: Failpoints;
+  /** Warnings already logged in this streak, so a standing condition logs once, not once per pass. */
+  private readonly warned = new Set<string>();
+
+  constructor(readonly deps: ServiceDeps) {
+    this.failpoints = deps.failpoints ?? noFailpoints;
+  }
+
+  private now = (): number => this.deps.clock.now();
+
+  private applyDeps(actor = this.deps.actor): ApplyDeps {
+    const { store, tmux, config, host } = this.deps;
+    return { store, tmux, config, host, failpoints: this.failpoints, now: this.now, actor };
+  }
+
+  profileFor(t: Pick<Ticket, 'profile'>): Profile {
+    const p = this.deps.config.profiles[t.profile] ?? this.deps.config.profiles[this.deps.config.defaultProfile];
+    if (!p) throw new Error(`no profile ${t.profile} and no default profile`);
+    return p;
+  }
+
+  /** Observe the world once (one tmux call, one batch of identities). */
+  snapshot(): Promise<Snapshot> {
+    const { store, tmux, processes, config, host } = this.deps;
+    return observe({ store, tmux, processes, config, host }, this.cache, this.now);
+  }
+
+  /** One reconcile pass: observe, diagnose, then apply what the mode allows. */
+  async reconcile(mode: PassMode): Promise<PassReport> {
+    const snapshot = await this.snapshot();
+    const findings = diagnose(snapshot);
+    const applied: Applied[] = [];
+    const lost = new Set<string>();
+    for (const f of findings) {
+      const key = f.ticketKey ?? '';
+      const wanted = mode === 'auto' || (mode === 'routine' && f.drift === null);
+      if (!wanted || f.action.type === 'none' || f.action.type === 'wait' || lost.has(key)) {
+        if (mode !== 'dry-run' && f.action.type === 'none' && f.severity !== 'info') await this.warnOnce(f);
+        applied.push({ finding: f, outcome: 'skipped', detail: lost.has(key) ? 'declined: rows changed this pass' : '' });
+        continue;
+      }
+      const res = await this.applyOne(f, snapshot);
+      if (res.outcome !== 'applied') lost.add(key);
+      applied.push(res);
+    }
+    this.forgetResolvedWarnings(findings);
+    return { snapshot, findings, applied };
+  }
+
+  private async applyOne(f: Finding, snapshot: Snapshot): Promise<Applied> {
+    let res: Result<Outcome>;
+    try {
+      res = await applyAction(this.applyDeps(), f, snapshot);
+    } catch (e) {
+      res = fail('tmux_failed', (e as Error).message);
+    }
+    if (!res.ok) {
+      const paneId = 'paneId' in f.action ? f.action.paneId : null;
+      if (paneId) this.cache.invalidate(paneId);
+      return { finding: f, outcome: res.code === 'conflict' ? 'declined' : 'failed', detail: res.message };
+    }
+    return { finding: f, outcome: res.value, detail: '' };
+  }
+
+  private async warnOnce(f: Finding): Promise<void> {
+    const id = `${f.ticketKey ?? '-'}|${f.drift}|${f.summary}`;
+    if (this.warned.has(id)) return;
+    this.warned.add(id);
+    const last = await this.deps.store.listEvents({ ...(f.ticketKey ? { ticketKey: f.ticketKey } : {}), limit: 1 });
+    if (last[0]?.kind === 'reconcile.warning' && last[0].summary === f.summary) return;
+    await this.deps.store.appendEvent(
+      {
+        ticketKey: f.ticketKey,
+        runtimeId: f.runtimeId,
+        actor: this.deps.actor,
+        kind: 'reconcile.warning',
+        status: 'warning',
+        summary: f.summary,
+        rootCause: f.evidence.join('; ') || null,
+        safeRetry: f.drift === 'UNKNOWN' ? 'nothing destructive was done; the next pass looks again' : null,
+        humanInputRequired: f.drift === 'NEEDS-OPERATOR',
+        nextActions: f.drift === 'NEEDS-OPERATOR' ? ['decide with adopt, retire or move'] : [],
+      },
+      this.now(),
+    );
+  }
+
+  private forgetResolvedWarnings(findings: Finding[]): void {
+    const current = new Set(findings.map((f) => `${f.ticketKey ?? '-'}|${f.drift}|${f.summary}`));
+    for (const id of this.warned) if (!current.has(id)) this.warned.delete(id);
+  }
+
+  private async ticketOr404(key: string): Promise<Result<Ticket>> {
+    if (!TICKET_KEY_RE.test(key)) return fail('invalid', `"${key}" is not a ticket key (MC-<number>)`);
+    const t = await this.deps.store.getTicket(key);
+    return t ? ok(t) : fail('not_found', `no ticket ${key}`);
+  }
+
+  /** Findings of one ticket from a fresh observation. */
+  private async findingsFor(key: string): Promise<{ snapshot: Snapshot; findings: Finding[] }> {
+    const snapshot = await this.snapshot();
+    return { snapshot, findings: diagnose(snapshot).filter((f) => f.ticketKey === key) };
+  }
+
+  /** Start work on a todo ticket, or adopt its runtime if one already lives. Never spawns twice. */
+  async pickup(key: string): Promise<Result<PickupOutcome>> {
+    const found = await this.ticketOr404(key);
+    if (!found.ok) return found;
+    const { snapshot, findings } = await this.findingsFor(key);
+    if (snapshot.tmux.kind === 'unknown') return fail('probe_unknown', `cannot see tmux (${snapshot.tmux.reason}); nothing was started`);
+    const adopt = findings.find((f) => f.action.type === 'adopt');
+    if (adopt) {
+      const res = await this.applyOne(adopt, snapshot);
+      if (res.outcome !== 'applied') return fail('conflict', `${key}: adopting the live runtime lost a race (${res.detail})`);
+      return this.outcomeAfter(key, 'adopted');
+    }
+    const ticket = snapshot.rows.tickets.find((t) => t.key === key) ?? found.value;
+    const open = snapshot.rows.runtimes.find((r) => r.ticketKey === key && r.status !== 'closed');
+    if (ticket.status !== 'todo' || open) return fail('conflict', holderText(ticket, open), { holder: holderOf(ticket, open) });
+    const panes = panesBySession(snapshot.tmux);
+    if (panes.has(sessionName(key))) {
+      return fail('conflict', `${key}: session ${sessionName(key)} already exists and is not adoptable (${findings.map((f) => f.summary).join('; ') || 'dead or foreign'})`);
+    }
+    return this.spawn(ticket);
+  }
+
+  private async spawn(ticket: Ticket): Promise<Result<PickupOutcome>> {
+    const { store, tmux, processes, config, host } = this.deps;
+    const profile = this.profileFor(ticket);
+    const session = sessionName(ticket.key);
+    const claimed = await store.claim({
+      key: ticket.key,
+      ticketVersion: ticket.version,
+      runtime: { host, tmuxSocket: config.socket, tmuxSession: session },
+      promptBody: promptOf(ticket),
+      now: this.now(),
+      event: this.event(ticket.key, null, 'pickup.claim', 'ok', `claimed ${ticket.key} (attempt ${ticket.attempts + 1}); spawning ${session}`, {
+        stopCondition: `blocked after ${config.retryLimit} attempts`,
+      }),
+    });
+    if (!claimed.ok) return claimed;
+    this.failpoints.hit('pickup.after_claim');
+    this.failpoints.hit('pickup.after_runtime_row');
+    const { runtime } = claimed.value;
+    const spawned = await tmux.newSession({
+      session,
+      argv: profile.command,
+      ...(profile.cwd ? { cwd: profile.cwd } : {}),
+      env: { ...profile.env, MCC_TICKET: ticket.key },
+      storeTag: store.storeId,
+    });
+    if (!spawned.ok) {
+      const why = spawned.code === 'conflict' ? `session ${session} appeared meanwhile (another process spawned it)` : spawned.message;
+      await store.appendEvent(
+        this.event(ticket.key, runtime.id, 'pickup.spawn', 'error', `could not start ${session}: ${why}`, {
+          rootCause: spawned.message,
+          safeRetry: 'the runtime row stays `spawning`; the next pass adopts a live session or closes the row after the TTL',
+        }),
+        this.now(),
+      );
+      return fail(spawned.code === 'conflict' ? 'conflict' : 'tmux_failed', `${ticket.key}: ${why}`);
+    }
+    this.failpoints.hit('pickup.after_new_session');
+    const { paneId, panePid } = spawned.value;
+    const ids = await processes.inspect([panePid]);
+    const obs = ids.get(panePid);
+    if (obs?.kind === 'alive') {
+      const recorded = await store.recordSpawn({
+        runtimeId: runtime.id,
+        runtimeVersion: runtime.version,
+        ticketKey: ticket.key,
+        ticketVersion: claimed.value.ticket.version,
+        paneId,
+        identity: obs.identity,
+        now: this.now(),
+        event: this.event(ticket.key, runtime.id, 'pickup.spawn', 'ok', `${session} running, agent pid ${panePid}`, {
+          artifacts: [`tmux:${session}`, `pane:${paneId}`, `pid:${panePid}`],
+        }),
+      });
+      if (!recorded.ok) return recorded;
+      this.failpoints.hit('pickup.after_record_pid');
+    }
+    const sent = await this.tryDeliverNow(ticket.key);
+    const outcome = await this.outcomeAfter(ticket.key, 'spawned');
+    if (outcome.ok && sent) outcome.value.prompt = 'sent';
+    return outcome;
+  }
+
+  /** Deliver the next queued message now if the runtime is live and ready; false when it must wait. */
+  private async tryDeliverNow(key: string): Promise<boolean> {
+    const { snapshot, findings } = await this.findingsFor(key);
+    const f = findings.find((x) => x.action.type === 'deliver' || x.action.type === 'resume_delivery');
+    if (!f) return false;
+    const res = await this.applyOne(f, snapshot);
+    return res.outcome === 'applied';
+  }
+
+  private async outcomeAfter(key: string, how: 'spawned' | 'adopted'): Promise<Result<PickupOutcome>> {
+    const detail = await this.deps.store.ticketDetail(key, { eventLimit: 1 });
+    const runtime = detail?.runtimes.find((r) => r.status !== 'closed');
+    if (!detail || !runtime) return fail('conflict', `${key}: the runtime was closed meanwhile`);
+    const pending = detail.messages.some((m) => m.kind === 'prompt' && (m.status === 'pending' || m.status === 'delivering'));
+    return ok({ ticket: detail.ticket, runtime, how, prompt: pending ? 'pending' : 'sent' });
+  }
+
+  /** Point the ticket at its live runtime (the operator's `a`); says why when there is none. */
+  async adopt(key: string): Promise<Result<string>> {
+    const found = await this.ticketOr404(key);
+    if (!found.ok) return found;
+    const { snapshot, findings } = await this.findingsFor(key);
+    if (snapshot.tmux.kind === 'unknown') return fail('probe_unknown', `adopt: cannot see tmux (${snapshot.tmux.reason})`);
+    let f = findings.find((x) => x.action.type === 'adopt');
+    if (!f) {
+      const t = snapshot.rows.tickets.find((x) => x.key === key) ?? found.value;
+      const live = this.liveRuntime(snapshot, key);
+      if (t.status === 'blocked' && live) {
+        const moved = await this.move(key, 'todo', { resetAttempts: false, reason: 'operator adopts the live runtime of a blocked ticket' });
+        if (!moved.ok) return moved;
+        f = (await this.findingsFor(key)).findings.find((x) => x.action.type === 'adopt');
+      } else if (live && t.status === 'in_progress') {
+        return ok(`${key} already runs in ${live.tmuxSession} (pid ${live.pid}); nothing to adopt`);
+      } else {
+        const why = findings.find((x) => x.drift)?.summary;
+        return fail('not_found', `adopt: no live runtime for ${key}${why ? ` (${why})` : ''}`);
+      }
+    }
+    if (!f) return fail('conflict', `adopt: ${key} changed meanwhile`);
+    const res = await this.applyOne(f, snapshot);
+    if (res.outcome !== 'applied') return fail('conflict', `adopt: ${key} changed meanwhile (${res.detail}); refreshed`);
+    return ok(f.summary);
+  }
+
+  private liveRuntime(snapshot: Snapshot, key: string): RuntimeSession | null {
+    const panes = panesBySession(snapshot.tmux);
+    for (const r of snapshot.rows.runtimes) {
+      if (r.ticketKey !== key || r.status === 'closed') continue;
+      const l = livenessOf(r, snapshot.tmux, panes, snapshot.processes, snapshot.where);
+      if (l.kind === 'live') return r;
+    }
+    return null;
+  }
+
+  /** Send the profile's interrupt keys to a live, verified runtime. */
+  async interrupt(key: string): Promise<Result<string>> {
+    const found = await this.ticketOr404(key);
+    if (!found.ok) return found;
+    const snapshot = await this.snapshot();
+    const live = this.liveRuntime(snapshot, key);
+    if (!live || !live.paneId) return fail('not_found', `interrupt: no live runtime for ${key}`);
+    const profile = this.profileFor(found.value);
+    const sent = await this.deps.tmux.sendKeys(live.paneId, profile.interrupt);
+    if (!sent.ok) return sent;
+    await this.deps.store.appendEvent(this.event(key, live.id, 'runtime.interrupt', 'ok', `sent ${profile.interrupt.join(' ')} to ${live.tmuxSession}`), this.now());
+    return ok(`interrupted ${key} (${profile.interrupt.join(' ')})`);
+  }
+
+  /** Stop a ticket's runtime: kill its session, close the row, an in_progress ticket goes back to todo. */
+  async retire(key: string): Promise<Result<string>> {
+    const found = await this.ticketOr404(key);
+    if (!found.ok) return found;
+    const snapshot = await this.snapshot();
+    if (snapshot.tmux.kind === 'unknown') return fail('probe_unknown', `retire: cannot see tmux (${snapshot.tmux.reason}); nothing was killed`);
+    const t = snapshot.rows.tickets.find((x) => x.key === key) ?? found.value;
+    const r = snapshot.rows.runtimes.find((x) => x.ticketKey === key && x.status !== 'closed');
+    if (!r) return fail('not_found', `retire: ${key} has no open runtime`);
+    const panes = panesBySession(snapshot.tmux);
+    const live = livenessOf(r, snapshot.tmux, panes, snapshot.processes, snapshot.where);
+    if (live.kind === 'unknown') return fail('probe_unknown', `retire: ${live.why}; nothing was killed`);
+    const pane = live.kind === 'dead' ? live.pane : live.pane;
+    const f: Finding = {
+      ticketKey: key,
+      runtimeId: r.id,
+      drift: null,
+      severity: 'info',
+      summary: `operator retires runtime ${r.id} of ${key}`,
+      evidence: [],
+      action: {
+        type: 'close',
+        runtimeId: r.id,
+        runtimeVersion: r.version,
+        reason: 'retired by operator',
+        exitStatus: live.kind === 'dead' ? live.exitStatus : null,
+        killSession: pane ? r.tmuxSession : null,
+        paneId: pane?.paneId ?? null,
+        ticket: t.status === 'in_progress' ? { key, version: t.version, to: 'todo', blockedReason: null } : null,
+      },
+    };
+    const res = await this.applyOne(f, snapshot);
+    if (res.outcome !== 'applied') return fail(res.outcome === 'declined' ? 'conflict' : 'tmux_failed', `retire: ${res.detail}`);
+    return ok(`retired ${r.tmuxSession}${t.status === 'in_progress' ? `; ${key} -> todo` : ''}`);
+  }
+
+  /** Queue text for a ticket's runtime; delivered now if it is ready, else by the next pass. */
+  async send(key: string, text: string): Promise<Result<'sent' | 'queued'>> {
+    const found = await this.ticketOr404(key);
+    if (!found.ok) return found;
+    if (text.trim() === '') return fail('invalid', 'send: empty message');
+    const t = found.value;
+    if (t.status === 'done') return fail('conflict', `send: ${key} is done`);
+    const queued = await this.deps.store.queueMessage({
+      key,
+      body: text,
+      kind: 'operator',
+      now: this.now(),
+      event: this.event(key, null, 'message.queue', 'ok', `message queued (${text.length} chars)`),
+    });
+    if (!queued.ok) return queued;
+    if (t.humanInputRequired) {
+      const fresh = await this.deps.store.getTicket(key);
+      if (fresh) {
+        await this.deps.store.setTicketStatus({
+          key,
+          version: fresh.version,
+          from: [fresh.status],
+          to: fresh.status,
+          humanInputRequired: false,
+          now: this.now(),
+          event: this.event(key, null, 'ticket.answered', 'ok', 'operator answered; human input no longer required'),
+        });
+      }
+    }
+    return ok((await this.tryDeliverNow(key)) ? 'sent' : 'queued');
+  }
+
+  /** Operator move of a ticket's state (review, done, todo, blocked). The system itself never does this. */
+  async move(key: string, to: TicketStatus, opts: { resetAttempts?: boolean; reason?: string } = {}): Promise<Result<Ticket>> {
+    const found = await this.ticketOr404(key);
+    if (!found.ok) return found;
+    const t = found.value;
+    if (t.status === to) return ok(t);
+    return this.deps.store.setTicketStatus({
+      key,
+      version: t.version,
+      from: [t.status],
+      to,
+      humanInputRequired: false,
+      blockedReason: to === 'blocked' ? (opts.reason ?? 'blocked by operator') : null,
+      resetAttempts: opts.resetAttempts ?? (t.status === 'blocked' && to === 'todo'),
+      now: this.now(),
+      event: this.event(key, null, 'ticket.move', 'ok', `${t.status} -> ${to}${opts.reason ? ` (${opts.reason})` : ''}`),
+    });
+  }
+
+  /** The screen status of a live runtime's pane from a fresh capture, for the detail view. */
+  async paneTail(key: string, lines: number): Promise<Result<{ lines: string[]; status: string | null }>> {
+    const found = await this.ticketOr404(key);
+    if (!found.ok) return found;
+    const detail = await this.deps.store.ticketDetail(key, { eventLimit: 0 });
+    const r = detail?.runtimes.find((x) => x.status !== 'closed' && x.paneId);
+    if (!r?.paneId) return ok({ lines: [], status: null });
+    const cap = await this.deps.tmux.capture(r.paneId, lines);
+    if (!cap.ok) return cap;
+    return ok({ lines: cap.value, status: classifyScreen(cap.value, this.profileFor(found.value)) });
+  }
+
+  event(key: string | null, runtimeId: number | null, kind: string, status: EventInput['status'], summary: string, extra: Partial<EventInput> = {}): EventInput {
+    return { ticketKey: key, runtimeId, actor: this.deps.actor, kind, status, summary, ...extra };
+  }
+}
+
+/** The text a fresh runtime is given: key, title, body and how to report back. */
+export function promptOf(t: Pick<Ticket, 'key' | 'title' | 'body'>): string {
+  const body = t.body.trim() ? `\n\n${t.body.trim()}` : '';
+  return `${t.key}: ${t.title}${body}\n\nWhen finished, print a line starting with REVIEW: (ready for review), DONE: (complete) or QUESTION: (you need a human).`;
+}
+
+function holderOf(t: Ticket, r: RuntimeSession | undefined): string {
+  if (r) return `runtime ${r.id} (${r.tmuxSession}${r.pid ? `, pid ${r.pid}` : ''}, ${r.status}) on ${r.host}`;
+  return t.workerPid ? `pid ${t.workerPid}` : t.status;
+}
+
+function holderText(t: Ticket, r: RuntimeSession | undefined): string {
+  if (r) return `${t.key} is ${t.status}, held by ${holderOf(t, r)}`;
+  return `${t.key} is ${t.status}, not todo: nothing to pick up`;
+}
+

@@ -1,0 +1,100 @@
+import type { Lease } from '../core/store.port.js';
+import type { EventInput, Message, MessageKind, MessageStatus } from '../core/types.js';
+import { iso, ms, toLease, toMessage, type LeaseRow, type MessageRow } from './rows.js';
+import { insertEvent, mustMessage, mustRuntime, mustTicket, refuse, type Ctx } from './sqlite-common.js';
+
+// Outbox and lease operations. Messages carry no version: their status is the compare-and-set guard, because
+// every transition starts from exactly one known status.
+
+/** Queue text for a ticket's current or next runtime. */
+export function queueMessage(
+  c: Ctx,
+  i: { key: string; body: string; kind: MessageKind; now: number; event: EventInput },
+): Message {
+  mustTicket(c, i.key);
+  const row = c.get<MessageRow>(
+    `INSERT INTO messages (ticket_key, runtime_id, kind, body, status, attempts, created_at)
+     VALUES (?, NULL, ?, ?, 'pending', 0, ?) RETURNING *`,
+    [i.key, i.kind, i.body, iso(i.now)],
+  ) as MessageRow;
+  insertEvent(c, i.event, i.now, { key: i.key });
+  return toMessage(row);
+}
+
+function transition(
+  c: Ctx,
+  id: number,
+  from: readonly MessageStatus[],
+  to: MessageStatus,
+  extraSet: string,
+  params: Record<string, unknown>,
+): MessageRow {
+  const m = mustMessage(c, id);
+  if (!from.includes(m.status as MessageStatus)) {
+    refuse('conflict', `cannot move message ${id} of ${m.ticket_key} to ${to}: it is ${m.status}, not ${from.join(' or ')}`);
+  }
+  const placeholders = from.map((_, n) => `@from${n}`).join(', ');
+  const fromParams = Object.fromEntries(from.map((s, n) => [`from${n}`, s]));
+  const row = c.get<MessageRow>(
+    `UPDATE messages SET status = @to${extraSet} WHERE id = @id AND status IN (${placeholders}) RETURNING *`,
+    { ...params, ...fromParams, to, id },
+  );
+  return row ?? refuse('conflict', `message ${id} changed underneath while moving to ${to}`);
+}
+
+/** pending -> delivering, bound to an open runtime of the same ticket, before any text is typed. */
+export function beginDelivery(c: Ctx, i: { messageId: number; runtimeId: number; token: string; now: number }): Message {
+  const m = mustMessage(c, i.messageId);
+  const r = mustRuntime(c, i.runtimeId);
+  if (r.ticket_key !== m.ticket_key) {
+    refuse('invalid', `message ${m.id} belongs to ${m.ticket_key}, runtime ${r.id} to ${r.ticket_key}`);
+  }
+  if (r.status === 'closed') refuse('conflict', `cannot deliver message ${m.id}: runtime ${r.id} of ${r.ticket_key} is closed`);
+  const row = transition(
+    c, i.messageId, ['pending'], 'delivering', ', attempts = attempts + 1, runtime_id = @rid, delivery_token = @token',
+    { rid: i.runtimeId, token: i.token },
+  );
+  return toMessage(row);
+}
+
+/** delivering -> sent. */
+export function finishDelivery(c: Ctx, i: { messageId: number; now: number; event: EventInput }): Message {
+  const row = transition(c, i.messageId, ['delivering'], 'sent', ', sent_at = @now', { now: iso(i.now) });
+  insertEvent(c, i.event, i.now, { key: row.ticket_key, runtimeId: row.runtime_id });
+  return toMessage(row);
+}
+
+/** delivering -> pending: nothing was typed, so it stays bound to its runtime and the next attempt gets a new token. */
+export function revertDelivery(c: Ctx, i: { messageId: number; now: number; event?: EventInput }): Message {
+  const row = transition(c, i.messageId, ['delivering'], 'pending', ', delivery_token = NULL', {});
+  if (i.event !== undefined) insertEvent(c, i.event, i.now, { key: row.ticket_key, runtimeId: row.runtime_id });
+  return toMessage(row);
+}
+
+/** pending|delivering -> cancelled. */
+export function cancelMessage(c: Ctx, i: { messageId: number; now: number; event: EventInput }): Message {
+  const row = transition(c, i.messageId, ['pending', 'delivering'], 'cancelled', '', {});
+  insertEvent(c, i.event, i.now, { key: row.ticket_key, runtimeId: row.runtime_id });
+  return toMessage(row);
+}
+
+/** Take a free or expired lease, or renew our own; refuse naming the holder while another holds it. */
+export function acquireLease(c: Ctx, i: { name: string; holder: string; ttlMs: number; now: number }): Lease {
+  if (!(i.ttlMs > 0)) refuse('invalid', `lease ${i.name}: ttlMs must be positive, got ${i.ttlMs}`);
+  const current = c.get<LeaseRow>('SELECT * FROM leases WHERE name = ?', [i.name]);
+  if (current !== undefined && current.holder !== i.holder && ms(current.expires_at) > i.now) {
+    refuse('conflict', `lease ${i.name} is held by ${current.holder} until ${current.expires_at}`, current.holder);
+  }
+  const row = c.get<LeaseRow>(
+    `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+     RETURNING *`,
+    [i.name, i.holder, iso(i.now + i.ttlMs)],
+  ) as LeaseRow;
+  return toLease(row);
+}
+
+/** Drop a lease only if `holder` still holds it, so a late release never frees a successor's lease. */
+export function releaseLease(c: Ctx, i: { name: string; holder: string }): void {
+  c.run('DELETE FROM leases WHERE name = ? AND holder = ?', [i.name, i.holder]);
+}

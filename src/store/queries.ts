@@ -1,0 +1,110 @@
+import type { ActiveRows, Lease, TicketDetail, TicketOverview } from '../core/store.port.js';
+import type { McEvent, Ticket, TicketStatus } from '../core/types.js';
+import {
+  RUNTIME_COLUMNS,
+  toEvent,
+  toLease,
+  toMessage,
+  toRuntime,
+  toTicket,
+  type EventRow,
+  type LeaseRow,
+  type MessageRow,
+  type RuntimeRow,
+  type TicketRow,
+} from './rows.js';
+import { ticketRow, type Ctx } from './sqlite-common.js';
+
+// Read side of the adapter. Each function runs inside one read transaction (a consistent snapshot), and
+// every query is shaped to use an index, because the console polls these against tens of thousands of rows.
+
+// SQLite's default limit on host parameters is 32766 in current builds but 999 in old ones; stay far below.
+const KEY_CHUNK = 500;
+
+export function getTicket(c: Ctx, key: string): Ticket | null {
+  const row = ticketRow(c, key);
+  return row === undefined ? null : toTicket(row);
+}
+
+export function listTickets(c: Ctx, filter: { status?: TicketStatus } = {}): Ticket[] {
+  const rows = filter.status === undefined
+    ? c.all<TicketRow>('SELECT * FROM tickets ORDER BY seq')
+    : c.all<TicketRow>('SELECT * FROM tickets WHERE status = ? ORDER BY seq', [filter.status]);
+  return rows.map(toTicket);
+}
+
+export function listEvents(c: Ctx, filter: { ticketKey?: string; limit: number }): McEvent[] {
+  const limit = Math.max(0, Math.floor(filter.limit));
+  const rows = filter.ticketKey === undefined
+    ? c.all<EventRow>('SELECT * FROM events ORDER BY id DESC LIMIT ?', [limit])
+    : c.all<EventRow>('SELECT * FROM events WHERE ticket_key = ? ORDER BY id DESC LIMIT ?', [filter.ticketKey, limit]);
+  return rows.map(toEvent);
+}
+
+export function ticketDetail(c: Ctx, key: string, opts: { eventLimit?: number } = {}): TicketDetail | null {
+  const t = ticketRow(c, key);
+  if (t === undefined) return null;
+  return {
+    ticket: toTicket(t),
+    runtimes: c.all<RuntimeRow>('SELECT * FROM runtime_sessions WHERE ticket_key = ? ORDER BY id', [key]).map(toRuntime),
+    messages: c.all<MessageRow>('SELECT * FROM messages WHERE ticket_key = ? ORDER BY id', [key]).map(toMessage),
+    events: listEvents(c, { ticketKey: key, limit: opts.eventLimit ?? 200 }),
+  };
+}
+
+const RUNTIME_ALIASED = RUNTIME_COLUMNS.map((col) => `r.${col} AS r_${col}`).join(', ');
+
+/**
+ * One query for the whole grid. The runtime is found by two index probes per ticket: the partial unique
+ * index gives the open one, (ticket_key, id) gives the newest closed one.
+ */
+export function overview(c: Ctx): TicketOverview[] {
+  const rows = c.all<TicketRow & Record<string, unknown>>(
+    `SELECT t.*,
+       (SELECT count(*) FROM messages m
+         WHERE m.ticket_key = t.key AND m.status IN ('pending', 'delivering')) AS pending_messages,
+       ${RUNTIME_ALIASED}
+     FROM tickets t
+     LEFT JOIN runtime_sessions r ON r.id = coalesce(
+       (SELECT o.id FROM runtime_sessions o WHERE o.ticket_key = t.key AND o.status <> 'closed'),
+       (SELECT max(h.id) FROM runtime_sessions h WHERE h.ticket_key = t.key))
+     ORDER BY t.seq`,
+  );
+  return rows.map((row) => {
+    let runtime = null;
+    if (row['r_id'] !== null) {
+      const r = Object.fromEntries(RUNTIME_COLUMNS.map((col) => [col, row[`r_${col}`]])) as unknown as RuntimeRow;
+      runtime = toRuntime(r);
+    }
+    return { ticket: toTicket(row), runtime, pendingMessages: Number(row['pending_messages']) };
+  });
+}
+
+/** The rows a reconcile pass needs; never a scan of every (mostly done) ticket. */
+export function loadActive(c: Ctx, extraKeys: readonly string[]): ActiveRows {
+  const tickets = c.all<TicketRow>(
+    `SELECT * FROM tickets WHERE key IN (
+       SELECT key FROM tickets WHERE status IN ('in_progress', 'blocked')
+       UNION SELECT ticket_key FROM runtime_sessions WHERE status <> 'closed'
+       UNION SELECT ticket_key FROM messages WHERE status IN ('pending', 'delivering'))
+     ORDER BY seq`,
+  );
+  const seen = new Set(tickets.map((t) => t.key));
+  const missing = [...new Set(extraKeys)].filter((k) => !seen.has(k));
+  for (let start = 0; start < missing.length; start += KEY_CHUNK) {
+    const chunk = missing.slice(start, start + KEY_CHUNK);
+    tickets.push(...c.all<TicketRow>(`SELECT * FROM tickets WHERE key IN (${chunk.map(() => '?').join(', ')})`, chunk));
+  }
+  if (missing.length > 0) tickets.sort((a, b) => a.seq - b.seq);
+  // Spelled as IN rather than <> 'closed' so the planner uses the status index instead of scanning history.
+  const runtimes = c.all<RuntimeRow>(
+    "SELECT * FROM runtime_sessions WHERE status IN ('spawning', 'running', 'idle', 'waiting', 'exited') ORDER BY id",
+  );
+  const messages = c.all<MessageRow>("SELECT * FROM messages WHERE status IN ('pending', 'delivering') ORDER BY id");
+  return { tickets: tickets.map(toTicket), runtimes: runtimes.map(toRuntime), messages: messages.map(toMessage) };
+}
+
+export function readLease(c: Ctx, name: string): Lease | null {
+  const row = c.get<LeaseRow>('SELECT * FROM leases WHERE name = ?', [name]);
+  return row === undefined ? null : toLease(row);
+}

@@ -1,0 +1,224 @@
+import type Database from 'better-sqlite3';
+import { fail, ok, type ErrorCode, type Failure, type Result } from '../core/result.js';
+import type { EventInput, McEvent } from '../core/types.js';
+import {
+  eventParams,
+  toEvent,
+  type EventRow,
+  type MessageRow,
+  type RuntimeRow,
+  type TicketRow,
+} from './rows.js';
+
+// Shared machinery of the SQLite adapter: the statement cache, the write-transaction runner that turns
+// refusals into Results, and the row look-ups and conflict messages every operation needs.
+
+type Params = Record<string, unknown>;
+
+/** A connection with a prepared-statement cache; operations receive it instead of the raw handle. */
+export class Ctx {
+  private readonly cache = new Map<string, Database.Statement>();
+  constructor(readonly db: Database.Database) {}
+
+  /** The cached prepared statement for `sql`. */
+  stmt(sql: string): Database.Statement {
+    let s = this.cache.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+
+  get<T>(sql: string, params: Params | unknown[] = {}): T | undefined {
+    return (Array.isArray(params) ? this.stmt(sql).get(...params) : this.stmt(sql).get(params)) as T | undefined;
+  }
+
+  all<T>(sql: string, params: Params | unknown[] = {}): T[] {
+    return (Array.isArray(params) ? this.stmt(sql).all(...params) : this.stmt(sql).all(params)) as T[];
+  }
+
+  run(sql: string, params: Params | unknown[] = {}): Database.RunResult {
+    return Array.isArray(params) ? this.stmt(sql).run(...params) : this.stmt(sql).run(params);
+  }
+}
+
+/** Thrown inside a transaction function to roll everything back and return `failure` to the caller. */
+class Refusal extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.message);
+  }
+}
+
+/** Abort the current transaction with an expected failure. */
+export function refuse(code: ErrorCode, message: string, holder?: string): never {
+  throw new Refusal(fail(code, message, holder === undefined ? {} : { holder }));
+}
+
+function sqliteCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
+    ? (err as { code: string }).code
+    : '';
+}
+
+/** SQLITE_BUSY / SQLITE_LOCKED and their extended codes: another connection held the lock too long. */
+export function isBusy(err: unknown): boolean {
+  const code = sqliteCode(err);
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+}
+
+/** A UNIQUE or PRIMARY KEY constraint violation. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = sqliteCode(err);
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+const BUSY_ATTEMPTS = 4;
+
+function sleep(msDelay: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, msDelay));
+}
+
+/**
+ * Run `fn` as one IMMEDIATE transaction. A Refusal rolls back and becomes its Failure. busy_timeout should
+ * make SQLITE_BUSY impossible here; if a lock is still held past it, the whole transaction is retried with
+ * jitter (it is all-or-nothing, so a retry is safe) and finally reported as a conflict, never thrown.
+ */
+export async function runWrite<T>(db: Database.Database, fn: () => T, onCommit: () => void): Promise<Result<T>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const value = db.transaction(fn).immediate();
+      onCommit();
+      return ok(value);
+    } catch (err) {
+      if (err instanceof Refusal) return err.failure;
+      if (!isBusy(err)) throw err;
+      if (attempt >= BUSY_ATTEMPTS) {
+        return fail('conflict', `store busy: another process kept ${db.name} locked through ${attempt} attempts; try again`);
+      }
+      await sleep(20 * attempt + Math.random() * 50);
+    }
+  }
+}
+
+/** runWrite for operations whose port signature has no failure channel: a Failure becomes an Error. */
+export async function runWriteOrThrow<T>(db: Database.Database, fn: () => T, onCommit: () => void): Promise<T> {
+  const result = await runWrite(db, fn, onCommit);
+  if (!result.ok) throw new Error(result.message);
+  return result.value;
+}
+
+/** Run `fn` as one read transaction (a consistent snapshot across its queries), retrying a busy WAL index. */
+export async function runRead<T>(db: Database.Database, fn: () => T): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return db.transaction(fn).deferred();
+    } catch (err) {
+      if (!isBusy(err) || attempt >= BUSY_ATTEMPTS) throw err;
+      await sleep(20 * attempt + Math.random() * 50);
+    }
+  }
+}
+
+export function ticketRow(c: Ctx, key: string): TicketRow | undefined {
+  return c.get<TicketRow>('SELECT * FROM tickets WHERE key = ?', [key]);
+}
+
+export function runtimeRow(c: Ctx, id: number): RuntimeRow | undefined {
+  return c.get<RuntimeRow>('SELECT * FROM runtime_sessions WHERE id = ?', [id]);
+}
+
+export function messageRow(c: Ctx, id: number): MessageRow | undefined {
+  return c.get<MessageRow>('SELECT * FROM messages WHERE id = ?', [id]);
+}
+
+/** The ticket's one non-closed runtime (the unique partial index guarantees at most one). */
+export function openRuntimeOf(c: Ctx, key: string): RuntimeRow | undefined {
+  return c.get<RuntimeRow>("SELECT * FROM runtime_sessions WHERE ticket_key = ? AND status <> 'closed'", [key]);
+}
+
+export function mustTicket(c: Ctx, key: string): TicketRow {
+  return ticketRow(c, key) ?? refuse('not_found', `no ticket ${key}`);
+}
+
+export function mustRuntime(c: Ctx, id: number): RuntimeRow {
+  return runtimeRow(c, id) ?? refuse('not_found', `no runtime ${id}`);
+}
+
+export function mustMessage(c: Ctx, id: number): MessageRow {
+  return messageRow(c, id) ?? refuse('not_found', `no message ${id}`);
+}
+
+/** Who holds a ticket, in the words the console shows: "pid 4242 (runtime 7)". */
+export function holderOf(r: RuntimeRow): string {
+  return r.pid === null ? `runtime ${r.id} (${r.status}, no pid yet)` : `pid ${r.pid} (runtime ${r.id})`;
+}
+
+function changedSince(expected: number, found: number): string {
+  return expected === found ? '' : `it changed since it was read (version ${expected}, now ${found}); `;
+}
+
+/** Refuse a ticket operation with a message naming what changed and who holds the ticket. */
+export function refuseTicket(c: Ctx, t: TicketRow, expectedVersion: number, action: string): never {
+  const open = openRuntimeOf(c, t.key);
+  const held = open === undefined ? '' : `, held by ${holderOf(open)}`;
+  refuse(
+    'conflict',
+    `cannot ${action} ${t.key}: ${changedSince(expectedVersion, t.version)}it is ${t.status}${held}`,
+    open === undefined ? undefined : holderOf(open),
+  );
+}
+
+/** Refuse a runtime operation with a message naming what changed. */
+export function refuseRuntime(r: RuntimeRow, expectedVersion: number, action: string): never {
+  const why = r.status === 'closed' && r.closed_reason !== null ? ` (${r.closed_reason})` : '';
+  refuse(
+    'conflict',
+    `cannot ${action} runtime ${r.id} of ${r.ticket_key}: ${changedSince(expectedVersion, r.version)}it is ${r.status}${why}`,
+  );
+}
+
+/**
+ * Compare-and-set a ticket: `set` applies only while the version is still `version`, and bumps it. The
+ * caller has already checked the row inside this same immediate transaction, so 0 rows is a bug in the
+ * caller's check; it is still refused rather than ignored.
+ */
+export function casTicket(c: Ctx, key: string, version: number, set: string, params: Params, action: string): TicketRow {
+  const row = c.get<TicketRow>(
+    `UPDATE tickets SET ${set}, version = version + 1, updated_at = @now WHERE key = @key AND version = @version RETURNING *`,
+    { ...params, key, version },
+  );
+  if (row !== undefined) return row;
+  const current = ticketRow(c, key);
+  return current === undefined ? refuse('not_found', `no ticket ${key}`) : refuseTicket(c, current, version, action);
+}
+
+/** Compare-and-set a runtime row, as casTicket. */
+export function casRuntime(c: Ctx, id: number, version: number, set: string, params: Params, action: string): RuntimeRow {
+  const row = c.get<RuntimeRow>(
+    `UPDATE runtime_sessions SET ${set}, version = version + 1 WHERE id = @id AND version = @version RETURNING *`,
+    { ...params, id, version },
+  );
+  if (row !== undefined) return row;
+  const current = runtimeRow(c, id);
+  return current === undefined ? refuse('not_found', `no runtime ${id}`) : refuseRuntime(current, version, action);
+}
+
+/** Append an event, filling its ticket and runtime from the operation when the caller left them null. */
+export function insertEvent(c: Ctx, e: EventInput, now: number, fill: { key?: string; runtimeId?: number | null } = {}): McEvent {
+  const filled: EventInput = {
+    ...e,
+    ticketKey: e.ticketKey ?? fill.key ?? null,
+    runtimeId: e.runtimeId ?? fill.runtimeId ?? null,
+  };
+  const row = c.get<EventRow>(
+    `INSERT INTO events (at, ticket_key, runtime_id, actor, kind, status, summary, root_cause, safe_retry,
+       stop_condition, human_input_required, next_actions, artifacts)
+     VALUES (@at, @ticket_key, @runtime_id, @actor, @kind, @status, @summary, @root_cause, @safe_retry,
+       @stop_condition, @human_input_required, @next_actions, @artifacts)
+     RETURNING *`,
+    eventParams(filled, now),
+  );
+  if (row === undefined) throw new Error('INSERT ... RETURNING returned no event row');
+  return toEvent(row);
+}

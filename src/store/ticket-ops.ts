@@ -1,0 +1,240 @@
+import type {
+  AdoptInput,
+  ClaimInput,
+  CloseRuntimeInput,
+  RecordSpawnInput,
+  SetTicketStatusInput,
+  UpdateRuntimeInput,
+} from '../core/store.port.js';
+import type { Message, RuntimeSession, Ticket, TicketStatus } from '../core/types.js';
+import { iso, toMessage, toRuntime, toTicket, type MessageRow, type RuntimeRow, type TicketRow } from './rows.js';
+import {
+  casRuntime,
+  casTicket,
+  holderOf,
+  insertEvent,
+  isUniqueViolation,
+  mustRuntime,
+  mustTicket,
+  openRuntimeOf,
+  refuse,
+  refuseRuntime,
+  refuseTicket,
+  type Ctx,
+} from './sqlite-common.js';
+
+// The ticket/runtime operations of the store port. Each function runs inside the caller's immediate
+// transaction: it checks the rows it read, compare-and-sets every update, and refuses (rolling back all
+// of it) on the first mismatch.
+
+/** Insert a todo ticket with the next key; keys are never reused, even if a row was deleted by hand. */
+export function createTicket(
+  c: Ctx,
+  i: { title: string; body: string; profile: string; now: number; actor: string },
+): Ticket {
+  const seq = c.get<{ value: number }>(
+    `UPDATE sequences SET value = max(value, (SELECT coalesce(max(seq), 0) FROM tickets)) + 1
+     WHERE name = 'ticket' RETURNING value`,
+  );
+  if (seq === undefined) throw new Error("the sequences table lost its 'ticket' row");
+  const row = c.get<TicketRow>(
+    `INSERT INTO tickets (key, seq, title, body, status, profile, attempts, human_input_required, version,
+       created_at, updated_at)
+     VALUES (@key, @seq, @title, @body, 'todo', @profile, 0, 0, 1, @now, @now) RETURNING *`,
+    { key: `MC-${seq.value}`, seq: seq.value, title: i.title, body: i.body, profile: i.profile, now: iso(i.now) },
+  ) as TicketRow;
+  insertEvent(c, { ticketKey: row.key, runtimeId: null, actor: i.actor, kind: 'ticket.created', status: 'ok', summary: `created ${row.key}` }, i.now);
+  return toTicket(row);
+}
+
+function insertRuntime(c: Ctx, key: string, fields: Record<string, unknown>, action: string): RuntimeRow {
+  try {
+    return c.get<RuntimeRow>(
+      `INSERT INTO runtime_sessions (ticket_key, host, tmux_socket, tmux_session, pane_id, pid, pid_start, boot_id,
+         status, created_at, last_seen_at, version)
+       VALUES (@key, @host, @tmux_socket, @tmux_session, @pane_id, @pid, @pid_start, @boot_id,
+         @status, @now, @last_seen_at, 1)
+       RETURNING *`,
+      { key, pane_id: null, pid: null, pid_start: null, boot_id: null, last_seen_at: null, ...fields },
+    ) as RuntimeRow;
+  } catch (err) {
+    // The partial unique index is the last line against a second open runtime; it is a conflict, not a bug.
+    if (!isUniqueViolation(err)) throw err;
+    const open = openRuntimeOf(c, key);
+    return refuse('conflict', `cannot ${action} ${key}: it already has an open runtime`, open && holderOf(open));
+  }
+}
+
+/** todo -> in_progress with a spawning runtime and its prompt (an undelivered prompt is rebound, not doubled). */
+export function claim(c: Ctx, i: ClaimInput): { ticket: Ticket; runtime: RuntimeSession; prompt: Message } {
+  const t = mustTicket(c, i.key);
+  if (t.status !== 'todo' || t.version !== i.ticketVersion || openRuntimeOf(c, i.key) !== undefined) {
+    refuseTicket(c, t, i.ticketVersion, 'claim');
+  }
+  const ticket = casTicket(
+    c, i.key, i.ticketVersion,
+    "status = 'in_progress', attempts = attempts + 1, worker_pid = NULL, human_input_required = 0, blocked_reason = NULL",
+    { now: iso(i.now) }, 'claim',
+  );
+  const runtime = insertRuntime(c, i.key, {
+    host: i.runtime.host, tmux_socket: i.runtime.tmuxSocket, tmux_session: i.runtime.tmuxSession,
+    status: 'spawning', now: iso(i.now),
+  }, 'claim');
+  const waiting = c.get<MessageRow>(
+    `SELECT * FROM messages WHERE ticket_key = ? AND kind = 'prompt' AND status IN ('pending', 'delivering')
+     ORDER BY id LIMIT 1`,
+    [i.key],
+  );
+  // A prompt that never reached the last runtime is still this ticket's prompt; a second one would be typed twice.
+  const prompt = waiting !== undefined
+    ? (c.get<MessageRow>("UPDATE messages SET status = 'pending', runtime_id = ? WHERE id = ? RETURNING *", [runtime.id, waiting.id]) as MessageRow)
+    : (c.get<MessageRow>(
+        `INSERT INTO messages (ticket_key, runtime_id, kind, body, status, attempts, created_at)
+         VALUES (?, ?, 'prompt', ?, 'pending', 0, ?) RETURNING *`,
+        [i.key, runtime.id, i.promptBody, iso(i.now)],
+      ) as MessageRow);
+  insertEvent(c, i.event, i.now, { key: i.key, runtimeId: runtime.id });
+  return { ticket: toTicket(ticket), runtime: toRuntime(runtime), prompt: toMessage(prompt) };
+}
+
+/** spawning -> running with the pane and the agent's identity; the ticket records the worker pid. */
+export function recordSpawn(c: Ctx, i: RecordSpawnInput): { ticket: Ticket; runtime: RuntimeSession } {
+  const r = mustRuntime(c, i.runtimeId);
+  if (r.ticket_key !== i.ticketKey) refuse('invalid', `runtime ${r.id} belongs to ${r.ticket_key}, not ${i.ticketKey}`);
+  if (r.status !== 'spawning' || r.version !== i.runtimeVersion) refuseRuntime(r, i.runtimeVersion, 'record the spawn of');
+  const t = mustTicket(c, i.ticketKey);
+  if (t.status !== 'in_progress' || t.version !== i.ticketVersion) refuseTicket(c, t, i.ticketVersion, 'record the spawn of');
+  const now = iso(i.now);
+  const runtime = casRuntime(
+    c, r.id, i.runtimeVersion,
+    `status = 'running', pane_id = @pane_id, pid = @pid, pid_start = @pid_start, boot_id = @boot_id,
+     last_seen_at = @now, dead_since = NULL`,
+    { pane_id: i.paneId, pid: i.identity.pid, pid_start: i.identity.start, boot_id: i.identity.bootId, now },
+    'record the spawn of',
+  );
+  const ticket = casTicket(c, t.key, i.ticketVersion, 'worker_pid = @pid', { pid: i.identity.pid, now }, 'record the spawn of');
+  insertEvent(c, i.event, i.now, { key: t.key, runtimeId: r.id });
+  return { ticket: toTicket(ticket), runtime: toRuntime(runtime) };
+}
+
+/** Point a todo/in_progress ticket at a live, verified runtime; in_review, done and blocked are never moved. */
+export function adopt(c: Ctx, i: AdoptInput): { ticket: Ticket; runtime: RuntimeSession } {
+  const t = mustTicket(c, i.key);
+  if ((t.status !== 'todo' && t.status !== 'in_progress') || t.version !== i.ticketVersion) {
+    refuseTicket(c, t, i.ticketVersion, 'adopt a runtime for');
+  }
+  const now = iso(i.now);
+  const fields = {
+    host: i.target.host, tmux_socket: i.target.tmuxSocket, tmux_session: i.target.tmuxSession, pane_id: i.paneId,
+    pid: i.identity.pid, pid_start: i.identity.start, boot_id: i.identity.bootId, status: i.status, now,
+  };
+  let runtime: RuntimeRow;
+  if (i.runtimeId !== null) {
+    if (i.runtimeVersion === null) refuse('invalid', `adopting runtime ${i.runtimeId} needs its version`);
+    const r = mustRuntime(c, i.runtimeId);
+    if (r.ticket_key !== i.key) refuse('invalid', `runtime ${r.id} belongs to ${r.ticket_key}, not ${i.key}`);
+    if (r.status === 'closed' || r.version !== i.runtimeVersion) refuseRuntime(r, i.runtimeVersion, 'adopt');
+    runtime = casRuntime(
+      c, r.id, i.runtimeVersion,
+      `status = @status, host = @host, tmux_socket = @tmux_socket, tmux_session = @tmux_session, pane_id = @pane_id,
+       pid = @pid, pid_start = @pid_start, boot_id = @boot_id, last_seen_at = @now, dead_since = NULL`,
+      fields, 'adopt',
+    );
+  } else {
+    const open = openRuntimeOf(c, i.key);
+    if (open !== undefined) {
+      refuse('conflict', `cannot adopt a session for ${i.key}: it already has open runtime ${open.id}, held by ${holderOf(open)}`, holderOf(open));
+    }
+    runtime = insertRuntime(c, i.key, { ...fields, last_seen_at: now }, 'adopt a session for');
+  }
+  const ticket = casTicket(
+    c, t.key, i.ticketVersion, "status = 'in_progress', worker_pid = @pid, blocked_reason = NULL",
+    { pid: i.identity.pid, now }, 'adopt a runtime for',
+  );
+  insertEvent(c, i.event, i.now, { key: t.key, runtimeId: runtime.id });
+  return { ticket: toTicket(ticket), runtime: toRuntime(runtime) };
+}
+
+/** Leaving `blocked` clears the reason unless one is given; entering or staying keeps the old one by default. */
+function blockedReasonFor(to: TicketStatus, given: string | null | undefined, current: string | null): string | null {
+  if (given !== undefined) return given;
+  return to === 'blocked' ? current : null;
+}
+
+/** Close a runtime; its pending and delivering messages go back to the ticket's queue; optionally move the ticket. */
+export function closeRuntime(c: Ctx, i: CloseRuntimeInput): { runtime: RuntimeSession; ticket: Ticket | null } {
+  const r = mustRuntime(c, i.runtimeId);
+  if (r.status === 'closed' || r.version !== i.runtimeVersion) refuseRuntime(r, i.runtimeVersion, 'close');
+  const now = iso(i.now);
+  const runtime = casRuntime(
+    c, r.id, i.runtimeVersion,
+    "status = 'closed', closed_at = @now, closed_reason = @reason, exit_status = coalesce(@exit_status, exit_status)",
+    { now, reason: i.reason, exit_status: i.exitStatus }, 'close',
+  );
+  // Text that was never confirmed typed belongs to the ticket, not to a dead pane: the next runtime sends it.
+  c.run("UPDATE messages SET runtime_id = NULL WHERE runtime_id = ? AND status = 'pending'", [r.id]);
+  c.run(
+    "UPDATE messages SET status = 'pending', runtime_id = NULL, delivery_token = NULL WHERE runtime_id = ? AND status = 'delivering'",
+    [r.id],
+  );
+  let ticket: TicketRow | null = null;
+  if (i.ticket !== undefined) {
+    const move = i.ticket;
+    if (move.key !== r.ticket_key) refuse('invalid', `runtime ${r.id} belongs to ${r.ticket_key}, not ${move.key}`);
+    const t = mustTicket(c, move.key);
+    if (t.version !== move.version) refuseTicket(c, t, move.version, `move to ${move.to}`);
+    ticket = casTicket(
+      c, t.key, move.version,
+      `status = @to, blocked_reason = @blocked_reason, worker_pid = ${move.to === 'in_progress' ? 'worker_pid' : 'NULL'}`,
+      { to: move.to, blocked_reason: blockedReasonFor(move.to, move.blockedReason, t.blocked_reason), now },
+      `move to ${move.to}`,
+    );
+  }
+  insertEvent(c, i.event, i.now, { key: r.ticket_key, runtimeId: r.id });
+  return { runtime: toRuntime(runtime), ticket: ticket === null ? null : toTicket(ticket) };
+}
+
+/** Move a ticket from one of `from` to `to`, compare-and-set on its version. */
+export function setTicketStatus(c: Ctx, i: SetTicketStatusInput): Ticket {
+  const t = mustTicket(c, i.key);
+  const action = `move to ${i.to}`;
+  if (!i.from.includes(t.status as TicketStatus) || t.version !== i.version) refuseTicket(c, t, i.version, action);
+  const releasesWorker = i.to === 'todo' || i.to === 'blocked' || i.to === 'done';
+  const sets = [
+    'status = @to',
+    'blocked_reason = @blocked_reason',
+    i.humanInputRequired === undefined ? null : 'human_input_required = @hir',
+    i.resetAttempts === true ? 'attempts = 0' : null,
+    releasesWorker ? 'worker_pid = NULL' : null,
+  ].filter((s): s is string => s !== null);
+  const ticket = casTicket(c, t.key, i.version, sets.join(', '), {
+    to: i.to,
+    blocked_reason: blockedReasonFor(i.to, i.blockedReason, t.blocked_reason),
+    hir: i.humanInputRequired === true ? 1 : 0,
+    now: iso(i.now),
+  }, action);
+  insertEvent(c, i.event, i.now, { key: t.key });
+  return toTicket(ticket);
+}
+
+/** Change only the given fields of an open runtime; closing goes through closeRuntime (messages must move). */
+export function updateRuntime(c: Ctx, i: UpdateRuntimeInput): RuntimeSession {
+  if (i.status === 'closed') refuse('invalid', `runtime ${i.runtimeId}: close it with closeRuntime, which also requeues its messages`);
+  const r = mustRuntime(c, i.runtimeId);
+  if (r.status === 'closed' || r.version !== i.version) refuseRuntime(r, i.version, 'update');
+  const sets: string[] = [];
+  const params: Record<string, unknown> = {};
+  const set = (column: string, value: unknown): void => {
+    sets.push(`${column} = @${column}`);
+    params[column] = value;
+  };
+  if (i.status !== undefined) set('status', i.status);
+  if (i.lastSeenAt !== undefined) set('last_seen_at', iso(i.lastSeenAt));
+  if (i.lastMarker !== undefined) set('last_marker', i.lastMarker);
+  if (i.exitStatus !== undefined) set('exit_status', i.exitStatus);
+  if (i.deadSince !== undefined) set('dead_since', i.deadSince === null ? null : iso(i.deadSince));
+  // With nothing to change the CAS still bumps the version, which is what a caller asserting freshness wants.
+  const runtime = casRuntime(c, r.id, i.version, sets.length === 0 ? 'id = id' : sets.join(', '), params, 'update');
+  if (i.event !== undefined) insertEvent(c, i.event, i.now, { key: r.ticket_key, runtimeId: r.id });
+  return toRuntime(runtime);
+}

@@ -1,0 +1,200 @@
+import Database from 'better-sqlite3';
+import type { Result } from '../core/result.js';
+import type {
+  ActiveRows,
+  AdoptInput,
+  ClaimInput,
+  CloseRuntimeInput,
+  Lease,
+  RecordSpawnInput,
+  SetTicketStatusInput,
+  StorePort,
+  TicketDetail,
+  TicketOverview,
+  UpdateRuntimeInput,
+} from '../core/store.port.js';
+import type { EventInput, McEvent, Message, MessageKind, RuntimeSession, Ticket, TicketStatus } from '../core/types.js';
+import { prepareStoreFiles, tightenSidecars } from './file-modes.js';
+import * as msg from './message-ops.js';
+import { assertNotNewer, migrate } from './migrations.js';
+import * as q from './queries.js';
+import { Ctx, insertEvent, isBusy, runRead, runWrite, runWriteOrThrow } from './sqlite-common.js';
+import * as ops from './ticket-ops.js';
+
+export { SCHEMA_VERSION } from './migrations.js';
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+/** The SQLite adapter of the store port: one connection, every mutation one immediate transaction. */
+export class SqliteStore implements StorePort {
+  private readonly c: Ctx;
+  readonly storeId: string;
+  private sidecarsPrivate = false;
+  private lastDataVersion = -1;
+  private token = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly location: string,
+    /** Permission problems found on open and left alone (shared directory, foreign owner), for `mcc doctor`. */
+    readonly permissionNotes: readonly string[] = [],
+  ) {
+    this.c = new Ctx(db);
+    const id = this.c.get<{ value: string }>("SELECT value FROM meta WHERE key = 'store_id'");
+    if (id === undefined) throw new Error(`the store at ${location} has no store_id in its meta table`);
+    this.storeId = id.value;
+    this.sidecarsPrivate = tightenSidecars(location);
+  }
+
+  // data_version only moves for other connections' commits, so our own commits bump the token here.
+  private readonly committed = (): void => {
+    this.token++;
+    if (!this.sidecarsPrivate) this.sidecarsPrivate = tightenSidecars(this.location);
+  };
+
+  private write<T>(fn: (c: Ctx) => T): Promise<Result<T>> {
+    return runWrite(this.db, () => fn(this.c), this.committed);
+  }
+
+  private writeOrThrow<T>(fn: (c: Ctx) => T): Promise<T> {
+    return runWriteOrThrow(this.db, () => fn(this.c), this.committed);
+  }
+
+  private read<T>(fn: (c: Ctx) => T): Promise<T> {
+    return runRead(this.db, () => fn(this.c));
+  }
+
+  async createTicket(input: { title: string; body: string; profile: string; now: number; actor: string }): Promise<Ticket> {
+    return this.writeOrThrow((c) => ops.createTicket(c, input));
+  }
+
+  async getTicket(key: string): Promise<Ticket | null> {
+    return this.read((c) => q.getTicket(c, key));
+  }
+
+  async listTickets(filter?: { status?: TicketStatus }): Promise<Ticket[]> {
+    return this.read((c) => q.listTickets(c, filter));
+  }
+
+  async ticketDetail(key: string, opts?: { eventLimit?: number }): Promise<TicketDetail | null> {
+    return this.read((c) => q.ticketDetail(c, key, opts));
+  }
+
+  async overview(): Promise<TicketOverview[]> {
+    return this.read((c) => q.overview(c));
+  }
+
+  async loadActive(extraKeys: readonly string[]): Promise<ActiveRows> {
+    return this.read((c) => q.loadActive(c, extraKeys));
+  }
+
+  async changeToken(): Promise<number> {
+    const dataVersion = this.db.pragma('data_version', { simple: true }) as number;
+    if (dataVersion !== this.lastDataVersion) {
+      this.lastDataVersion = dataVersion;
+      this.token++;
+    }
+    return this.token;
+  }
+
+  async claim(input: ClaimInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession; prompt: Message }>> {
+    return this.write((c) => ops.claim(c, input));
+  }
+
+  async recordSpawn(input: RecordSpawnInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession }>> {
+    return this.write((c) => ops.recordSpawn(c, input));
+  }
+
+  async adopt(input: AdoptInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession }>> {
+    return this.write((c) => ops.adopt(c, input));
+  }
+
+  async closeRuntime(input: CloseRuntimeInput): Promise<Result<{ runtime: RuntimeSession; ticket: Ticket | null }>> {
+    return this.write((c) => ops.closeRuntime(c, input));
+  }
+
+  async setTicketStatus(input: SetTicketStatusInput): Promise<Result<Ticket>> {
+    return this.write((c) => ops.setTicketStatus(c, input));
+  }
+
+  async updateRuntime(input: UpdateRuntimeInput): Promise<Result<RuntimeSession>> {
+    return this.write((c) => ops.updateRuntime(c, input));
+  }
+
+  async queueMessage(input: { key: string; body: string; kind: MessageKind; now: number; event: EventInput }): Promise<Result<Message>> {
+    return this.write((c) => msg.queueMessage(c, input));
+  }
+
+  async beginDelivery(input: { messageId: number; runtimeId: number; token: string; now: number }): Promise<Result<Message>> {
+    return this.write((c) => msg.beginDelivery(c, input));
+  }
+
+  async finishDelivery(input: { messageId: number; now: number; event: EventInput }): Promise<Result<Message>> {
+    return this.write((c) => msg.finishDelivery(c, input));
+  }
+
+  async revertDelivery(input: { messageId: number; now: number; event?: EventInput }): Promise<Result<Message>> {
+    return this.write((c) => msg.revertDelivery(c, input));
+  }
+
+  async cancelMessage(input: { messageId: number; now: number; event: EventInput }): Promise<Result<Message>> {
+    return this.write((c) => msg.cancelMessage(c, input));
+  }
+
+  async appendEvent(event: EventInput, now: number): Promise<McEvent> {
+    return this.writeOrThrow((c) => insertEvent(c, event, now));
+  }
+
+  async listEvents(filter: { ticketKey?: string; limit: number }): Promise<McEvent[]> {
+    return this.read((c) => q.listEvents(c, filter));
+  }
+
+  async acquireLease(input: { name: string; holder: string; ttlMs: number; now: number }): Promise<Result<Lease>> {
+    return this.write((c) => msg.acquireLease(c, input));
+  }
+
+  async releaseLease(input: { name: string; holder: string }): Promise<void> {
+    await this.writeOrThrow((c) => msg.releaseLease(c, input));
+  }
+
+  async readLease(name: string): Promise<Lease | null> {
+    return this.read((c) => q.readLease(c, name));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function withBusyRetry<T>(fn: () => T): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return fn();
+    } catch (err) {
+      // Switching to WAL needs a moment of exclusivity, which a concurrent opener can deny past busy_timeout.
+      if (!isBusy(err) || attempt >= 5) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 * attempt + Math.random() * 50);
+    }
+  }
+}
+
+/** Open (creating and migrating as needed) the store at `path`; throws if it is from a newer mcc. */
+export function openSqliteStore(path: string, opts: { busyTimeoutMs?: number } = {}): SqliteStore {
+  const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  const notes = prepareStoreFiles(path);
+  const db = new Database(path, { timeout: busyTimeoutMs });
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    // Before anything writes (even the journal mode lives in the file header): a newer store stays untouched.
+    withBusyRetry(() => assertNotNewer(db, path));
+    const mode = withBusyRetry(() => db.pragma('journal_mode = WAL', { simple: true }));
+    if (mode !== 'wal') throw new Error(`the store at ${path} cannot use WAL (journal_mode is ${String(mode)}); is it on a network filesystem?`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    withBusyRetry(() => migrate(db, path));
+    return new SqliteStore(db, path, notes);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
