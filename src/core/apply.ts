@@ -198,7 +198,8 @@ async function applyMarker(deps: ApplyDeps, f: Finding, a: Extract<Action, { typ
     runtimeId: a.runtimeId,
     version: a.runtimeVersion,
     lastMarker: marker.fingerprint,
-    ...(question ? { status: 'waiting' as const } : {}),
+    lastSeenAt: now,
+    status: question ? 'waiting' : 'idle',
     now,
   });
   return noted.ok ? ok('applied') : noted;

@@ -342,10 +342,17 @@ function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
   const lines = snap.captures.get(pane.paneId);
   const status = profile && lines ? classifyScreen(lines, profile) : null;
   const stale = r.lastSeenAt === null || snap.at - r.lastSeenAt > snap.policy.ttlMs / LAST_SEEN_REFRESH_FRACTION;
+  const open = ctx.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
+  const promptPending = open.some((m) => m.kind === 'prompt');
+  const marker = lines && !promptPending ? findMarker(lines, [t.title, t.body, ...open.map((m) => m.body)], r.lastMarker) : null;
+  if (marker) {
+    // The marker's own runtime update carries the status: one CAS on the runtime row per pass.
+    out.push(finding({ ...base, summary: `${t.key} agent says ${marker.kind}`, evidence: [marker.line], action: { type: 'marker', key: t.key, ticketVersion: t.version, runtimeId: r.id, runtimeVersion: r.version, marker } }));
+    return out;
+  }
   if ((status !== null && status !== r.status) || stale) {
     out.push(finding({ ...base, summary: status && status !== r.status ? `runtime ${r.id} is ${status}` : `runtime ${r.id} seen alive`, action: { type: 'observe', runtimeId: r.id, runtimeVersion: r.version, status: status !== r.status ? status : null, lastSeenAt: snap.at } }));
   }
-  const open = ctx.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
   const inFlight = open.find((m) => m.status === 'delivering');
   if (inFlight && inFlight.runtimeId === r.id && inFlight.deliveryToken && snap.buffers) {
     const bufferPresent = snap.buffers.has(bufferName(inFlight.id, inFlight.deliveryToken));
@@ -359,13 +366,6 @@ function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
   if (next && status === 'idle') {
     out.push(finding({ ...base, summary: `deliver ${next.kind} message ${next.id} to runtime ${r.id}`, action: { type: 'deliver', messageId: next.id, runtimeId: r.id, paneId: pane.paneId, key: t.key, profile: t.profile } }));
     return out;
-  }
-  const promptPending = open.some((m) => m.kind === 'prompt');
-  if (lines && !promptPending) {
-    const marker = findMarker(lines, [t.title, t.body, ...open.map((m) => m.body)], r.lastMarker);
-    if (marker) {
-      out.push(finding({ ...base, summary: `${t.key} agent says ${marker.kind}`, evidence: [marker.line], action: { type: 'marker', key: t.key, ticketVersion: t.version, runtimeId: r.id, runtimeVersion: r.version, marker } }));
-    }
   }
   return out;
 }

@@ -35,7 +35,7 @@ export const MIGRATIONS: readonly string[] = [
     updated_at           TEXT NOT NULL,
     CHECK (key = 'MC-' || seq)
   );
-  CREATE INDEX tickets_status ON tickets (status);
+  CREATE INDEX tickets_status ON tickets (status, seq);
 
   CREATE TABLE runtime_sessions (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -118,7 +118,7 @@ describe('demo agent in tmux', () => {
     async () => {
       const p = startPane([...FAST, '--outcome', 'crash']);
       await sendPrompt(p, 'break things');
-      await p.waitForState('1 3');
+      expect(await p.waitForExit()).toBe(3);
       const screen = p.capture();
       expect(screen).toMatch(/^\[demo\] fatal: simulated crash$/m);
       expect(screen).not.toMatch(/^(REVIEW|DONE|QUESTION):/m);
@@ -146,7 +146,7 @@ describe('demo agent in tmux', () => {
       p.keys('C-c');
       const second = await p.waitFor('the second interruption', (s) => s.includes('[demo] interrupted prompt 2') && isReady(s));
       expect(second).not.toMatch(/^(REVIEW|DONE|QUESTION):/m);
-      expect(p.paneState()).toBe('0');
+      expect(p.paneState()).toBe('0'); // alive
     },
     TEST_TIMEOUT,
   );
@@ -167,7 +167,7 @@ describe('demo agent in tmux', () => {
       await p.waitFor('the cleared prompt', isReady);
       p.keys('Enter'); // an empty prompt is not submitted
       p.keys('C-d');
-      await p.waitForState('1 0');
+      expect(await p.waitForExit()).toBe(0);
       expect(p.capture()).not.toContain('received');
     },
     TEST_TIMEOUT,
@@ -179,7 +179,7 @@ describe('demo agent in tmux', () => {
       const p = startPane(FAST);
       await p.waitFor('the ready prompt', isReady);
       process.kill(p.panePid(), 'SIGTERM');
-      await p.waitForState('1 143');
+      expect(await p.waitForExit()).toBe(143);
     },
     TEST_TIMEOUT,
   );

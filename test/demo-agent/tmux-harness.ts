@@ -70,10 +70,18 @@ export class DemoPane {
     }
   }
 
-  async waitForState(state: string, timeoutMs = 10_000): Promise<void> {
+  /**
+   * Waits for the pane's process to exit and returns its exit status. tmux 3.3a sometimes misses the
+   * SIGCHLD of a pane process (pane_dead is 1 but pane_dead_status stays empty until some other child of
+   * the server exits), so while the status is missing we make the server reap with `run-shell true`.
+   */
+  async waitForExit(timeoutMs = 10_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
-    while (this.paneState() !== state) {
-      if (Date.now() > deadline) throw new Error(`pane state is "${this.paneState()}", expected "${state}"; screen:\n${this.capture()}`);
+    for (;;) {
+      const [dead, status] = this.paneState().split(' ');
+      if (dead === '1' && status !== undefined && status !== '') return Number(status);
+      if (Date.now() > deadline) throw new Error(`pane state is "${this.paneState()}" after ${timeoutMs} ms; screen:\n${this.capture()}`);
+      if (dead === '1') this.tmux(['run-shell', 'true']);
       await new Promise((r) => setTimeout(r, 25));
     }
   }

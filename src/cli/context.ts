@@ -1,0 +1,134 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname, homedir, userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { systemClock, type Clock } from '../core/clock.port.js';
+import { parseConfig, type Config } from '../core/config.js';
+import { parseFailpoints, type Failpoints } from '../core/failpoints.js';
+import { fail, ok, type Result } from '../core/result.js';
+import { MissionControl } from '../core/service.js';
+import type { StorePort } from '../core/store.port.js';
+import { ExecaCommandRunner } from '../probes/command-runner.execa.js';
+import { createProcessProbe } from '../probes/process.probe.js';
+import { TmuxProbe } from '../probes/tmux.probe.js';
+import { resolveDbPath } from '../store/paths.js';
+import { openSqliteStore } from '../store/ticket-store.sqlite.js';
+
+// Wiring: config, store, probes and the core service, from flags and environment. The only place that
+// knows every adapter.
+
+export interface ContextOptions {
+  db?: string;
+  socket?: string;
+  config?: string;
+  env: NodeJS.ProcessEnv;
+  actor?: string;
+  clock?: Clock;
+}
+
+export interface McContext {
+  service: MissionControl;
+  store: StorePort;
+  config: Config;
+  dbPath: string;
+  close(): void;
+}
+
+/** The argv that runs this very program: node + the compiled entry point. */
+export function selfArgv(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [process.execPath, resolve(here, 'bin.js')];
+}
+
+export function operatorActor(env: NodeJS.ProcessEnv, prefix = 'operator'): string {
+  let user = env['USER'] ?? '';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (containers): the env name, or uid, is still better than nothing.
+  }
+  return `${prefix}:${user || process.getuid?.() || 'unknown'}`;
+}
+
+function configPath(opts: ContextOptions): { path: string; explicit: boolean } {
+  const explicit = opts.config ?? opts.env['MCC_CONFIG'];
+  if (explicit) return { path: resolve(explicit), explicit: true };
+  const base = opts.env['XDG_CONFIG_HOME']?.startsWith('/') ? opts.env['XDG_CONFIG_HOME'] : join(homedir(), '.config');
+  return { path: join(base, 'mcc', 'config.json'), explicit: false };
+}
+
+/** Read and validate the config; nothing is opened or written before this succeeds. */
+export function loadConfig(opts: ContextOptions): Result<Config> {
+  const { path, explicit } = configPath(opts);
+  let text: string | null = null;
+  if (existsSync(path)) {
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      return fail('invalid', `config ${path}: cannot read: ${(e as Error).message}`);
+    }
+  } else if (explicit) {
+    return fail('invalid', `config ${path}: no such file`);
+  }
+  const parsed = parseConfig(text, text === null ? null : path, { argv: selfArgv() });
+  if (!parsed.ok) return parsed;
+  const socket = opts.socket ?? opts.env['MCC_TMUX_SOCKET'] ?? parsed.value.socket;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(socket)) return fail('invalid', `socket "${socket}": letters, digits, dash and underscore only`);
+  return ok({ ...parsed.value, socket });
+}
+
+function failpointsFrom(env: NodeJS.ProcessEnv): Result<Failpoints> {
+  const spec = env['MCC_FAILPOINTS'];
+  if (!spec) return ok({ hit: () => undefined });
+  let armed;
+  try {
+    armed = parseFailpoints(spec);
+  } catch (e) {
+    return fail('invalid', (e as Error).message);
+  }
+  return ok({
+    hit(name) {
+      const mode = armed.get(name);
+      if (!mode) return;
+      process.stderr.write(`mcc: failpoint ${name} (${mode})\n`);
+      if (mode === 'crash') process.kill(process.pid, 'SIGKILL');
+      if (mode === 'exit') process.exit(99);
+      throw new Error(`failpoint ${name}`);
+    },
+  });
+}
+
+/** Open everything a command needs. Errors are `invalid` (bad config or flags) or thrown store errors. */
+export function openContext(opts: ContextOptions): Result<McContext> {
+  const config = loadConfig(opts);
+  if (!config.ok) return config;
+  const failpoints = failpointsFrom(opts.env);
+  if (!failpoints.ok) return failpoints;
+  const dbPath = resolve(resolveDbPath({ ...(opts.db ? { flag: opts.db } : {}), env: opts.env }));
+  let store: StorePort;
+  try {
+    store = openSqliteStore(dbPath);
+  } catch (e) {
+    return fail('invalid', (e as Error).message);
+  }
+  const runner = new ExecaCommandRunner();
+  const clock = opts.clock ?? systemClock;
+  const tmux = new TmuxProbe({
+    socket: config.value.socket,
+    runner,
+    tmuxBin: opts.env['MCC_TMUX_BIN'] || 'tmux',
+    configFile: join(dirname(dbPath), 'tmux.conf'),
+    now: () => clock.now(),
+  });
+  const service = new MissionControl({
+    store,
+    tmux,
+    processes: createProcessProbe(runner),
+    clock,
+    config: config.value,
+    host: hostname(),
+    actor: opts.actor ?? operatorActor(opts.env),
+    failpoints: failpoints.value,
+  });
+  return ok({ service, store, config: config.value, dbPath, close: () => store.close() });
+}

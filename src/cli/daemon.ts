@@ -1,0 +1,167 @@
+import { hostname } from 'node:os';
+import { DAEMON_LEASE } from '../core/console-controller.js';
+import { Poller } from '../core/poller.js';
+import type { MissionControl } from '../core/service.js';
+import type { Command } from './command.js';
+import { withContext } from './command.js';
+import { failWith, line, toJson, type Out } from './output.js';
+
+// `mcc --auto`: the headless driver of the same core service. One daemon per store acts at a time
+// (a lease row with an expiry); SIGINT/SIGTERM finish the current pass and exit 0.
+
+export interface DaemonOptions {
+  intervalMs: number;
+  once: boolean;
+  dryRun: boolean;
+  pickup: boolean;
+  maxRuntimes: number;
+  json: boolean;
+}
+
+function emit(out: Out, json: boolean, record: Record<string, unknown>): void {
+  if (json) out.stdout(`${toJson({ at: new Date().toISOString(), ...record }, false)}\n`);
+  else line(out, `${new Date().toISOString()} ${String(record['kind'])} ${String(record['text'])}`);
+}
+
+/** Run the daemon until signalled (or one pass with `once`); resolves to the exit code. */
+export async function runDaemon(service: MissionControl, opts: DaemonOptions, out: Out, signal: AbortSignal): Promise<number> {
+  const { store, clock } = service.deps;
+  const holder = `${hostname()}:${process.pid}`;
+  const leaseMs = Math.max(opts.intervalMs * 3, 10_000);
+  const printed = new Set<string>();
+  let waitingSaid = false;
+  let exitCode = 0;
+
+  const pass = async (): Promise<void> => {
+    const lease = await store.acquireLease({ name: DAEMON_LEASE, holder, ttlMs: leaseMs, now: clock.now() });
+    if (!lease.ok) {
+      if (!waitingSaid) emit(out, opts.json, { kind: 'lease', text: `${lease.message}; waiting`, holder: lease.holder });
+      waitingSaid = true;
+      if (opts.once) exitCode = 3;
+      return;
+    }
+    if (waitingSaid) emit(out, opts.json, { kind: 'lease', text: `lease acquired by ${holder}` });
+    waitingSaid = false;
+    const report = await service.reconcile(opts.dryRun ? 'dry-run' : 'auto');
+    const current = new Set<string>();
+    for (const a of report.applied) {
+      const f = a.finding;
+      const id = `${f.ticketKey}|${f.drift}|${f.summary}`;
+      current.add(id);
+      const isAction = a.outcome !== 'skipped';
+      const isWarning = f.severity !== 'info' && f.action.type === 'none';
+      // Routine status bookkeeping is not worth a line; actions and new warnings are.
+      if (f.action.type === 'observe') continue;
+      if (isAction || (isWarning && !printed.has(id)) || (opts.dryRun && f.action.type !== 'wait' && !printed.has(id))) {
+        emit(out, opts.json, { kind: isAction ? a.outcome : 'warning', ticket: f.ticketKey, drift: f.drift, text: `${f.ticketKey ? `${f.ticketKey}: ` : ''}${f.summary}${a.detail ? ` (${a.detail})` : ''}` });
+        if (!isAction) printed.add(id);
+      }
+    }
+    for (const id of printed) if (!current.has(id)) printed.delete(id);
+    if (opts.pickup && !opts.dryRun && report.snapshot.tmux.kind === 'ok') await autoPickup(service, report.snapshot.rows.runtimes.length, opts, out);
+  };
+
+  if (opts.once) {
+    try {
+      await pass();
+    } catch (e) {
+      emit(out, opts.json, { kind: 'error', text: `pass failed: ${(e as Error).message}` });
+      exitCode = 1;
+    }
+    await store.releaseLease({ name: DAEMON_LEASE, holder });
+    return exitCode;
+  }
+  emit(out, opts.json, { kind: 'start', text: `mcc --auto every ${opts.intervalMs / 1000}s on socket ${service.deps.config.socket}, store ${store.location}${opts.dryRun ? ' (dry run)' : ''}` });
+  await new Promise<void>((resolveDone) => {
+    let inFlight: Promise<void> = Promise.resolve();
+    const poller = new Poller(
+      () => {
+        inFlight = pass();
+        return inFlight;
+      },
+      {
+        intervalMs: opts.intervalMs,
+        clock,
+        onError: (e, n) => emit(out, opts.json, { kind: 'error', text: `pass failed (${n} in a row, backing off): ${(e as Error).message}` }),
+      },
+    );
+    // Keep the process alive while the poller's timers are unref'd.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    signal.addEventListener(
+      'abort',
+      () => {
+        poller.stop();
+        void inFlight.catch(() => undefined).finally(() => {
+          clearInterval(keepAlive);
+          resolveDone();
+        });
+      },
+      { once: true },
+    );
+    poller.start();
+  });
+  await store.releaseLease({ name: DAEMON_LEASE, holder });
+  emit(out, opts.json, { kind: 'stop', text: 'finished the current pass; lease released' });
+  return 0;
+}
+
+async function autoPickup(service: MissionControl, openRuntimes: number, opts: DaemonOptions, out: Out): Promise<void> {
+  let room = opts.maxRuntimes - openRuntimes;
+  if (room <= 0) return;
+  const todo = await service.deps.store.listTickets({ status: 'todo' });
+  for (const t of todo) {
+    if (room <= 0) break;
+    const res = await service.pickup(t.key);
+    if (res.ok) {
+      room--;
+      emit(out, opts.json, { kind: 'pickup', ticket: t.key, text: `${t.key}: ${res.value.how} ${res.value.runtime.tmuxSession}, prompt ${res.value.prompt}` });
+    } else {
+      emit(out, opts.json, { kind: 'declined', ticket: t.key, text: `${t.key}: pickup ${res.code}: ${res.message}` });
+    }
+  }
+}
+
+export const autoCommand: Command = {
+  spec: {
+    name: '--auto',
+    summary: 'Headless reconciler: a pass every interval; with --pickup also starts todo tickets up to --max-runtimes.',
+    usage: 'mcc --auto [--interval S] [--once] [--dry-run] [--pickup] [--max-runtimes N] [--json]',
+    positionals: [],
+    flags: {
+      auto: { kind: 'boolean', help: 'run the reconciler' },
+      interval: { kind: 'number', help: 'seconds between passes (default: config intervalSeconds)' },
+      once: { kind: 'boolean', help: 'one pass, then exit' },
+      'dry-run': { kind: 'boolean', help: 'print what would be done, change nothing' },
+      pickup: { kind: 'boolean', help: 'also pick up todo tickets' },
+      'max-runtimes': { kind: 'number', help: 'cap on open runtimes for --pickup (default 4)' },
+    },
+  },
+  run: (args, env, out) =>
+    withContext(
+      args,
+      env,
+      out,
+      async (ctx) => {
+        const interval = typeof args.flags['interval'] === 'number' ? args.flags['interval'] : ctx.config.intervalSeconds;
+        const max = typeof args.flags['max-runtimes'] === 'number' ? args.flags['max-runtimes'] : 4;
+        if (!(interval > 0) || interval > 3600) return failWith(out, { ok: false, code: 'invalid', message: `--interval must be in (0, 3600], got ${interval}` });
+        if (!Number.isInteger(max) || max < 0) return failWith(out, { ok: false, code: 'invalid', message: `--max-runtimes must be a whole number >= 0, got ${max}` });
+        const abort = new AbortController();
+        const stop = () => abort.abort();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        try {
+          return await runDaemon(
+            ctx.service,
+            { intervalMs: interval * 1000, once: Boolean(args.flags['once']), dryRun: Boolean(args.flags['dry-run']), pickup: Boolean(args.flags['pickup']), maxRuntimes: max, json: Boolean(args.flags['json']) },
+            out,
+            abort.signal,
+          );
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
+      },
+      'auto',
+    ),
+};

@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import type { Command } from './command.js';
+import { openContext } from './context.js';
+import { line } from './output.js';
+
+// `mcc doctor`: each check on its own line; exit 1 when any check fails.
+
+function onPath(cmd: string, env: NodeJS.ProcessEnv): boolean {
+  if (isAbsolute(cmd)) return isExecutable(cmd);
+  return (env['PATH'] ?? '').split(delimiter).some((dir) => dir && isExecutable(join(dir, cmd)));
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export const doctorCommand: Command = {
+  spec: {
+    name: 'doctor',
+    summary: 'Check tmux, the store, the socket and the profiles; one line per check, exit 1 if any fails.',
+    usage: 'mcc doctor',
+    positionals: [],
+    flags: {},
+  },
+  async run(args, env, out) {
+    let failed = 0;
+    const check = (okay: boolean, text: string) => {
+      if (!okay) failed++;
+      line(out, `${okay ? 'ok  ' : 'FAIL'} ${text}`);
+    };
+    const tmuxBin = env['MCC_TMUX_BIN'] || 'tmux';
+    const v = spawnSync(tmuxBin, ['-V'], { encoding: 'utf8' });
+    check(v.status === 0, v.status === 0 ? `tmux present: ${v.stdout.trim()}` : `tmux not runnable (${tmuxBin}): ${v.error?.message ?? v.stderr}`);
+    const ctx = openContext({
+      ...(typeof args.flags['db'] === 'string' ? { db: args.flags['db'] } : {}),
+      ...(typeof args.flags['socket'] === 'string' ? { socket: args.flags['socket'] } : {}),
+      ...(typeof args.flags['config'] === 'string' ? { config: args.flags['config'] } : {}),
+      env,
+    });
+    if (!ctx.ok) {
+      check(false, ctx.message);
+      return 1;
+    }
+    const { store, config, dbPath, service } = ctx.value;
+    try {
+      check(true, `config: ${config.source ?? 'built-in defaults (no config file)'}; ttl ${config.ttlSeconds}s, retry limit ${config.retryLimit}, interval ${config.intervalSeconds}s`);
+      try {
+        const mode = (statSync(dbPath).mode & 0o777).toString(8);
+        const t = await store.appendEvent({ ticketKey: null, runtimeId: null, actor: service.deps.actor, kind: 'doctor', status: 'ok', summary: 'store write check' }, Date.now());
+        check(mode === '600', `store writable: ${dbPath} (mode ${mode}, event ${t.id})`);
+      } catch (e) {
+        check(false, `store ${dbPath}: ${(e as Error).message}`);
+      }
+      const obs = await service.deps.tmux.observe();
+      check(obs.kind === 'ok', obs.kind === 'ok' ? `socket ${config.socket}: ${obs.panes.length} pane(s)` : `socket ${config.socket}: ${obs.reason}`);
+      for (const p of Object.values(config.profiles)) {
+        const prog = p.command[0]!;
+        check(onPath(prog, env), `profile ${p.name}: ${prog} ${onPath(prog, env) ? 'found' : 'not found on PATH'}${p.ready ? '' : ' (no ready pattern: prompts are never delivered)'}`);
+      }
+    } finally {
+      store.close();
+    }
+    return failed > 0 ? 1 : 0;
+  },
+};

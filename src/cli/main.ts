@@ -1,0 +1,143 @@
+import { helpOf, parseArgs, UsageError, type CommandSpec } from './args.js';
+import type { Command } from './command.js';
+import { withContext } from './command.js';
+import { autoCommand } from './daemon.js';
+import { doctorCommand } from './doctor.js';
+import { operatorActor } from './context.js';
+import { failWith, processOut, type Out } from './output.js';
+import {
+  adoptCommand,
+  attachCommand,
+  interruptCommand,
+  pickupCommand,
+  reconcileCommand,
+  retireCommand,
+  sendCommand,
+} from './runtime-commands.js';
+import { addCommand, listCommand, moveCommand, showCommand } from './ticket-commands.js';
+
+// Entry point: `mcc` opens the console; `mcc COMMAND ...` runs one command; `mcc --auto` runs the daemon.
+// Exit codes: 0 ok, 1 unexpected error, 2 bad usage or input, 3 conflict, 4 not found.
+
+const consoleCommand: Command = {
+  spec: {
+    name: 'console',
+    summary: 'Open the console (the default when no command is given).',
+    usage: 'mcc [console] [--readonly] [--interval S]',
+    positionals: [],
+    flags: {
+      readonly: { kind: 'boolean', help: 'watch only: every mutating key is disabled' },
+      interval: { kind: 'number', help: 'seconds between polls (default: config intervalSeconds)' },
+    },
+  },
+  run: (args, env, out) =>
+    withContext(
+      args,
+      env,
+      out,
+      async (ctx) => {
+        const interval = typeof args.flags['interval'] === 'number' ? args.flags['interval'] : ctx.config.intervalSeconds;
+        if (!(interval > 0)) return failWith(out, { ok: false, code: 'invalid', message: `--interval must be > 0, got ${interval}` });
+        const { runConsole } = await import('../ui/run-console.js');
+        return runConsole(ctx, { readonly: Boolean(args.flags['readonly']), intervalMs: interval * 1000 });
+      },
+      operatorActor(env, 'console'),
+    ),
+};
+
+const demoAgentCommand: Command = {
+  spec: {
+    name: 'demo-agent',
+    summary: 'A demo agent CLI used by the demo profile and the tests: busy while booting, then a prompt; prints REVIEW:/DONE:/QUESTION: or crashes.',
+    usage: 'mcc demo-agent [--boot-ms N] [--work-ms N] [--outcome review|done|question|crash]',
+    positionals: [],
+    flags: {
+      'boot-ms': { kind: 'string', help: 'milliseconds busy before the first prompt (default 1500)' },
+      'work-ms': { kind: 'string', help: 'milliseconds of work per prompt (default 2000)' },
+      outcome: { kind: 'string', help: 'review, done, question or crash (default review)' },
+    },
+  },
+  // The demo agent parses its own argv (it is also a standalone program): see main().
+  run: async () => 2,
+};
+
+export const COMMANDS: Command[] = [
+  addCommand,
+  listCommand,
+  showCommand,
+  moveCommand,
+  pickupCommand,
+  sendCommand,
+  adoptCommand,
+  interruptCommand,
+  retireCommand,
+  reconcileCommand,
+  attachCommand,
+  doctorCommand,
+  consoleCommand,
+  demoAgentCommand,
+];
+
+function topHelp(): string {
+  const rows = [...COMMANDS, autoCommand].map((c: { spec: CommandSpec }) => `  ${c.spec.usage.padEnd(58)}\n      ${c.spec.summary}`);
+  return [
+    'mcc: Mission Control console for AI coding agents running in tmux, one session per ticket.',
+    '',
+    'usage: mcc [COMMAND] [ARGS] [--db PATH] [--socket NAME] [--config PATH] [--json] [--help]',
+    '',
+    'commands:',
+    ...rows,
+    '',
+    'exit codes: 0 ok, 1 unexpected error, 2 bad usage or input, 3 conflict (changed underneath or held by someone else), 4 not found',
+    'environment: MCC_DB, MCC_TMUX_SOCKET, MCC_CONFIG, MCC_FAILPOINTS (tests), NO_COLOR',
+  ].join('\n');
+}
+
+/** Run the CLI; returns the exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out: Out = processOut): Promise<number> {
+  try {
+    const first = argv[0];
+    if (first === '--help' || first === '-h' || first === 'help') {
+      out.stdout(`${topHelp()}\n`);
+      return 0;
+    }
+    if (first === '--version') {
+      out.stdout('mcc 0.1.0\n');
+      return 0;
+    }
+    if (argv.includes('--auto') && (first === undefined || first.startsWith('-'))) {
+      return await runCommand(autoCommand, argv, env, out);
+    }
+    if (first === 'demo-agent') {
+      if (argv.includes('--help')) {
+        out.stdout(`${helpOf(demoAgentCommand.spec)}\n`);
+        return 0;
+      }
+      const { runDemoAgent } = await import('../demo-agent/demo-agent.js');
+      return await runDemoAgent(argv.slice(1));
+    }
+    const cmd = first === undefined || first.startsWith('-') ? consoleCommand : COMMANDS.find((c) => c.spec.name === first);
+    if (!cmd) {
+      out.stderr(`mcc: unknown command "${first}"; see mcc --help\n`);
+      return 2;
+    }
+    const rest = cmd === consoleCommand && first !== 'console' ? argv : argv.slice(1);
+    return await runCommand(cmd, rest, env, out);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      out.stderr(`mcc: ${e.message}\n`);
+      return 2;
+    }
+    out.stderr(`mcc: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
+async function runCommand(cmd: Command, argv: readonly string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
+  const parsed = parseArgs(argv, cmd.spec);
+  if (parsed.flags['help']) {
+    out.stdout(`${helpOf(cmd.spec)}\n`);
+    return 0;
+  }
+  return cmd.run(parsed, env, out);
+}

@@ -1,0 +1,45 @@
+import { exitCodeOf, type Failure } from '../core/result.js';
+import { sanitizeForTerminal, sanitizeLine } from '../core/sanitize.js';
+
+// Everything the CLI prints goes through here: human text sanitized (untrusted titles, bodies and pane
+// lines never reach the terminal with control sequences), JSON escaped but intact.
+
+export interface Out {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+export const processOut: Out = {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+};
+
+/** JSON with every control character escaped, C1 and DEL included (JSON.stringify leaves those raw). */
+export function toJson(value: unknown, pretty = true): string {
+  const text = JSON.stringify(value, null, pretty ? 2 : undefined);
+  return text.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export function line(out: Out, text: string): void {
+  out.stdout(`${sanitizeForTerminal(text)}\n`);
+}
+
+export function cell(text: string, width: number): string {
+  const s = sanitizeLine(text);
+  return s.length > width ? `${s.slice(0, Math.max(0, width - 1))}…` : s.padEnd(width);
+}
+
+/** Print a failure on stderr and return its exit code (2 usage, 3 conflict, 4 not found, 1 otherwise). */
+export function failWith(out: Out, f: Failure): number {
+  out.stderr(`mcc: ${sanitizeForTerminal(f.message)}\n`);
+  return exitCodeOf(f.code);
+}
+
+export function ago(ms: number | null, now: number): string {
+  if (ms === null) return '-';
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}

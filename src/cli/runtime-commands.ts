@@ -1,0 +1,134 @@
+import { spawnSync } from 'node:child_process';
+import type { Applied } from '../core/apply.js';
+import type { PassReport } from '../core/service.js';
+import type { Result } from '../core/result.js';
+import { sessionName, TICKET_KEY_RE } from '../core/types.js';
+import type { Command } from './command.js';
+import { withContext } from './command.js';
+import { failWith, line, toJson, type Out } from './output.js';
+
+// Commands over runtimes: each calls the one core service, exactly as the console's keys do.
+
+const keyArg = [{ name: 'KEY', required: true }];
+
+function simple(name: string, summary: string, op: 'adopt' | 'interrupt' | 'retire'): Command {
+  return {
+    spec: { name, summary, usage: `mcc ${name} KEY`, positionals: keyArg, flags: {} },
+    run: (args, env, out) =>
+      withContext(args, env, out, async (ctx) => {
+        const res: Result<string> = await ctx.service[op](args.positionals[0]!);
+        if (!res.ok) return failWith(out, res);
+        if (args.flags['json']) out.stdout(`${toJson({ ok: true, message: res.value })}\n`);
+        else line(out, res.value);
+        return 0;
+      }),
+  };
+}
+
+export const adoptCommand = simple('adopt', 'Point a ticket at its live runtime (PID-verified), as the reconciler would.', 'adopt');
+export const interruptCommand = simple('interrupt', "Send the profile's interrupt keys to the ticket's live runtime.", 'interrupt');
+export const retireCommand = simple('retire', 'Kill the ticket runtime and close its row; an in_progress ticket returns to todo.', 'retire');
+
+export const pickupCommand: Command = {
+  spec: {
+    name: 'pickup',
+    summary: 'Start a runtime for a todo ticket (or adopt its live one). The prompt is delivered when the agent is ready.',
+    usage: 'mcc pickup KEY',
+    positionals: keyArg,
+    flags: {},
+  },
+  run: (args, env, out) =>
+    withContext(args, env, out, async (ctx) => {
+      const res = await ctx.service.pickup(args.positionals[0]!);
+      if (!res.ok) return failWith(out, res);
+      const { ticket, runtime, how, prompt } = res.value;
+      if (args.flags['json']) {
+        out.stdout(`${toJson(res.value)}\n`);
+        return 0;
+      }
+      line(out, `${ticket.key} ${ticket.status}: ${how} ${runtime.tmuxSession} (pid ${runtime.pid ?? '?'}, ${runtime.status})`);
+      line(out, prompt === 'sent' ? 'prompt delivered' : 'prompt pending: delivered by the next pass once the agent is ready (mcc reconcile, the console, or mcc --auto)');
+      return 0;
+    }),
+};
+
+export const sendCommand: Command = {
+  spec: {
+    name: 'send',
+    summary: "Queue text for the ticket's runtime; delivered now if it is ready, else when it is.",
+    usage: 'mcc send KEY TEXT',
+    positionals: [{ name: 'KEY', required: true }, { name: 'TEXT', required: true, rest: true }],
+    flags: {},
+  },
+  run: (args, env, out) =>
+    withContext(args, env, out, async (ctx) => {
+      const [key, ...words] = args.positionals as [string, ...string[]];
+      const res = await ctx.service.send(key, words.join(' '));
+      if (!res.ok) return failWith(out, res);
+      line(out, res.value === 'sent' ? `sent to ${key}` : `queued for ${key}: the runtime is busy or not ready; delivered when it is`);
+      return 0;
+    }),
+};
+
+function describeApplied(a: Applied): string {
+  const f = a.finding;
+  const tag = f.drift ? `[${f.drift}] ` : '';
+  const who = f.ticketKey ? `${f.ticketKey}: ` : '';
+  const verdict = a.outcome === 'skipped' ? (f.action.type === 'wait' ? 'waiting' : f.action.type === 'none' ? 'left alone' : 'planned') : a.outcome;
+  return `${verdict.padEnd(10)} ${tag}${who}${f.summary}${a.detail ? ` (${a.detail})` : ''}`;
+}
+
+/** Print a pass report, one line per finding. */
+export function printReport(out: Out, report: PassReport, json: boolean): void {
+  if (json) {
+    out.stdout(
+      `${toJson({
+        at: new Date(report.snapshot.at).toISOString(),
+        observation: report.snapshot.tmux.kind === 'ok' ? 'ok' : `unknown: ${report.snapshot.tmux.reason}`,
+        findings: report.applied.map((a) => ({ ...a.finding, outcome: a.outcome, detail: a.detail })),
+      })}\n`,
+    );
+    return;
+  }
+  // Status bookkeeping (observe) is a write but not news: keep the report to what an operator acts on.
+  const shown = report.applied.filter((a) => a.finding.action.type !== 'observe');
+  if (shown.length === 0) line(out, 'nothing to do: ticket rows, runtime rows and tmux agree');
+  for (const a of shown) line(out, describeApplied(a));
+}
+
+export const reconcileCommand: Command = {
+  spec: {
+    name: 'reconcile',
+    summary: 'One reconcile pass: observe tmux and processes once, diagnose drift, apply the fixes (or only show them).',
+    usage: 'mcc reconcile [--dry-run] [--json]',
+    positionals: [],
+    flags: { 'dry-run': { kind: 'boolean', help: 'show the plan, change nothing' } },
+  },
+  run: (args, env, out) =>
+    withContext(args, env, out, async (ctx) => {
+      const report = await ctx.service.reconcile(args.flags['dry-run'] ? 'dry-run' : 'auto');
+      printReport(out, report, Boolean(args.flags['json']));
+      // Exit 1 when tmux could not be seen, so scripts notice that nothing could be confirmed.
+      return report.snapshot.tmux.kind === 'ok' ? 0 : 1;
+    }),
+};
+
+export const attachCommand: Command = {
+  spec: {
+    name: 'attach',
+    summary: "Attach this terminal to the ticket's tmux session on mcc's socket; detach (C-b d) to come back.",
+    usage: 'mcc attach KEY',
+    positionals: keyArg,
+    flags: {},
+  },
+  run: (args, env, out) =>
+    withContext(args, env, out, async (ctx) => {
+      const key = args.positionals[0]!;
+      if (!TICKET_KEY_RE.test(key)) return failWith(out, { ok: false, code: 'invalid', message: `attach: "${key}" is not a ticket key` });
+      if (!process.stdin.isTTY) return failWith(out, { ok: false, code: 'invalid', message: 'attach: needs a terminal (stdin is not a TTY)' });
+      const argv = ctx.service.deps.tmux.attachArgv(sessionName(key));
+      const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+      if (r.status !== 0) return failWith(out, { ok: false, code: 'not_found', message: `attach: no session ${sessionName(key)} on socket ${ctx.config.socket}` });
+      return 0;
+    }),
+};

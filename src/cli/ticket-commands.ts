@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import type { TicketDetail } from '../core/store.port.js';
+import { TICKET_KEY_RE, TICKET_STATUSES, type TicketStatus } from '../core/types.js';
+import type { Command } from './command.js';
+import { withContext } from './command.js';
+import { ago, cell, failWith, line, toJson } from './output.js';
+
+// Commands over the ticket rows: add, list, show, move.
+
+function asStatus(s: string, what: string): TicketStatus | string {
+  return (TICKET_STATUSES as readonly string[]).includes(s) ? (s as TicketStatus) : `${what}: "${s}" is not one of ${TICKET_STATUSES.join(', ')}`;
+}
+
+export const addCommand: Command = {
+  spec: {
+    name: 'add',
+    summary: 'Add a ticket (state todo) and print its key.',
+    usage: 'mcc add TITLE [--body TEXT | --body-file PATH] [--profile NAME]',
+    positionals: [{ name: 'TITLE', required: true }],
+    flags: {
+      body: { kind: 'string', help: 'ticket body (the prompt text)' },
+      'body-file': { kind: 'string', help: 'read the body from a file (- for stdin)' },
+      profile: { kind: 'string', help: 'agent profile (default: the config defaultProfile)' },
+    },
+  },
+  run: (args, env, out) =>
+    withContext(args, env, out, async (ctx) => {
+      const title = args.positionals[0]!.trim();
+      if (!title) return failWith(out, { ok: false, code: 'invalid', message: 'add: the title is empty' });
+      if (args.flags['body'] !== undefined && args.flags['body-file'] !== undefined) {
+        return failWith(out, { ok: false, code: 'invalid', message: 'add: give --body or --body-file, not both' });
+      }
+      let body = String(args.flags['body'] ?? '');
+      const file = args.flags['body-file'];
+      if (typeof file === 'string') {
+        try {
+          body = readFileSync(file === '-' ? 0 : file, 'utf8');
+        } catch (e) {
+          return failWith(out, { ok: false, code: 'invalid', message: `add: --body-file ${file}: ${(e as Error).message}` });
+        }
+      }
+      const profile = String(args.flags['profile'] ?? ctx.config.defaultProfile);
+      if (!ctx.config.profiles[profile]) {
+        return failWith(out, { ok: false, code: 'invalid', message: `add: --profile: no profile named "${profile}" (have: ${Object.keys(ctx.config.profiles).join(', ')})` });
+      }
+      const t = await ctx.store.createTicket({ title, body, profile, now: Date.now(), actor: ctx.service.deps.actor });
+      if (args.flags['json']) out.stdout(`${toJson(t)}\n`);
+      else line(out, t.key);
+      return 0;
+    }),
+};
+
+export const listCommand: Command = {
+  spec: {
+    name: 'list',
+    summary: 'List tickets with their runtime status.',
+    usage: 'mcc list [--state STATE] [--json]',
+    positionals: [],
+    flags: { state: { kind: 'string', help: `only this state (${TICKET_STATUSES.join(', ')})` } },
+  },
+  run: (args, env, out) =>
+    withContext(args, env, out, async (ctx) => {
+      const state = args.flags['state'];
+      let status: TicketStatus | undefined;
+      if (typeof state === 'string') {
+        const s = asStatus(state, 'list --state');
+        if (!(TICKET_STATUSES as readonly string[]).includes(s)) return failWith(out, { ok: false, code: 'invalid', message: s });
+        status = s as TicketStatus;
+      }
+      const rows = (await ctx.store.overview()).filter((o) => !status || o.ticket.status === status);
+      if (args.flags['json']) {
+        out.stdout(`${toJson(rows)}\n`);
+        return 0;
+      }
+      if (rows.length === 0) {
+        line(out, status ? `no ${status} tickets` : 'no tickets yet: mcc add "TITLE" --body "what to do"');
+        return 0;
+      }
+      const now = Date.now();
+      line(out, `${cell('KEY', 9)} ${cell('STATE', 11)} ${cell('RUNTIME', 9)} ${cell('PID', 8)} ${cell('AGE', 5)} ${cell('TRY', 3)} TITLE`);
+      for (const { ticket: t, runtime: r } of rows) {
+        const open = r && r.status !== 'closed';
+        line(
+          out,
+          `${cell(t.key, 9)} ${cell(t.status, 11)} ${cell(open ? r.status : '-', 9)} ${cell(open && r.pid ? String(r.pid) : '-', 8)} ${cell(open ? ago(r.createdAt, now) : '-', 5)} ${cell(String(t.attempts), 3)} ${cell(t.title, 60).trimEnd()}`,
+        );
+      }
+      return 0;
+    }),
+};
+
+function printDetail(out: Parameters<Command['run']>[2], d: TicketDetail): void {
+  const t = d.ticket;
+  const now = Date.now();
+  line(out, `${t.key}  ${t.status}${t.humanInputRequired ? '  (asks a human)' : ''}${t.blockedReason ? `  blocked: ${t.blockedReason}` : ''}`);
+  line(out, `title:    ${t.title}`);
+  line(out, `profile:  ${t.profile}   attempts: ${t.attempts}   worker_pid: ${t.workerPid ?? '-'}   version: ${t.version}`);
+  if (t.body.trim()) {
+    line(out, 'body:');
+    for (const l of t.body.split('\n')) line(out, `  ${l}`);
+  }
+  line(out, 'runtimes:');
+  if (d.runtimes.length === 0) line(out, '  (none)');
+  for (const r of d.runtimes) {
+    line(out, `  #${r.id} ${r.status} ${r.tmuxSession} pane ${r.paneId ?? '-'} pid ${r.pid ?? '-'} started ${ago(r.createdAt, now)} ago${r.closedReason ? ` closed: ${r.closedReason}` : ''}${r.exitStatus !== null ? ` exit ${r.exitStatus}` : ''}`);
+  }
+  const open = d.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
+  line(out, `messages: ${d.messages.length} (${open.length} waiting)`);
+  for (const m of d.messages) line(out, `  #${m.id} ${m.kind} ${m.status} attempts ${m.attempts} (${m.body.length} chars)`);
+  line(out, 'activity (newest first):');
+  for (const e of d.events) {
+    line(out, `  ${new Date(e.at).toISOString()} ${e.status.padEnd(7)} ${e.actor} ${e.kind}: ${e.summary}`);
+    if (e.rootCause) line(out, `      root_cause: ${e.rootCause}`);
+    if (e.safeRetry) line(out, `      safe_retry: ${e.safeRetry}`);
+    if (e.stopCondition) line(out, `      stop_condition: ${e.stopCondition}`);
+    if (e.humanInputRequired) line(out, '      human_input_required: yes');
+    for (const a of e.nextActions) line(out, `      next: ${a}`);
+  }
+}
+
+export const showCommand: Command = {
+  spec: {
+    name: 'show',
+    summary: 'Show a ticket, its runtime rows, messages and activity log.',
+    usage: 'mcc show KEY [--json]',
+    positionals: [{ name: 'KEY', required: true }],
+    flags: {},
+  },
+  run: (args, env, out) =>
+    withContext(args, env, out, async (ctx) => {
+      const key = args.positionals[0]!;
+      if (!TICKET_KEY_RE.test(key)) return failWith(out, { ok: false, code: 'invalid', message: `show: "${key}" is not a ticket key (MC-<number>)` });
+      const d = await ctx.store.ticketDetail(key);
+      if (!d) return failWith(out, { ok: false, code: 'not_found', message: `no ticket ${key}` });
+      if (args.flags['json']) out.stdout(`${toJson(d)}\n`);
+      else printDetail(out, d);
+      return 0;
+    }),
+};
+
+export const moveCommand: Command = {
+  spec: {
+    name: 'move',
+    summary: 'Operator move of a ticket to another state (e.g. review, done, back to todo). From blocked to todo resets attempts.',
+    usage: 'mcc move KEY STATE',
+    positionals: [{ name: 'KEY', required: true }, { name: 'STATE', required: true }],
+    flags: {},
+  },
+  run: (args, env, out) =>
+    withContext(args, env, out, async (ctx) => {
+      const [key, state] = args.positionals as [string, string];
+      const s = asStatus(state, 'move');
+      if (!(TICKET_STATUSES as readonly string[]).includes(s)) return failWith(out, { ok: false, code: 'invalid', message: s });
+      const res = await ctx.service.move(key, s as TicketStatus);
+      if (!res.ok) return failWith(out, res);
+      line(out, `${key} -> ${res.value.status}`);
+      return 0;
+    }),
+};
