@@ -3,8 +3,8 @@ import { bufferName, type Snapshot } from './diagnose.js';
 import { panesBySession, type Where } from './liveness.js';
 import type { ProcessObservation, ProcessPort } from './process.port.js';
 import type { StorePort } from './store.port.js';
-import type { TmuxPort } from './tmux.port.js';
-import { keyOfSession, sessionName } from './types.js';
+import type { PaneInfo, TmuxPort } from './tmux.port.js';
+import { keyOfSession, sessionName, type RuntimeSession } from './types.js';
 
 // Gathering one snapshot: ONE tmux list-panes, one batch of process identities, the store rows that can
 // drift, and pane captures only where something changed. This is the per-pass cost the bench measures.
@@ -39,6 +39,23 @@ export class CaptureCache {
   }
 }
 
+/**
+ * Whether a live pane proves the recorded agent identity without reading /proc: the pane is the recorded
+ * one, its first process is the recorded pid, it is not dead, the boot is the same, and the session was
+ * created no later than the agent was last seen alive (a session re-created since is a different process).
+ */
+export function paneVouches(pane: PaneInfo, r: RuntimeSession, bootId: string | null): boolean {
+  const seen = r.lastSeenAt ?? r.createdAt;
+  return (
+    !pane.paneDead &&
+    pane.paneId === r.paneId &&
+    pane.panePid === r.pid &&
+    bootId !== null &&
+    r.bootId === bootId &&
+    pane.sessionCreated <= seen + 1000
+  );
+}
+
 /** Observe the world once and return the snapshot `diagnose` judges. */
 export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () => number): Promise<Snapshot> {
   const tmux = await deps.tmux.observe();
@@ -52,14 +69,24 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
   const bootId = await deps.processes.bootId();
   const where: Where = { host: deps.host, socket: deps.config.socket, storeId: deps.store.storeId, bootId };
 
-  const pids = new Set<number>();
-  for (const r of rows.runtimes) if (r.pid !== null && r.status !== 'closed') pids.add(r.pid);
+  // A pane vouches for its first process: while the pane is not dead, tmux has not reaped that child, so
+  // its pid cannot have been reused. Only pids the pane cannot vouch for are read from /proc.
+  const processes = new Map<number, ProcessObservation>();
+  const toInspect = new Set<number>();
+  for (const r of rows.runtimes) {
+    if (r.pid === null || r.status === 'closed') continue;
+    const pane = panes.get(r.tmuxSession)?.find((p) => p.paneId === r.paneId);
+    const vouched = pane !== undefined && paneVouches(pane, r, bootId);
+    if (vouched && r.pidStart !== null && r.bootId !== null) {
+      processes.set(r.pid, { kind: 'alive', identity: { pid: r.pid, start: r.pidStart, bootId: r.bootId }, state: 'pane', comm: pane.currentCommand });
+    } else toInspect.add(r.pid);
+  }
   for (const key of sessionKeys) {
     const p = panes.get(sessionName(key))?.[0];
-    if (p && !p.paneDead) pids.add(p.panePid);
+    if (p && !p.paneDead && !processes.has(p.panePid)) toInspect.add(p.panePid);
   }
-  const processes: Map<number, ProcessObservation> =
-    pids.size > 0 ? await deps.processes.inspect([...pids]) : new Map<number, ProcessObservation>();
+  for (const pid of processes.keys()) toInspect.delete(pid);
+  if (toInspect.size > 0) for (const [pid, obs] of await deps.processes.inspect([...toInspect])) processes.set(pid, obs);
 
   const captures = new Map<string, readonly string[]>();
   const buffers = new Set<string>();

@@ -164,3 +164,9 @@ export function shortAge(ms: number): string {
   if (s < 86_400) return `${Math.floor(s / 3600)}h`;
   return `${Math.floor(s / 86_400)}d`;
 }
+
+/** One line of a scrolling text view (details, help, plan): safe text and how to show it. */
+export interface ViewLine {
+  text: string;
+  style?: 'heading' | 'dim' | 'ok' | 'warn' | 'error';
+}

@@ -1,0 +1,17 @@
+// Builds dist/ once before the suite: the end-to-end, failpoint and demo-agent tests run the compiled
+// binary exactly as operators do. A type error anywhere fails the whole run here, with tsc's output.
+import { execFileSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export default function setup(): void {
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  } catch (e) {
+    const err = e as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`build failed:\n${String(err.stdout ?? '')}${String(err.stderr ?? '')}`);
+  }
+}
