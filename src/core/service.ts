@@ -376,6 +376,12 @@ export class MissionControl {
     if (!found.ok) return found;
     const t = found.value;
     if (t.status === to) return ok(t);
+    if (to === 'todo') {
+      // A todo ticket with a runtime is the seed's drift: the operator retires the runtime instead.
+      const detail = await this.deps.store.ticketDetail(key, { eventLimit: 0 });
+      const open = detail?.runtimes.find((r) => r.status !== 'closed');
+      if (open) return fail('conflict', `move: ${key} still has runtime ${open.id} (${open.tmuxSession}, ${open.status}); retire it first`);
+    }
     return this.deps.store.setTicketStatus({
       key,
       version: t.version,

@@ -21,11 +21,13 @@ import { ticketRow, type Ctx } from './sqlite-common.js';
 // SQLite's default limit on host parameters is 32766 in current builds but 999 in old ones; stay far below.
 const KEY_CHUNK = 500;
 
+/** One ticket, or null. */
 export function getTicket(c: Ctx, key: string): Ticket | null {
   const row = ticketRow(c, key);
   return row === undefined ? null : toTicket(row);
 }
 
+/** Tickets in numeric key order (MC-9 before MC-10), optionally of one status. */
 export function listTickets(c: Ctx, filter: { status?: TicketStatus } = {}): Ticket[] {
   const rows = filter.status === undefined
     ? c.all<TicketRow>('SELECT * FROM tickets ORDER BY seq')
@@ -33,6 +35,7 @@ export function listTickets(c: Ctx, filter: { status?: TicketStatus } = {}): Tic
   return rows.map(toTicket);
 }
 
+/** Events newest first, of one ticket or of all. */
 export function listEvents(c: Ctx, filter: { ticketKey?: string; limit: number }): McEvent[] {
   const limit = Math.max(0, Math.floor(filter.limit));
   const rows = filter.ticketKey === undefined
@@ -41,6 +44,7 @@ export function listEvents(c: Ctx, filter: { ticketKey?: string; limit: number }
   return rows.map(toEvent);
 }
 
+/** A ticket with every runtime and message it ever had and its newest events; null if missing. */
 export function ticketDetail(c: Ctx, key: string, opts: { eventLimit?: number } = {}): TicketDetail | null {
   const t = ticketRow(c, key);
   if (t === undefined) return null;
@@ -104,6 +108,7 @@ export function loadActive(c: Ctx, extraKeys: readonly string[]): ActiveRows {
   return { tickets: tickets.map(toTicket), runtimes: runtimes.map(toRuntime), messages: messages.map(toMessage) };
 }
 
+/** The lease row, expired or not; callers compare expiresAt with their clock. */
 export function readLease(c: Ctx, name: string): Lease | null {
   const row = c.get<LeaseRow>('SELECT * FROM leases WHERE name = ?', [name]);
   return row === undefined ? null : toLease(row);

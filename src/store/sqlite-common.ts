@@ -120,14 +120,17 @@ export async function runRead<T>(db: Database.Database, fn: () => T): Promise<T>
   }
 }
 
+/** The tickets row, if any. */
 export function ticketRow(c: Ctx, key: string): TicketRow | undefined {
   return c.get<TicketRow>('SELECT * FROM tickets WHERE key = ?', [key]);
 }
 
+/** The runtime_sessions row, if any. */
 export function runtimeRow(c: Ctx, id: number): RuntimeRow | undefined {
   return c.get<RuntimeRow>('SELECT * FROM runtime_sessions WHERE id = ?', [id]);
 }
 
+/** The messages row, if any. */
 export function messageRow(c: Ctx, id: number): MessageRow | undefined {
   return c.get<MessageRow>('SELECT * FROM messages WHERE id = ?', [id]);
 }
@@ -137,14 +140,17 @@ export function openRuntimeOf(c: Ctx, key: string): RuntimeRow | undefined {
   return c.get<RuntimeRow>("SELECT * FROM runtime_sessions WHERE ticket_key = ? AND status <> 'closed'", [key]);
 }
 
+/** The tickets row, or refuse with not_found. */
 export function mustTicket(c: Ctx, key: string): TicketRow {
   return ticketRow(c, key) ?? refuse('not_found', `no ticket ${key}`);
 }
 
+/** The runtime_sessions row, or refuse with not_found. */
 export function mustRuntime(c: Ctx, id: number): RuntimeRow {
   return runtimeRow(c, id) ?? refuse('not_found', `no runtime ${id}`);
 }
 
+/** The messages row, or refuse with not_found. */
 export function mustMessage(c: Ctx, id: number): MessageRow {
   return messageRow(c, id) ?? refuse('not_found', `no message ${id}`);
 }

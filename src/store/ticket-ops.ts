@@ -43,7 +43,11 @@ export function createTicket(
      VALUES (@key, @seq, @title, @body, 'todo', @profile, 0, 0, 1, @now, @now) RETURNING *`,
     { key: `MC-${seq.value}`, seq: seq.value, title: i.title, body: i.body, profile: i.profile, now: iso(i.now) },
   ) as TicketRow;
-  insertEvent(c, { ticketKey: row.key, runtimeId: null, actor: i.actor, kind: 'ticket.created', status: 'ok', summary: `created ${row.key}` }, i.now);
+  insertEvent(
+    c,
+    { ticketKey: row.key, runtimeId: null, actor: i.actor, kind: 'ticket.created', status: 'ok', summary: `created ${row.key}` },
+    i.now,
+  );
   return toTicket(row);
 }
 
@@ -87,7 +91,10 @@ export function claim(c: Ctx, i: ClaimInput): { ticket: Ticket; runtime: Runtime
   );
   // A prompt that never reached the last runtime is still this ticket's prompt; a second one would be typed twice.
   const prompt = waiting !== undefined
-    ? (c.get<MessageRow>("UPDATE messages SET status = 'pending', runtime_id = ? WHERE id = ? RETURNING *", [runtime.id, waiting.id]) as MessageRow)
+    ? (c.get<MessageRow>(
+        "UPDATE messages SET status = 'pending', runtime_id = ?, delivery_token = NULL WHERE id = ? RETURNING *",
+        [runtime.id, waiting.id],
+      ) as MessageRow)
     : (c.get<MessageRow>(
         `INSERT INTO messages (ticket_key, runtime_id, kind, body, status, attempts, created_at)
          VALUES (?, ?, 'prompt', ?, 'pending', 0, ?) RETURNING *`,
@@ -143,7 +150,8 @@ export function adopt(c: Ctx, i: AdoptInput): { ticket: Ticket; runtime: Runtime
   } else {
     const open = openRuntimeOf(c, i.key);
     if (open !== undefined) {
-      refuse('conflict', `cannot adopt a session for ${i.key}: it already has open runtime ${open.id}, held by ${holderOf(open)}`, holderOf(open));
+      const holder = holderOf(open);
+      refuse('conflict', `cannot adopt a session for ${i.key}: it already has open runtime ${open.id}, held by ${holder}`, holder);
     }
     runtime = insertRuntime(c, i.key, { ...fields, last_seen_at: now }, 'adopt a session for');
   }

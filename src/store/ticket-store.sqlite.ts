@@ -188,7 +188,9 @@ export function openSqliteStore(path: string, opts: { busyTimeoutMs?: number } =
     // Before anything writes (even the journal mode lives in the file header): a newer store stays untouched.
     withBusyRetry(() => assertNotNewer(db, path));
     const mode = withBusyRetry(() => db.pragma('journal_mode = WAL', { simple: true }));
-    if (mode !== 'wal') throw new Error(`the store at ${path} cannot use WAL (journal_mode is ${String(mode)}); is it on a network filesystem?`);
+    if (mode !== 'wal') {
+      throw new Error(`the store at ${path} cannot use WAL (journal_mode is ${String(mode)}); is it on a network filesystem?`);
+    }
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
     withBusyRetry(() => migrate(db, path));

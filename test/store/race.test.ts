@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
-import { spawnSync, fork, type ChildProcess } from 'node:child_process';
+import { execFile, fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newTicket, openTestStore } from './helpers.js';
+import { newTicket, openTestStore, tempDir } from './helpers.js';
 
 // Two to four real OS processes race on the same tickets. The racers cannot run TypeScript, so the store
 // (and only the store, so other work in progress cannot break this test) is compiled once with tsc into a
@@ -13,6 +13,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const BUILD = join(ROOT, 'node_modules', '.cache', `mcc-store-race-${process.pid}`);
 const STORE_JS = join(BUILD, 'store', 'ticket-store.sqlite.js');
 const RACER = join(import.meta.dirname, 'fixtures', 'claim-racer.mjs');
+const OPENER = join(import.meta.dirname, 'fixtures', 'open-racer.mjs');
 const TICKETS = 40;
 
 beforeAll(() => {
@@ -101,4 +102,19 @@ describe('two or more processes racing on the same tickets', () => {
       db.close();
     }
   }, 60_000);
+});
+
+describe('processes opening a new store at the same instant', () => {
+  it('all succeed: one creates and migrates it, every ticket gets its own key', async () => {
+    const path = join(tempDir(), 'fresh', 'mcc.db');
+    const at = String(Date.now() + 300);
+    const run = () =>
+      new Promise<string>((res, rej) =>
+        execFile(process.execPath, [OPENER, STORE_JS, path, at], (err, stdout) => (err ? rej(err) : res(stdout.trim()))),
+      );
+    const lines = await Promise.all([run(), run(), run(), run()]);
+    const reports = lines.map((l) => JSON.parse(l) as { key?: string; error?: string });
+    expect(reports.filter((r) => r.error !== undefined)).toEqual([]);
+    expect(reports.map((r) => r.key).sort()).toEqual(['MC-1', 'MC-2', 'MC-3', 'MC-4']);
+  });
 });
