@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { CommandRunner } from '../core/command-runner.port.js';
 import type { ProcessObservation, ProcessPort } from '../core/process.port.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from './command-runner.execa.js';
 
 /** The fields of /proc/PID/stat that identity and liveness need. */
 export interface ProcStat {
@@ -137,7 +138,7 @@ export class PsProcessProbe implements ProcessPort {
 
   constructor(opts: { runner: CommandRunner; timeoutMs?: number }) {
     this.runner = opts.runner;
-    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   }
 
   async bootId(): Promise<string | null> {

@@ -1,5 +1,6 @@
 // What we say to tmux and how we read its answers: pure functions, unit-tested against real tmux 3.3a output.
 import type { CommandOutcome } from '../core/command-runner.port.js';
+import { sanitizeLine } from '../core/sanitize.js';
 import type { PaneInfo } from '../core/tmux.port.js';
 import { keyOfSession } from '../core/types.js';
 
@@ -126,11 +127,11 @@ export function classifyTmuxError(outcome: CommandOutcome): TmuxErrorKind {
   return 'unknown';
 }
 
-/** One line describing why a command failed, for messages. */
+/** One line describing why a command failed, for messages (safe to display: it ends up in the status line). */
 export function describeOutcome(outcome: CommandOutcome): string {
-  if (outcome.failure !== undefined) return `${outcome.failure}${outcome.detail ? `: ${outcome.detail}` : ''}`;
+  if (outcome.failure !== undefined) return sanitizeLine(`${outcome.failure}${outcome.detail ? `: ${outcome.detail}` : ''}`);
   const err = outcome.stderr.trim().split('\n')[0] ?? '';
-  const text = err !== '' ? err : `exit status ${String(outcome.exitCode)}`;
+  const text = sanitizeLine(err !== '' ? err : `exit status ${String(outcome.exitCode)}`);
   return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
 

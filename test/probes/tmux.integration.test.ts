@@ -1,7 +1,7 @@
 // The tmux probe against real tmux, each test on its own private socket (never the default server).
-import { chmodSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { PaneInfo, TmuxObservation } from '../../src/core/tmux.port.js';
 import { inertForPaste } from '../../src/core/sanitize.js';
@@ -30,15 +30,6 @@ function panes(obs: TmuxObservation): PaneInfo[] {
   return obs.panes;
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function spawn(tmux: TmuxProbe, session: string, argv: string[] = ['sleep', '300']) {
   const r = await tmux.newSession({ session, argv, storeTag: 'store-test' });
   if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
@@ -55,11 +46,11 @@ describe('observe', { timeout: 30_000 }, () => {
   it('sees zero sessions when kill-server left the socket file behind', async () => {
     const { tmux, sock } = setup();
     await spawn(tmux, 'mc-MC-1');
-    const serverPid = Number((await sock.tmux(['display-message', '-p', '#{pid}'])).stdout.trim());
     await sock.tmux(['kill-server']);
-    // kill-server returns before the server is gone; meanwhile a client may read "server exited
-    // unexpectedly", which the probe rightly calls unknown. Wait for the process itself to end.
-    await waitFor('the tmux server to exit', () => isRunning(serverPid), (alive) => !alive);
+    // kill-server returns before the server stops listening; meanwhile a client may read "server exited
+    // unexpectedly", which the probe rightly calls unknown. Wait until tmux itself says no server.
+    await waitFor('the tmux server to stop listening', () => runner.run({ file: 'tmux', args: ['-L', sock.name, 'list-sessions'] }),
+      (o) => o.stderr.startsWith('no server running'));
     expect(existsSync(sock.path)).toBe(true);
     expect(panes(await tmux.observe())).toEqual([]);
   });
@@ -100,15 +91,18 @@ describe('observe', { timeout: 30_000 }, () => {
   });
 
   it('survives a process that names itself with a newline and our separator', async () => {
-    const { tmux, dir } = setup();
+    const { tmux, dir, sock } = setup();
     const evil = join(dir, 'ev\nil\x1fname');
     symlinkSync('/bin/sleep', evil);
     await spawn(tmux, 'mc-MC-1', [evil, '300']);
     await spawn(tmux, 'mc-MC-2');
+    // A session option can be set to anything by hand, too.
+    await sock.tmux(['set-option', '-t', '=mc-MC-2:', '@mcc_store', 'x\ny\x1fz']);
     const seen = await waitFor('the renamed process to show', async () => panes(await tmux.observe()),
       (ps) => ps.some((p) => p.currentCommand.includes('il')));
     expect(seen.map((p) => p.session).sort()).toEqual(['mc-MC-1', 'mc-MC-2']);
     expect(seen.find((p) => p.session === 'mc-MC-1')!.currentCommand).toBe('ev?il?name');
+    expect(seen.find((p) => p.session === 'mc-MC-2')!.storeTag).toBe('x?y?z');
   });
 });
 
@@ -140,9 +134,10 @@ describe('sessions', { timeout: 30_000 }, () => {
     expect(panes(await tmux.observe()).map((p) => p.paneId)).toEqual([first.paneId]);
   });
 
-  it('a one-element argv runs directly: the pane pid is the agent itself', async () => {
+  it('a one-element argv runs directly, never as shell text: the pane pid is the agent itself', async () => {
     const { tmux, dir } = setup();
-    const script = join(dir, 'agent.sh');
+    // Through `sh -c` this path would be two commands, `.../my` and `agent;x.sh`.
+    const script = join(dir, 'my agent;x.sh');
     writeFileSync(script, '#!/bin/sh\necho "pid=$$"\nexec sleep 300\n');
     chmodSync(script, 0o755);
     const { paneId, panePid } = await spawn(tmux, 'mc-MC-1', [script]);
@@ -156,18 +151,21 @@ describe('sessions', { timeout: 30_000 }, () => {
   it('keeps a dead pane with its exit status (remain-on-exit), and passes argv, cwd and env untouched', async () => {
     const { tmux, dir } = setup();
     const cwd = join(dir, 'w#(touch pwned);');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(cwd);
     const { paneId } = await tmux.newSession({
       session: 'mc-MC-3',
-      argv: ['sh', '-c', 'printf "[%s][%s][%s]\\n" "$1" "$PWD" "$X"; exit 7', 'sh', 'arg;'],
+      argv: ['sh', '-c', 'printf "[%s]" "$@"; printf "\\n(%s)(%s)\\n" "$PWD" "$X"; exit 7', 'sh', 'arg;', ';', '{', '}', '', '#{pane_id}', '$HOME', '\\;'],
       cwd,
       env: { X: 'v;' },
     }).then((r) => { if (!r.ok) throw new Error(r.message); return r.value; });
-    const dead = await waitFor('the pane to die', async () => panes(await tmux.observe()), (ps) => ps[0]?.paneDead === true);
+    // tmux marks the pane dead when its pty closes and learns the status a moment later, from SIGCHLD:
+    // pane_dead=1 with an empty pane_dead_status is a real, brief state.
+    const dead = await waitFor('the pane to die with a status', async () => panes(await tmux.observe()),
+      (ps) => ps[0]?.paneDead === true && ps[0].paneDeadStatus !== null);
     expect(dead[0]).toMatchObject({ session: 'mc-MC-3', paneId, paneDead: true, paneDeadStatus: 7 });
     const screen = await tmux.capture(paneId, 50);
-    expect(screen.ok && screen.value).toContain(`[arg;][${cwd}][v;]`);
+    expect(screen.ok && screen.value).toContain('[arg;][;][{][}][][#{pane_id}][$HOME][\\;]');
+    expect(screen.ok && screen.value).toContain(`(${cwd})(v;)`);
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 // Probe logic against a strict fake runner: the exact tmux argv for each call, and how each answer is read.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureTail } from '../../src/probes/capture.js';
@@ -110,6 +110,32 @@ describe('newSession', () => {
     runner.expect('tmux', [...head(conf), ...tail, 'a', 'b'], outcome);
     const r = await tmux.newSession({ session: 'mc-MC-1', argv: ['a', 'b'] });
     expect(r.ok === false && r.code).toBe('tmux_failed');
+  });
+
+  it('fails with tmux_failed, running nothing, when the config cannot be written', async () => {
+    runner = new FakeRunner();
+    const tmux = new TmuxProbe({ socket: 'mcc', runner, configFile: '/dev/null/mcc/tmux.conf' });
+    const r = await tmux.newSession({ session: 'mc-MC-1', argv: ['a', 'b'] });
+    expect(r.ok === false && r.code).toBe('tmux_failed');
+    expect(r.ok === false && r.message).toContain('/dev/null/mcc/tmux.conf');
+  });
+
+  it('rewrites a config that does not hold our settings, 0600', async () => {
+    const { tmux, conf } = probe();
+    mkdirSync(join(conf, '..'), { recursive: true });
+    writeFileSync(conf, 'set -g remain-on-exit off\n', { mode: 0o644 });
+    runner.expect('tmux', [...head(conf), ...tail, 'a', 'b'], success('%0 5\n'));
+    await tmux.newSession({ session: 'mc-MC-1', argv: ['a', 'b'] });
+    expect(readFileSync(conf, 'utf8')).toBe(TMUX_CONFIG);
+    expect(statSync(conf).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps a hostile stderr out of the message', async () => {
+    const { tmux, conf } = probe();
+    runner.expect('tmux', [...head(conf), ...tail, 'a', 'b'], exitWith('bad \x1b]52;c;AAAA\x07thing\n'));
+    const r = await tmux.newSession({ session: 'mc-MC-1', argv: ['a', 'b'] });
+    expect(r.ok === false && r.message).toContain('bad thing');
+    expect(r.ok === false && r.message).not.toContain('\x1b');
   });
 
   it.each([
