@@ -1,6 +1,6 @@
 import { buildConsoleState, type ConsoleState, type ObservationState } from './console-model.js';
 import type { Finding, Snapshot } from './diagnose.js';
-import { Poller, type TimerPort } from './poller.js';
+import { Poller, realTimers, type TimerPort } from './poller.js';
 import type { MissionControl, PassMode } from './service.js';
 import type { TicketOverview } from './store.port.js';
 
@@ -27,12 +27,13 @@ export class ConsoleController {
   private lastOkAt: number | null = null;
   private lastError: string | null = null;
   private readonly poller: Poller;
+  private inflight: Promise<void> | null = null;
 
   constructor(
     readonly service: MissionControl,
     private readonly opts: ConsoleControllerOptions,
   ) {
-    this.poller = new Poller(() => this.refresh(), {
+    this.poller = new Poller(() => this.tick(), {
       intervalMs: opts.intervalMs,
       clock: service.deps.clock,
       ...(opts.timers ? { timers: opts.timers } : {}),
@@ -48,8 +49,10 @@ export class ConsoleController {
     this.poller.start();
   }
 
-  stop(): void {
-    this.poller.stop();
+  /** Stop polling; resolves when a refresh in flight has finished, so the store can be closed after it. */
+  async stop(): Promise<void> {
+    await this.poller.stop();
+    await this.inflight;
   }
 
   /** Refresh now, e.g. after a key's action (dropped while a refresh runs). */
@@ -65,6 +68,28 @@ export class ConsoleController {
     this.listeners.add(fn);
     if (this.state) fn(this.state);
     return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * One poller tick: start a refresh, but give the poller back after one interval even if tmux or the store
+   * hangs, so the header turns STALE instead of freezing on "observed 0s ago". Refreshes never overlap.
+   */
+  private async tick(): Promise<void> {
+    if (this.inflight) {
+      this.publish();
+      return;
+    }
+    const run = this.refresh().finally(() => {
+      this.inflight = null;
+    });
+    this.inflight = run;
+    let timer: unknown = null;
+    const timers = this.opts.timers ?? realTimers;
+    const elapsed = new Promise<void>((resolve) => {
+      timer = timers.setTimeout(resolve, this.opts.intervalMs);
+    });
+    await Promise.race([run, elapsed]);
+    timers.clearTimeout(timer);
   }
 
   /** One refresh: a pass, then the grid reload when anything in the store changed. */

@@ -21,14 +21,19 @@ export interface ObserveDeps {
   host: string;
 }
 
-/** Remembers, per pane, the window activity last captured, so idle panes are not captured again. */
+/**
+ * Remembers, per pane, the window activity last captured and when, so idle panes are not captured again.
+ * tmux reports activity in whole seconds: a capture taken within the same second as the last output may
+ * have missed the rest of that second, so such a pane is captured once more on the next pass.
+ */
 export class CaptureCache {
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new Map<string, { activity: number; capturedAt: number }>();
   changed(paneId: string, activity: number): boolean {
-    return this.seen.get(paneId) !== activity;
+    const e = this.seen.get(paneId);
+    return e === undefined || e.activity !== activity || e.capturedAt < activity + 1000;
   }
-  remember(paneId: string, activity: number): void {
-    this.seen.set(paneId, activity);
+  remember(paneId: string, activity: number, capturedAt: number): void {
+    this.seen.set(paneId, { activity, capturedAt });
   }
   /** Capture this pane again next pass (an action on what it showed did not apply). */
   invalidate(paneId: string): void {
@@ -104,10 +109,11 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
     }
     candidates.sort((a, b) => Number(b.urgent) - Number(a.urgent));
     for (const c of candidates.slice(0, MAX_CAPTURES_PER_PASS)) {
+      const capturedAt = now();
       const res = await deps.tmux.capture(c.paneId, CAPTURE_LINES);
       if (res.ok) {
         captures.set(c.paneId, res.value);
-        cache.remember(c.paneId, c.activity);
+        cache.remember(c.paneId, c.activity, capturedAt);
       }
     }
     cache.forget(new Set(tmux.panes.map((p) => p.paneId)));

@@ -30,7 +30,7 @@ export interface PollerOptions {
 }
 
 export class Poller {
-  private running = false;
+  private running: Promise<void> | null = null;
   private failures = 0;
   private handle: unknown = null;
   private stopped = false;
@@ -43,7 +43,7 @@ export class Poller {
     private readonly opts: PollerOptions,
   ) {
     this.timers = opts.timers ?? realTimers;
-    opts.signal?.addEventListener('abort', () => this.stop(), { once: true });
+    opts.signal?.addEventListener('abort', () => void this.stop(), { once: true });
   }
 
   /** Start ticking; the first run is immediate. */
@@ -60,10 +60,12 @@ export class Poller {
     void this.tick();
   }
 
-  stop(): void {
+  /** Stop ticking; resolves once a run in flight has finished (so its resources can be closed). */
+  stop(): Promise<void> {
     this.stopped = true;
     if (this.handle !== null) this.timers.clearTimeout(this.handle);
     this.handle = null;
+    return this.running ?? Promise.resolve();
   }
 
   /** The delay before the next run: the interval, doubled per consecutive failure up to the cap. */
@@ -78,16 +80,18 @@ export class Poller {
       this.dropped++;
       return;
     }
-    this.running = true;
-    try {
-      await this.task();
-      this.failures = 0;
-    } catch (e) {
-      this.failures++;
-      this.opts.onError?.(e, this.failures);
-    } finally {
-      this.running = false;
-    }
+    const run = (async () => {
+      try {
+        await this.task();
+        this.failures = 0;
+      } catch (e) {
+        this.failures++;
+        this.opts.onError?.(e, this.failures);
+      }
+    })();
+    this.running = run;
+    await run;
+    this.running = null;
     if (!this.stopped) this.handle = this.timers.setTimeout(() => void this.tick(), this.nextDelay());
   }
 }

@@ -82,6 +82,7 @@ function hasAdoptable(row: GridRow): boolean {
   return row.findings.some((f) => f.action.type === 'adopt');
 }
 
+/** The table itself: order is the order of the footer hints and the help screen. */
 export const COMMANDS: readonly Command[] = [
   { id: 'nav.down', keys: ['j', '<down>'], hint: 'down', description: 'move down one row (scroll in a view)', mutates: false, views: NAV },
   { id: 'nav.up', keys: ['k', '<up>'], hint: 'up', description: 'move up one row (scroll in a view)', mutates: false, views: NAV },
@@ -182,7 +183,7 @@ export const COMMANDS: readonly Command[] = [
     id: 'runtime.attach',
     keys: ['t'],
     hint: 'attach',
-    description: 'attach this terminal to the agent\'s tmux session (detach with C-b d to come back)',
+    description: "attach this terminal to the agent's tmux session (C-b d detaches back; read-only client with --readonly)",
     mutates: false,
     views: ON_TICKET,
     disabledReason: (c) => {
@@ -249,22 +250,26 @@ function bound(view: View, key: string): CommandId | null {
   return null;
 }
 
-/** Map one Ink input event to commands; several printable keys can arrive as one string, each is resolved. */
-export function resolveKeys(input: string, key: Key, view: View): Resolved[] {
+/**
+ * Map one Ink input event to commands. Several printable keys can arrive as one string (fast typing, a
+ * paste, a slow SSH link); each resolves against the view at that moment, so a caller that runs each
+ * command before taking the next sees `n` open a prompt and can stop there.
+ */
+export function* resolveKeys(input: string, key: Key, viewNow: () => View): Generator<Resolved> {
   for (const [name, spec] of Object.entries(NAMED_KEYS)) {
     if (!spec.test(key, input)) continue;
-    const id = bound(view, name);
-    return [id ? { id } : { unbound: spec.label }];
+    const id = bound(viewNow(), name);
+    yield id ? { id } : { unbound: spec.label };
+    return;
   }
   if (key.ctrl || key.meta || key.tab || key.backspace || key.delete || key.leftArrow || key.rightArrow) {
-    return input ? [{ unbound: key.ctrl ? `Ctrl-${input}` : input }] : [];
+    if (input) yield { unbound: key.ctrl ? `Ctrl-${input}` : input };
+    return;
   }
-  const out: Resolved[] = [];
   for (const ch of input) {
-    const id = bound(view, ch);
-    out.push(id ? { id } : { unbound: ch });
+    const id = bound(viewNow(), ch);
+    yield id ? { id } : { unbound: ch };
   }
-  return out;
 }
 
 /** The commands a view handles, in table order. */

@@ -40,6 +40,8 @@ export const MARKER_WIDTH = 2;
 const MIN_TITLE = 12;
 /** Dropped in this order when the title would get narrower than MIN_TITLE. */
 const DROPPABLE: readonly ColumnId[] = ['pid', 'age', 'pending', 'attempts'];
+const SHRINKABLE: readonly ColumnId[] = ['badge', 'state', 'runtime', 'key'];
+const MIN_TITLE_TINY = 4;
 
 /** What the badge column says: the drift class, or that the agent asked a human. */
 export function badgeText(row: GridRow): string {
@@ -73,6 +75,12 @@ export function gridColumns(width: number, visible: readonly GridRow[]): Column[
   for (const drop of DROPPABLE) {
     if (titleWidth(cols) >= MIN_TITLE) break;
     cols = cols.filter((c) => c.id !== drop);
+  }
+  // Still too narrow (a tiny terminal): shrink the widest fixed columns, down to 3 columns each.
+  for (const id of SHRINKABLE) {
+    const over = MIN_TITLE_TINY - titleWidth(cols);
+    if (over <= 0) break;
+    cols = cols.map((c) => (c.id === id ? { ...c, width: Math.max(3, c.width - over) } : c));
   }
   const tw = Math.max(1, titleWidth(cols));
   return cols.map((c) => (c.id === 'title' ? { ...c, width: tw } : c));

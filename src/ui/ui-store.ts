@@ -1,5 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Finding } from '../core/diagnose.js';
+import { EMPTY_DRAFT, type Draft } from './line-editor.js';
 
 // UI state only: selection, scroll, filter, the mode (modal) and the one status line. Domain data never
 // lives here; it arrives as ConsoleState snapshots from the controller. A fresh store per App (and per test).
@@ -31,14 +32,21 @@ export interface UiState {
   top: number;
   /** Scroll of the view over the grid (details, help, plan). */
   scroll: number;
+  /** Lines of the view over the grid, reported by that view so scrolling stops at its end. */
+  viewLength: number;
   filter: string;
   mode: Mode;
+  /** The line being edited while the mode is `filter` or `prompt`. */
+  draft: Draft;
   status: StatusLine | null;
-  setMode(mode: Mode): void;
+  /** Switch mode; `draft` starts the line editor's text. */
+  setMode(mode: Mode, draft?: Draft): void;
+  setDraft(draft: Draft): void;
   flash(text: string, tone?: Tone): void;
   setFilter(text: string): void;
   setSelection(sel: Selection): void;
   setScroll(scroll: number): void;
+  setViewLength(n: number): void;
 }
 
 export type UiStore = StoreApi<UiState>;
@@ -50,14 +58,18 @@ export function createUiStore(init: Partial<Pick<UiState, 'filter' | 'selectedKe
     selectedIndex: 0,
     top: 0,
     scroll: 0,
+    viewLength: 0,
     filter: init.filter ?? '',
     mode: { kind: 'grid' },
+    draft: EMPTY_DRAFT,
     status: null,
-    setMode: (mode) => set({ mode, scroll: 0 }),
+    setMode: (mode, draft = EMPTY_DRAFT) => set({ mode, scroll: 0, draft }),
+    setDraft: (draft) => set({ draft }),
     flash: (text, tone = 'info') => set({ status: { text, tone } }),
     setFilter: (filter) => set({ filter, top: 0 }),
     setSelection: (sel) => set({ selectedKey: sel.key, selectedIndex: sel.index, top: sel.top }),
     setScroll: (scroll) => set({ scroll }),
+    setViewLength: (viewLength) => set({ viewLength }),
   }));
 }
 

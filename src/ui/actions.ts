@@ -1,0 +1,298 @@
+import type { Key } from 'ink';
+import type { ConsoleState, GridRow } from '../core/console-model.js';
+import type { Failure, Result } from '../core/result.js';
+import type { PickupOutcome } from '../core/service.js';
+import { sessionName } from '../core/types.js';
+import type { ConsoleDeps } from './context.js';
+import { loadDemoTickets } from './demo.js';
+import { parseFilter } from './filter.js';
+import { draftOf, editDraft } from './line-editor.js';
+import { commandOf, disabledReason, resolveKeys, type CommandContext, type CommandId, type View } from './keymap.js';
+import type { ScreenLayout } from './layout.js';
+import { planFindings } from './plan.js';
+import { baseOf, effectiveSelection, navigate, scrollView, type Mode, type NavCommand, type UiStore } from './ui-store.js';
+
+// What each command does. Every change goes through the MissionControl service; every outcome, good or
+// bad, lands on the one status line with its cause in words, and the controller is poked to refresh.
+// Plain functions over the UI store: no React here, so the keys hook stays a thin adapter.
+
+export interface CommandEnv {
+  deps: ConsoleDeps;
+  ui: UiStore;
+  state: ConsoleState | null;
+  /** The grid rows after the filter. */
+  rows: readonly GridRow[];
+  layout: ScreenLayout;
+}
+
+/** The view that handles input in a mode. */
+export function viewOf(mode: Mode): View {
+  return mode.kind;
+}
+
+/** The ticket a command acts on: the selected grid row, or the ticket a view or modal is about. */
+export function currentRow(env: CommandEnv): GridRow | null {
+  const s = env.ui.getState();
+  const m = s.mode;
+  if (m.kind === 'grid') return env.rows[effectiveSelection(env.rows, s, env.layout.gridRows).index] ?? null;
+  const key = m.kind === 'details' || m.kind === 'confirm' || m.kind === 'prompt' ? m.key : null;
+  return key ? (env.state?.rows.find((r) => r.key === key) ?? null) : null;
+}
+
+/** The context the keymap's disabled-reason hooks see right now. */
+export function commandContext(env: CommandEnv): CommandContext {
+  const s = env.ui.getState();
+  return { view: viewOf(s.mode), row: currentRow(env), readonly: env.deps.readonly, filter: s.filter };
+}
+
+function failureText(verb: string, f: Failure): string {
+  const msg = f.message.startsWith(`${verb}: `) ? f.message.slice(verb.length + 2) : f.message;
+  if (f.code === 'conflict') return `${verb}: changed by someone else, refreshed: ${msg}`;
+  return `${verb}: ${msg}`;
+}
+
+/** Run one service call with a pending note, then report its Result on the status line and refresh. */
+async function perform<T>(env: CommandEnv, verb: string, pending: string, call: () => Promise<Result<T>>, success: (v: T) => string): Promise<void> {
+  const { flash } = env.ui.getState();
+  flash(`${verb}: ${pending}…`);
+  try {
+    const res = await call();
+    if (res.ok) flash(success(res.value), 'ok');
+    else flash(failureText(verb, res), res.code === 'conflict' ? 'warn' : 'error');
+  } catch (e) {
+    flash(`${verb}: failed: ${e instanceof Error ? e.message : String(e)}`, 'error');
+  } finally {
+    env.deps.controller.poke();
+  }
+}
+
+function pickedUp(v: PickupOutcome): string {
+  if (v.how === 'adopted') return `pickup: ${v.ticket.key} already had a live runtime; adopted ${v.runtime.tmuxSession}`;
+  const pid = v.runtime.pid ? `, agent pid ${v.runtime.pid}` : '';
+  const prompt = v.prompt === 'sent' ? 'prompt sent' : 'prompt queued until the agent is ready';
+  return `pickup: ${v.ticket.key} started in ${v.runtime.tmuxSession}${pid}; ${prompt}`;
+}
+
+/** Do what a command means in the current mode, or say on the status line why it cannot apply. */
+export function runCommand(id: CommandId, env: CommandEnv): void {
+  const s = env.ui.getState();
+  const ctx = commandContext(env);
+  const why = disabledReason(id, ctx);
+  if (why) {
+    s.flash(why, 'warn');
+    return;
+  }
+  const row = ctx.row;
+  const { service } = env.deps;
+  switch (id) {
+    case 'nav.down':
+    case 'nav.up':
+    case 'nav.top':
+    case 'nav.bottom':
+    case 'nav.pageDown':
+    case 'nav.pageUp':
+      return navigateBy(id, env);
+    case 'view.details':
+      if (row) s.setMode({ kind: 'details', key: row.key });
+      return;
+    case 'view.back':
+      if (s.mode.kind === 'grid') {
+        s.setFilter('');
+        s.flash('filter cleared');
+      } else {
+        s.setMode(s.mode.kind === 'details' ? { kind: 'grid' } : baseOf(s.mode));
+      }
+      return;
+    case 'view.filter':
+      s.setMode({ kind: 'filter', before: s.filter }, draftOf(s.filter));
+      return;
+    case 'view.help':
+      s.setMode({ kind: 'help', back: baseOf(s.mode) });
+      return;
+    case 'ticket.pickup':
+      if (row) void perform(env, 'pickup', `starting ${row.key}`, () => service.pickup(row.key), pickedUp);
+      return;
+    case 'runtime.adopt':
+      if (row) void perform(env, 'adopt', `adopting the runtime of ${row.key}`, () => service.adopt(row.key), (v) => `adopt: ${v}`);
+      return;
+    case 'runtime.interrupt':
+      if (row) void perform(env, 'interrupt', `interrupting ${row.key}`, () => service.interrupt(row.key), (v) => `interrupt: ${v}`);
+      return;
+    case 'runtime.retire':
+      if (row) {
+        const pid = row.pid ? ` (agent pid ${row.pid})` : '';
+        const question = `Retire ${row.key}? This kills tmux session ${sessionName(row.key)}${pid} and closes its runtime; an in_progress ticket goes back to todo.`;
+        s.setMode({ kind: 'confirm', action: 'retire', key: row.key, question, back: baseOf(s.mode) });
+      }
+      return;
+    case 'message.send':
+      if (row) s.setMode({ kind: 'prompt', purpose: 'send', key: row.key, back: baseOf(s.mode) });
+      return;
+    case 'ticket.new':
+      s.setMode({ kind: 'prompt', purpose: 'new', key: null, back: baseOf(s.mode) });
+      return;
+    case 'runtime.attach':
+      if (row) {
+        s.flash(`attach: ${sessionName(row.key)} (detach with C-b d to come back)`);
+        env.deps.onAttach(sessionName(row.key));
+      }
+      return;
+    case 'reconcile.now':
+      void planReconcile(env);
+      return;
+    case 'demo.load':
+      void perform(env, 'demo', 'creating demo tickets', () => loadDemoTickets(service), (keys) =>
+        `demo: created ${keys.join(', ')} (profile demo); select one and press ${commandOf('ticket.pickup').keys[0]} to start its agent`,
+      );
+      return;
+    case 'app.quit':
+      env.deps.onQuit();
+      return;
+    case 'confirm.yes':
+      return confirmYes(env);
+    case 'confirm.no':
+      s.setMode(baseOf(s.mode));
+      s.flash('cancelled; nothing changed');
+      return;
+    case 'prompt.submit':
+    case 'prompt.cancel':
+      // Text views handle these through submitText/cancelText, with the text they hold.
+      return;
+    default: {
+      const never: never = id;
+      throw new Error(`unhandled command ${String(never)}`);
+    }
+  }
+}
+
+function navigateBy(cmd: NavCommand, env: CommandEnv): void {
+  const s = env.ui.getState();
+  if (s.mode.kind === 'grid') {
+    s.setSelection(navigate(env.rows, effectiveSelection(env.rows, s, env.layout.gridRows), cmd, env.layout.gridRows));
+  } else {
+    s.setScroll(scrollView(s.scroll, cmd, s.viewLength, env.layout.body));
+  }
+}
+
+function confirmYes(env: CommandEnv): void {
+  const s = env.ui.getState();
+  const m = s.mode;
+  if (m.kind === 'confirm') {
+    s.setMode(m.back);
+    void perform(env, 'retire', `retiring ${m.key}`, () => env.deps.service.retire(m.key), (v) => `retire: ${v}`);
+  } else if (m.kind === 'plan') {
+    s.setMode(m.back);
+    void applyReconcile(env);
+  }
+}
+
+async function planReconcile(env: CommandEnv): Promise<void> {
+  const { flash } = env.ui.getState();
+  const before = env.ui.getState().mode;
+  flash('reconcile: planning (dry run)…');
+  try {
+    const report = await env.deps.service.reconcile('dry-run');
+    const shown = planFindings(report.findings);
+    if (shown.length === 0) {
+      flash('reconcile: nothing to do; the store and tmux agree', 'ok');
+      return;
+    }
+    // Keys pressed while the plan was computed win over showing it.
+    if (env.ui.getState().mode !== before) return;
+    env.ui.getState().setMode({ kind: 'plan', findings: report.findings, back: baseOf(before) });
+    flash(`reconcile: ${shown.length} finding(s); y applies the plan, n cancels`, 'warn');
+  } catch (e) {
+    flash(`reconcile: could not plan: ${e instanceof Error ? e.message : String(e)}`, 'error');
+  }
+}
+
+async function applyReconcile(env: CommandEnv): Promise<void> {
+  const { flash } = env.ui.getState();
+  flash('reconcile: applying…');
+  try {
+    const report = await env.deps.service.reconcile('auto');
+    const acted = report.applied.filter((a) => a.outcome !== 'skipped' && (a.finding.drift !== null || a.finding.action.type !== 'observe'));
+    const n = (o: string) => acted.filter((a) => a.outcome === o).length;
+    const failed = acted.filter((a) => a.outcome === 'failed');
+    const text = `reconcile: ${n('applied')} applied, ${n('declined')} declined (changed by someone else), ${failed.length} failed`;
+    flash(failed.length > 0 ? `${text}: ${failed[0]?.detail ?? ''}` : text, failed.length > 0 ? 'error' : n('declined') > 0 ? 'warn' : 'ok');
+  } catch (e) {
+    flash(`reconcile: failed: ${e instanceof Error ? e.message : String(e)}`, 'error');
+  } finally {
+    env.deps.controller.poke();
+  }
+}
+
+/** Finish a text view: send the message, create the ticket, or keep the filter. */
+export function submitText(env: CommandEnv, text: string): void {
+  const s = env.ui.getState();
+  const m = s.mode;
+  if (m.kind === 'filter') {
+    s.setFilter(text.trim());
+    s.setMode({ kind: 'grid' });
+    const problems = parseFilter(text).problems;
+    if (problems.length > 0) s.flash(`filter: ${problems.join('; ')}`, 'warn');
+    else if (text.trim() !== '') s.flash(`filter: ${text.trim()} (Esc clears it)`);
+    return;
+  }
+  if (m.kind !== 'prompt') return;
+  s.setMode(m.back);
+  const { service } = env.deps;
+  if (m.purpose === 'send' && m.key) {
+    const key = m.key;
+    void perform(env, 'send', `sending to ${key}`, () => service.send(key, text), (v) =>
+      v === 'sent' ? `send: delivered to ${key}` : `send: queued for ${key}; delivered when the agent is ready`,
+    );
+    return;
+  }
+  if (m.purpose === 'new') void createTicket(env, text);
+}
+
+/** Leave a text view without doing anything (the filter goes back to what it was). */
+export function cancelText(env: CommandEnv): void {
+  const s = env.ui.getState();
+  const m = s.mode;
+  if (m.kind === 'filter') {
+    s.setFilter(m.before);
+    s.setMode({ kind: 'grid' });
+    return;
+  }
+  if (m.kind === 'prompt') {
+    s.setMode(m.back);
+    s.flash(m.purpose === 'send' ? 'send: cancelled; nothing sent' : 'new: cancelled; nothing created');
+  }
+}
+
+async function createTicket(env: CommandEnv, title: string): Promise<void> {
+  const { flash } = env.ui.getState();
+  if (title.trim() === '') {
+    flash('new: empty title; nothing created', 'warn');
+    return;
+  }
+  const { service } = env.deps;
+  const { store, config, clock, actor } = service.deps;
+  try {
+    const t = await store.createTicket({ title: title.trim(), body: '', profile: config.defaultProfile, now: clock.now(), actor });
+    const s = env.ui.getState();
+    s.setSelection({ key: t.key, index: s.selectedIndex, top: s.top });
+    flash(`new: created ${t.key} (profile ${config.defaultProfile}); ${commandOf('ticket.pickup').keys[0]} starts it`, 'ok');
+  } catch (e) {
+    flash(`new: could not create the ticket: ${e instanceof Error ? e.message : String(e)}`, 'error');
+  } finally {
+    env.deps.controller.poke();
+  }
+}
+
+/** Feed one key to the open line editor: Enter submits, Esc cancels, the rest edits; the filter applies live. */
+export function editText(env: CommandEnv, input: string, key: Key, view: 'prompt' | 'filter'): void {
+  const s = env.ui.getState();
+  for (const r of resolveKeys(input, key, () => view)) {
+    if (!('id' in r)) continue;
+    if (r.id === 'prompt.submit') return submitText(env, s.draft.text);
+    if (r.id === 'prompt.cancel') return cancelText(env);
+  }
+  const next = editDraft(s.draft, input, key);
+  if (next === s.draft) return;
+  s.setDraft(next);
+  if (s.mode.kind === 'filter') s.setFilter(next.text);
+}

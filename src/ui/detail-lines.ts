@@ -1,0 +1,103 @@
+import type { GridRow } from '../core/console-model.js';
+import { sanitizeForTerminal, sanitizeLine } from '../core/sanitize.js';
+import type { TicketDetail } from '../core/store.port.js';
+import type { McEvent, RuntimeSession } from '../core/types.js';
+import { findingLines } from './plan.js';
+import { shortAge, wrap, type ViewLine } from './text.js';
+
+// The detail view's content as plain lines, built from store rows and a pane capture. Pure, so the
+// sanitizing and the terminal-state shape of the activity log are tested without a terminal.
+
+export type PaneTail = { ok: true; lines: string[]; status: string | null } | { ok: false; reason: string };
+
+export interface DetailData {
+  detail: TicketDetail | null;
+  pane: PaneTail | null;
+  /** Why the detail could not be loaded, if it could not. */
+  error: string | null;
+}
+
+const ago = (now: number, at: number) => `${shortAge(now - at)} ago`;
+
+function paragraph(text: string, width: number, indent = ''): ViewLine[] {
+  const out: ViewLine[] = [];
+  for (const raw of sanitizeForTerminal(text).split('\n')) {
+    for (const l of wrap(sanitizeLine(raw), Math.max(10, width - indent.length))) out.push({ text: indent + l });
+  }
+  return out;
+}
+
+function runtimeLine(r: RuntimeSession, now: number): ViewLine {
+  const parts = [`runtime ${r.id}`, r.status, r.tmuxSession, r.paneId ? `pane ${r.paneId}` : 'no pane', r.pid ? `pid ${r.pid}` : 'no pid'];
+  parts.push(`host ${sanitizeLine(r.host)}`, `started ${ago(now, r.createdAt)}`);
+  if (r.lastSeenAt !== null) parts.push(`seen ${ago(now, r.lastSeenAt)}`);
+  if (r.exitStatus !== null) parts.push(`exit ${r.exitStatus}`);
+  if (r.closedReason) parts.push(`closed: ${sanitizeLine(r.closedReason)}`);
+  return r.status === 'closed' ? { text: parts.join('  '), style: 'dim' } : { text: parts.join('  ') };
+}
+
+/** One event in the seed's terminal-state shape: status and summary, then the fields that are set. */
+export function eventLines(e: McEvent, now: number, width: number): ViewLine[] {
+  const style: ViewLine['style'] = e.status === 'error' ? 'error' : e.status === 'warning' ? 'warn' : 'ok';
+  const out: ViewLine[] = [{ text: `${ago(now, e.at)}  status: ${e.status}  ${sanitizeLine(e.kind)}  by ${sanitizeLine(e.actor)}`, style }];
+  out.push(...paragraph(`summary: ${e.summary}`, width, '  '));
+  if (e.rootCause) out.push(...paragraph(`root_cause: ${e.rootCause}`, width, '  '));
+  if (e.safeRetry) out.push(...paragraph(`safe_retry: ${e.safeRetry}`, width, '  '));
+  if (e.stopCondition) out.push(...paragraph(`stop_condition: ${e.stopCondition}`, width, '  '));
+  if (e.humanInputRequired) out.push({ text: '  human_input_required: yes', style: 'warn' });
+  if (e.nextActions.length > 0) out.push(...paragraph(`next_actions: ${e.nextActions.join('; ')}`, width, '  '));
+  if (e.artifacts.length > 0) out.push({ text: `  artifacts: ${sanitizeLine(e.artifacts.join(', '))}`, style: 'dim' });
+  return out;
+}
+
+/** Everything the detail view shows for one ticket, top to bottom. */
+export function detailLines(key: string, row: GridRow | null, data: DetailData, now: number, width: number): ViewLine[] {
+  const lines: ViewLine[] = [];
+  const head = (text: string) => lines.push({ text, style: 'heading' });
+  if (data.error) lines.push({ text: `cannot load ${key}: ${sanitizeLine(data.error)}`, style: 'error' });
+  const d = data.detail;
+  if (!d) {
+    if (!data.error) lines.push({ text: `loading ${key}…`, style: 'dim' });
+    return lines;
+  }
+  const t = d.ticket;
+  head(`${t.key}  ${sanitizeLine(t.title)}`);
+  const facts = [`state ${t.status}`, `profile ${sanitizeLine(t.profile)}`, `attempts ${t.attempts}`, `runtime ${row?.runtime ?? '?'}`];
+  if (row?.badge) facts.push(`drift ${row.badge}`);
+  if (t.humanInputRequired) facts.push('NEEDS-INPUT: the agent asked a question');
+  lines.push({ text: facts.join('  ') });
+  if (t.blockedReason) lines.push(...paragraph(`blocked: ${t.blockedReason}`, width).map((l) => ({ ...l, style: 'warn' as const })));
+
+  head('Body');
+  lines.push(...(t.body.trim() ? paragraph(t.body, width, '  ') : [{ text: '  (no body)', style: 'dim' as const }]));
+
+  head('Runtimes');
+  if (d.runtimes.length === 0) lines.push({ text: '  (none yet: p picks the ticket up)', style: 'dim' });
+  for (const r of d.runtimes) {
+    const l = runtimeLine(r, now);
+    lines.push({ ...l, text: `  ${l.text}` });
+  }
+
+  const pane = data.pane;
+  head(`Pane${pane?.ok && pane.status ? ` (screen: ${pane.status})` : ''}`);
+  if (!pane) lines.push({ text: '  (no live pane)', style: 'dim' });
+  else if (!pane.ok) lines.push({ text: `  cannot capture the pane: ${sanitizeLine(pane.reason)}`, style: 'error' });
+  else if (pane.lines.length === 0) lines.push({ text: '  (no live pane)', style: 'dim' });
+  else for (const l of pane.lines) lines.push({ text: `  ${sanitizeLine(l)}` });
+
+  const pending = d.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
+  if (pending.length > 0) {
+    head('Queued messages');
+    for (const m of pending) lines.push({ text: `  #${m.id} ${m.kind} ${m.status}: ${sanitizeLine(m.body)}` });
+  }
+
+  head('Findings');
+  const findings = row?.findings ?? [];
+  if (findings.length === 0) lines.push({ text: '  (none: the store and tmux agree)', style: 'dim' });
+  for (const f of findings) lines.push(...findingLines(f).map((l) => ({ ...l, text: `  ${l.text}` })));
+
+  head('Activity (newest first)');
+  if (d.events.length === 0) lines.push({ text: '  (no events)', style: 'dim' });
+  for (const e of d.events) lines.push(...eventLines(e, now, width));
+  return lines;
+}

@@ -1,0 +1,74 @@
+// The console's keys against a real SQLite store and real tmux on a private socket, with the demo agent.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDemoAgentBuilt, rowOf, startConsole, type ConsoleHarness } from './harness.js';
+
+let h: ConsoleHarness | null = null;
+beforeAll(ensureDemoAgentBuilt, 180_000);
+afterEach(async () => {
+  await h?.cleanup();
+  h = null;
+});
+
+const running = (row: string) => /in_progress\s+(running|idle)\s/.test(row);
+
+describe('console keys (real store, real tmux)', () => {
+  it('an empty store says how to start; D loads demo tickets; p picks one up and its runtime appears', async () => {
+    h = await startConsole();
+    await h.waitFor((f) => f.includes('No tickets yet.') && f.includes('observed'), 'the empty-store help');
+    expect(h.frame()).toMatch(/Press n to create a ticket/);
+    expect(h.frame()).toMatch(/D to load 3 demo tickets/);
+
+    h.press('demo.load');
+    await h.waitFor((f) => rowOf(f, 'MC-3') !== '' && f.includes('demo: created MC-1, MC-2, MC-3'), 'three demo rows');
+
+    h.press('ticket.pickup');
+    const f = await h.waitFor((fr) => running(rowOf(fr, 'MC-1')), 'MC-1 running or idle');
+    expect(rowOf(f, 'MC-1')).toMatch(/^> MC-1 /);
+    await h.waitFor((fr) => fr.includes('pickup: MC-1 started in mc-MC-1'), 'the pickup result on the status line');
+    await h.sock.tmux(['has-session', '-t', '=mc-MC-1']);
+
+    h.press('view.details');
+    await h.waitFor((fr) => fr.includes('Activity (newest first)') && fr.includes('runtime ') && fr.includes('mc-MC-1'), 'the detail view');
+    h.press('view.back');
+    await h.waitFor((fr) => rowOf(fr, 'MC-2') !== '', 'back to the grid');
+  }, 60_000);
+
+  it('HIDDEN-LIVE appears when the row is forced to todo behind a live runtime, and a disappears it', async () => {
+    h = await startConsole();
+    await h.ctx.store.createTicket({ title: 'drift me', body: '', profile: 'demo', now: Date.now(), actor: 'test' });
+    await h.waitFor((f) => rowOf(f, 'MC-1') !== '', 'the ticket row');
+    h.press('ticket.pickup');
+    await h.waitFor((f) => running(rowOf(f, 'MC-1')), 'MC-1 running');
+
+    h.sql("UPDATE tickets SET status = 'todo', version = version + 1 WHERE key = 'MC-1'");
+    const drifted = await h.waitFor((f) => rowOf(f, 'MC-1').includes('HIDDEN-LIVE'), 'the HIDDEN-LIVE badge');
+    expect(rowOf(drifted, 'MC-1')).toMatch(/ todo /);
+    expect(drifted).toMatch(/drift 1/);
+
+    h.press('runtime.adopt');
+    const fixed = await h.waitFor((f) => !rowOf(f, 'MC-1').includes('HIDDEN-LIVE') && running(rowOf(f, 'MC-1')), 'the badge gone after adopt');
+    expect(fixed).toMatch(/drift 0/);
+    await h.waitFor((f) => f.includes('adopt: '), 'the adopt result');
+  }, 60_000);
+
+  it('retire asks first: n keeps the runtime, y kills it and the ticket goes back to todo', async () => {
+    h = await startConsole();
+    await h.ctx.store.createTicket({ title: 'retire me', body: '', profile: 'demo', now: Date.now(), actor: 'test' });
+    await h.waitFor((f) => rowOf(f, 'MC-1') !== '', 'the ticket row');
+    h.press('ticket.pickup');
+    await h.waitFor((f) => running(rowOf(f, 'MC-1')), 'MC-1 running');
+
+    h.press('runtime.retire');
+    await h.waitFor((f) => f.includes('Retire MC-1?') && f.includes('y retire'), 'the confirmation');
+    h.press('confirm.no');
+    await h.waitFor((f) => f.includes('cancelled; nothing changed') && running(rowOf(f, 'MC-1')), 'cancelled');
+    await h.sock.tmux(['has-session', '-t', '=mc-MC-1']);
+
+    h.press('runtime.retire');
+    await h.waitFor((f) => f.includes('Retire MC-1?'), 'the confirmation again');
+    h.press('confirm.yes');
+    const done = await h.waitFor((f) => f.includes('retire: retired mc-MC-1') && /MC-1 .* todo\s+none\s/.test(rowOf(f, 'MC-1')), 'retired');
+    expect(done).toContain('MC-1 -> todo');
+    await expect(h.sock.tmux(['has-session', '-t', '=mc-MC-1'])).rejects.toThrow();
+  }, 60_000);
+});
