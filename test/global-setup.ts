@@ -1,10 +1,14 @@
-// Builds dist/ once before the suite: the end-to-end, failpoint and demo-agent tests run the compiled
-// binary exactly as operators do. A type error anywhere fails the whole run here, with tsc's output.
+// Builds dist/ once before the suite: the end-to-end, failpoint, smoke and demo-agent tests run the
+// compiled binary exactly as operators do. A type error anywhere fails the run here, with tsc's output.
 import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const DIST = join(ROOT, 'dist');
+export const BIN = join(DIST, 'cli/bin.js');
+export const SMOKE = join(DIST, 'scripts/smoke.js');
+export const DEMO_MAIN = join(DIST, 'demo-agent/main.js');
 
 export default function setup(): void {
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');

@@ -148,8 +148,10 @@ export const autoCommand: Command = {
         if (!Number.isInteger(max) || max < 0) return failWith(out, { ok: false, code: 'invalid', message: `--max-runtimes must be a whole number >= 0, got ${max}` });
         const abort = new AbortController();
         const stop = () => abort.abort();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        // `on`, not `once`: execa's exit hook counts signal listeners, and a `once` listener that already
+        // fired no longer counts, so the hook would re-raise the signal and kill us mid-pass.
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
         try {
           return await runDaemon(
             ctx.service,

@@ -26,6 +26,8 @@ export interface Applied {
 }
 
 const EVIDENCE_LINES = 20;
+/** A dead pane keeps its screen height of blank lines under the agent's last words: look further back. */
+const EVIDENCE_SCAN = 200;
 
 function ev(deps: ApplyDeps, f: Finding, e: Partial<EventInput> & Pick<EventInput, 'kind' | 'summary'>): EventInput {
   return {
@@ -41,8 +43,12 @@ function ev(deps: ApplyDeps, f: Finding, e: Partial<EventInput> & Pick<EventInpu
 /** Last lines of a pane, sanitized, as evidence for the activity log. */
 async function evidenceOf(tmux: TmuxPort, paneId: string | null): Promise<string[]> {
   if (!paneId) return [];
-  const lines = await tmux.capture(paneId, EVIDENCE_LINES);
-  return lines.ok ? lines.value.map((l) => sanitizeForTerminal(l)) : [];
+  const lines = await tmux.capture(paneId, EVIDENCE_SCAN);
+  if (!lines.ok) return [];
+  return lines.value
+    .filter((l) => l.trim() !== '')
+    .slice(-EVIDENCE_LINES)
+    .map((l) => sanitizeForTerminal(l));
 }
 
 /** Apply one action; `skipped` for findings that only report (none/wait). */
@@ -158,7 +164,7 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
       const res =
         a.type === 'deliver'
           ? await deliver(deps, target)
-          : await resumeDelivery(deps, { ...target, token: message.deliveryToken ?? '', bufferPresent: a.bufferPresent });
+          : await resumeDelivery(deps, { ...target, token: message.deliveryToken ?? '', bufferPresent: a.bufferPresent, agentBusy: a.agentBusy });
       return res.ok ? ok('applied') : res;
     }
     case 'marker':

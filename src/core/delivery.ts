@@ -53,10 +53,13 @@ export async function deliver(deps: DeliveryDeps, target: DeliveryTarget): Promi
 /** Finish a delivery that a crash interrupted, using the buffer's presence as the record of progress. */
 export async function resumeDelivery(
   deps: DeliveryDeps,
-  target: DeliveryTarget & { token: string; bufferPresent: boolean },
+  target: DeliveryTarget & { token: string; bufferPresent: boolean; agentBusy: boolean },
 ): Promise<Result<'sent'>> {
   const buf = bufferName(target.message.id, target.token);
   if (target.bufferPresent) return pasteAndSubmit(deps, target, buf, 'delivered after a crash (buffer was loaded, not pasted)');
+  // Pasted, and the agent is working: the submit went through before the crash. Typing now would land
+  // in a busy agent, the very thing this product never does.
+  if (target.agentBusy) return finish(deps, target, 'was pasted and submitted before a crash (the agent is working on it)');
   const submitted = await deps.tmux.sendKeys(target.paneId, target.profile.submit);
   if (!submitted.ok) return submitted;
   return finish(deps, target, 'pasted before a crash; submit keys sent again (an extra submit on an empty prompt is harmless)');

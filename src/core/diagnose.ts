@@ -58,7 +58,17 @@ export type Action =
   | { type: 'kill_orphan'; session: string; key: string }
   | { type: 'observe'; runtimeId: number; runtimeVersion: number; status: ScreenStatus | null; lastSeenAt: number }
   | { type: 'deliver'; messageId: number; runtimeId: number; paneId: string; key: string; profile: string }
-  | { type: 'resume_delivery'; messageId: number; runtimeId: number; paneId: string; key: string; profile: string; bufferPresent: boolean }
+  | {
+      type: 'resume_delivery';
+      messageId: number;
+      runtimeId: number;
+      paneId: string;
+      key: string;
+      profile: string;
+      bufferPresent: boolean;
+      /** The agent shows its busy pattern: the text was submitted before the crash. */
+      agentBusy: boolean;
+    }
   | { type: 'marker'; key: string; ticketVersion: number; runtimeId: number; runtimeVersion: number; marker: Marker };
 
 export interface Finding {
@@ -357,7 +367,7 @@ function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
   if (inFlight && inFlight.runtimeId === r.id && inFlight.deliveryToken && snap.buffers) {
     const bufferPresent = snap.buffers.has(bufferName(inFlight.id, inFlight.deliveryToken));
     if (!bufferPresent || status === 'idle') {
-      out.push(finding({ ...base, summary: `finish delivery of message ${inFlight.id} interrupted by a crash`, evidence: [bufferPresent ? 'buffer still loaded: not pasted yet' : 'buffer consumed: pasted, submit not recorded'], action: { type: 'resume_delivery', messageId: inFlight.id, runtimeId: r.id, paneId: pane.paneId, key: t.key, profile: t.profile, bufferPresent } }));
+      out.push(finding({ ...base, summary: `finish delivery of message ${inFlight.id} interrupted by a crash`, evidence: [bufferPresent ? 'buffer still loaded: not pasted yet' : 'buffer consumed: pasted, submit not recorded'], action: { type: 'resume_delivery', messageId: inFlight.id, runtimeId: r.id, paneId: pane.paneId, key: t.key, profile: t.profile, bufferPresent, agentBusy: status === 'running' } }));
     }
     return out;
   }
@@ -366,6 +376,10 @@ function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
   if (next && status === 'idle') {
     out.push(finding({ ...base, summary: `deliver ${next.kind} message ${next.id} to runtime ${r.id}`, action: { type: 'deliver', messageId: next.id, runtimeId: r.id, paneId: pane.paneId, key: t.key, profile: t.profile } }));
     return out;
+  }
+  if (next) {
+    const shown = status ?? r.status;
+    out.push(finding({ ...base, summary: `${next.kind} message ${next.id} waits for runtime ${r.id} to be ready (${shown})`, action: { type: 'wait', until: null } }));
   }
   return out;
 }

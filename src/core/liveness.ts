@@ -1,4 +1,4 @@
-import type { ProcessObservation } from './process.port.js';
+import { exitStatusOf, type ProcessObservation } from './process.port.js';
 import type { PaneInfo, TmuxObservation } from './tmux.port.js';
 import type { ProcessIdentity, RuntimeSession } from './types.js';
 
@@ -55,6 +55,16 @@ function identityOfPane(
   return { identity: obs.identity };
 }
 
+/** A dead pane's verdict with the best exit status known: tmux's status or signal, else the zombie's. */
+function deadPane(pane: PaneInfo, obs: ProcessObservation | undefined): Liveness {
+  if (pane.paneDeadSignal) {
+    return { kind: 'dead', why: `agent killed by signal ${pane.paneDeadSignal}`, exitStatus: 128 + pane.paneDeadSignal, pane };
+  }
+  let st = pane.paneDeadStatus;
+  if (st === null && obs?.kind === 'dead' && obs.waitStatus !== undefined) st = exitStatusOf(obs.waitStatus);
+  return { kind: 'dead', why: `agent exited${st === null ? '' : ` with status ${st}`}`, exitStatus: st, pane };
+}
+
 /** Judge whether a runtime row's agent is alive, from one tmux observation and the process identities. */
 export function livenessOf(
   row: RuntimeSession,
@@ -72,10 +82,7 @@ export function livenessOf(
   if (!isOursOrUntagged(pane, where)) {
     return { kind: 'dead', why: `session ${row.tmuxSession} now belongs to another store`, exitStatus: null, pane: null };
   }
-  if (pane.paneDead) {
-    const st = pane.paneDeadStatus;
-    return { kind: 'dead', why: `agent exited${st === null ? '' : ` with status ${st}`}`, exitStatus: st, pane };
-  }
+  if (pane.paneDead) return deadPane(pane, row.pid === null ? undefined : processes.get(row.pid));
   if (row.pid === null || row.pidStart === null || row.bootId === null) {
     const id = identityOfPane(pane, processes);
     if ('identity' in id) return { kind: 'unrecorded', pane, identity: id.identity };

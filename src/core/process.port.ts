@@ -6,7 +6,8 @@ import type { ProcessIdentity } from './types.js';
  */
 export type ProcessObservation =
   | { kind: 'alive'; identity: ProcessIdentity; state: string; comm: string }
-  | { kind: 'dead'; reason: 'absent' | 'zombie' }
+  /** `waitStatus`: a zombie's wait(2) status when the kernel shows it (exit code << 8 | signal). */
+  | { kind: 'dead'; reason: 'absent' | 'zombie'; waitStatus?: number }
   | { kind: 'unknown'; reason: string };
 
 export interface ProcessPort {
@@ -14,6 +15,12 @@ export interface ProcessPort {
   bootId(): Promise<string | null>;
   /** Observe many pids in one go (one `ps` call where /proc is absent). */
   inspect(pids: readonly number[]): Promise<Map<number, ProcessObservation>>;
+}
+
+/** Exit status from a wait(2) status: the exit code, or 128 + signal as shells report it. */
+export function exitStatusOf(waitStatus: number): number {
+  const signal = waitStatus & 0x7f;
+  return signal === 0 ? (waitStatus >> 8) & 0xff : 128 + signal;
 }
 
 /** True when an observation is the very process recorded: same pid, start time and boot. */

@@ -26,7 +26,8 @@ export function classifyScreen(lines: readonly string[], profile: Profile): Scre
     const recent = tail.slice(-3).join('\n');
     return profile.question?.test(recent) ? 'waiting' : 'idle';
   }
-  return profile.busy ? 'running' : null;
+  // Neither busy nor ready (e.g. a typed but unsubmitted draft): say so rather than guess.
+  return null;
 }
 
 export type MarkerKind = 'DONE' | 'REVIEW' | 'QUESTION';

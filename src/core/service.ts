@@ -419,7 +419,7 @@ export function promptOf(t: Pick<Ticket, 'key' | 'title' | 'body'>): string {
 }
 
 function holderOf(t: Ticket, r: RuntimeSession | undefined): string {
-  if (r) return `runtime ${r.id} (${r.tmuxSession}${r.pid ? `, pid ${r.pid}` : ''}, ${r.status}) on ${r.host}`;
+  if (r) return `runtime ${r.id} (${r.tmuxSession}${r.pid ? `, pid ${r.pid}` : ''}, ${r.status}) on ${r.host} socket ${r.tmuxSocket}`;
   return t.workerPid ? `pid ${t.workerPid}` : t.status;
 }
 

@@ -10,6 +10,8 @@ export interface PaneInfo {
   paneDead: boolean;
   /** Exit status of a dead pane's process (remain-on-exit), null while alive or unknown. */
   paneDeadStatus: number | null;
+  /** Signal that killed a dead pane's process, null otherwise or unknown. */
+  paneDeadSignal?: number | null;
   currentCommand: string;
   /** Session creation time, epoch ms. */
   sessionCreated: number;

@@ -11,6 +11,8 @@ export interface ProcStat {
   state: string;
   /** Field 22: start time in clock ticks since boot. */
   start: number;
+  /** Field 52 (Linux 3.5+): the wait status a zombie will report to its parent; null when absent. */
+  exitCode: number | null;
 }
 
 /** Parse /proc/PID/stat; null when it is not in the kernel's shape. */
@@ -25,7 +27,9 @@ export function parseProcStat(text: string): ProcStat | null {
   const state = rest[0] ?? '';
   const start = rest[22 - 3] ?? '';
   if (!/^[A-Za-z]$/.test(state) || !/^[0-9]+$/.test(start)) return null;
-  return { pid: Number(pidText), comm: text.slice(open + 1, close), state, start: Number(start) };
+  const exit = rest[52 - 3];
+  const exitCode = exit !== undefined && /^[0-9]+$/.test(exit) ? Number(exit) : null;
+  return { pid: Number(pidText), comm: text.slice(open + 1, close), state, start: Number(start), exitCode };
 }
 
 function validPid(pid: number): boolean {
@@ -73,7 +77,11 @@ export class ProcProcessProbe implements ProcessPort {
     }
     const stat = parseProcStat(text);
     if (stat === null || stat.pid !== pid) return { kind: 'unknown', reason: `unparsable ${this.root}/${pid}/stat` };
-    if (stat.state === 'Z' || stat.state === 'X') return { kind: 'dead', reason: 'zombie' };
+    if (stat.state === 'Z' || stat.state === 'X') {
+      // tmux 3.3a sometimes misses the SIGCHLD of a pane's process, leaving it a zombie with no
+      // pane_dead_status: the kernel still knows how it ended.
+      return { kind: 'dead', reason: 'zombie', ...(stat.exitCode !== null ? { waitStatus: stat.exitCode } : {}) };
+    }
     if (boot === null) return { kind: 'unknown', reason: 'boot id unreadable' };
     return { kind: 'alive', identity: { pid, start: stat.start, bootId: boot }, state: stat.state, comm: stat.comm };
   }

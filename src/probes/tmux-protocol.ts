@@ -39,6 +39,7 @@ export const PANE_FIELDS = [
   '#{pane_pid}',
   '#{pane_dead}',
   '#{pane_dead_status}',
+  '#{pane_dead_signal}',
   '#{session_created}',
   '#{window_activity}',
   safe(STORE_TAG_OPTION),
@@ -62,8 +63,8 @@ export function parsePaneList(stdout: string): PaneListParse {
     const f = line.split(FIELD_SEP);
     const bad = (why: string): PaneListParse => ({ ok: false, reason: `list-panes line ${i + 1}: ${why}` });
     if (f.length !== PANE_FIELDS.length) return bad(`${f.length} fields, expected ${PANE_FIELDS.length}`);
-    const [session, win, pane, paneId, pid, dead, deadStatus, created, activity, storeTag, command] = f as [
-      string, string, string, string, string, string, string, string, string, string, string,
+    const [session, win, pane, paneId, pid, dead, deadStatus, deadSignal, created, activity, storeTag, command] = f as [
+      string, string, string, string, string, string, string, string, string, string, string, string,
     ];
     if (session === '') return bad('empty session name');
     if (!UINT_RE.test(win) || !UINT_RE.test(pane)) return bad('window or pane index is not a number');
@@ -71,6 +72,7 @@ export function parsePaneList(stdout: string): PaneListParse {
     if (!UINT_RE.test(pid) || Number(pid) === 0) return bad(`pane pid ${JSON.stringify(pid)}`);
     if (dead !== '0' && dead !== '1') return bad(`pane_dead ${JSON.stringify(dead)}`);
     if (deadStatus !== '' && !UINT_RE.test(deadStatus)) return bad(`pane_dead_status ${JSON.stringify(deadStatus)}`);
+    if (deadSignal !== '' && !UINT_RE.test(deadSignal)) return bad(`pane_dead_signal ${JSON.stringify(deadSignal)}`);
     if (!UINT_RE.test(created) || !UINT_RE.test(activity)) return bad('session_created or window_activity');
     panes.push({
       session,
@@ -81,6 +83,7 @@ export function parsePaneList(stdout: string): PaneListParse {
       paneDead: dead === '1',
       // Killed by a signal, a dead pane has pane_dead_signal instead: status stays null.
       paneDeadStatus: dead === '1' && deadStatus !== '' ? Number(deadStatus) : null,
+      paneDeadSignal: dead === '1' && deadSignal !== '' && deadSignal !== '0' ? Number(deadSignal) : null,
       currentCommand: command,
       sessionCreated: Number(created) * 1000,
       windowActivity: Number(activity) * 1000,

@@ -197,6 +197,10 @@ export function closeRuntime(c: Ctx, i: CloseRuntimeInput): { runtime: RuntimeSe
       { to: move.to, blocked_reason: blockedReasonFor(move.to, move.blockedReason, t.blocked_reason), now },
       `move to ${move.to}`,
     );
+  } else if (r.pid !== null) {
+    // A ticket left where it is (in_review, done, blocked) must not keep pointing at a dead worker.
+    const t = mustTicket(c, r.ticket_key);
+    if (t.worker_pid === r.pid) ticket = casTicket(c, t.key, t.version, 'worker_pid = NULL', { now }, 'release worker');
   }
   insertEvent(c, i.event, i.now, { key: r.ticket_key, runtimeId: r.id });
   return { runtime: toRuntime(runtime), ticket: ticket === null ? null : toTicket(ticket) };

@@ -1,8 +1,8 @@
 // The built demo agent in a real terminal: a private tmux server per test, screen polled with
 // capture-pane until a predicate holds (never fixed sleeps).
 import { execFile } from 'node:child_process';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_MAIN, ROOT, ensureDemoAgentBuilt } from './global-setup.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEMO_MAIN, ROOT } from '../global-setup.js';
 import { DemoPane, count, isReady, lastLine } from './tmux-harness.js';
 
 const FAST = ['--boot-ms', '800', '--work-ms', '500'];
@@ -15,7 +15,6 @@ function startPane(flags: string[]): DemoPane {
   return pane;
 }
 
-beforeAll(ensureDemoAgentBuilt, 180_000);
 afterEach(() => {
   pane?.dispose();
   pane = undefined;

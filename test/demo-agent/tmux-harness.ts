@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_MAIN, ROOT } from './global-setup.js';
+import { DEMO_MAIN, ROOT } from '../global-setup.js';
 
 const TARGET = 'demo';
 

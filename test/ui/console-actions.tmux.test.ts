@@ -1,9 +1,8 @@
 // The console's keys against a real SQLite store and real tmux on a private socket, with the demo agent.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoAgentBuilt, rowOf, startConsole, type ConsoleHarness } from './harness.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { rowOf, startConsole, type ConsoleHarness } from './harness.js';
 
 let h: ConsoleHarness | null = null;
-beforeAll(ensureDemoAgentBuilt, 180_000);
 afterEach(async () => {
   await h?.cleanup();
   h = null;

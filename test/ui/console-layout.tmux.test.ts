@@ -1,9 +1,8 @@
 // Layout and hostile text, on a real store and real tmux: 80x24, resize, sanitized titles, prompts, plan.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoAgentBuilt, fits, rowOf, startConsole, type ConsoleHarness } from './harness.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fits, rowOf, startConsole, type ConsoleHarness } from './harness.js';
 
 let h: ConsoleHarness | null = null;
-beforeAll(ensureDemoAgentBuilt, 180_000);
 afterEach(async () => {
   await h?.cleanup();
   h = null;

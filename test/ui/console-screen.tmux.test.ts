@@ -1,11 +1,10 @@
 // What the console shows: filter, help, disabled keys, read-only, unknown observation, hostile titles,
 // 80x24. Real store and real tmux on a private socket; keys are pressed as keymap commands.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { COMMANDS, keysLabel } from '../../src/ui/keymap.js';
-import { brokenTmuxShim, ensureDemoAgentBuilt, fits, rowOf, startConsole, type ConsoleHarness } from './harness.js';
+import { brokenTmuxShim, fits, rowOf, startConsole, type ConsoleHarness } from './harness.js';
 
 let h: ConsoleHarness | null = null;
-beforeAll(ensureDemoAgentBuilt, 180_000);
 afterEach(async () => {
   await h?.cleanup();
   h = null;

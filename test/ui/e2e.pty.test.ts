@@ -2,12 +2,12 @@
 // terminal emulator. Loads the demo tickets, picks one up, quits with q: exit 0, and the agent's tmux
 // session is still alive (quitting never touches runtimes). dist/ is built by the suite's globalSetup.
 import xterm from '@xterm/headless';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandOf, keySequence, type CommandId } from '../../src/ui/keymap.js';
-import { ROOT } from '../global-setup.js';
+import { BIN, ROOT } from '../global-setup.js';
 import { makeTmpDir, type TmpDir } from '../helpers/tmp.js';
 import { makeTmuxSocket, type TmuxSocket } from '../helpers/tmux-socket.js';
 
@@ -15,7 +15,7 @@ const { Terminal } = xterm;
 const COLS = 80;
 const ROWS = 24;
 // The executable entry (bin.js runs main); main.js when that is what package.json's bin points at.
-const ENTRY = existsSync(join(ROOT, 'dist/cli/bin.js')) ? join(ROOT, 'dist/cli/bin.js') : join(ROOT, 'dist/cli/main.js');
+const ENTRY = BIN;
 
 interface Session {
   proc: pty.IPty;

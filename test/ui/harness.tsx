@@ -9,11 +9,10 @@ import { ConsoleController } from '../../src/core/console-controller.js';
 import { App } from '../../src/ui/app.js';
 import { commandOf, keySequence, type CommandId } from '../../src/ui/keymap.js';
 import { cellWidth } from '../../src/ui/text.js';
-import { DEMO_MAIN } from '../demo-agent/global-setup.js';
+import { DEMO_MAIN } from '../global-setup.js';
 import { makeTmpDir, type TmpDir } from '../helpers/tmp.js';
 import { makeTmuxSocket, type TmuxSocket } from '../helpers/tmux-socket.js';
 
-export { ensureDemoAgentBuilt } from '../demo-agent/global-setup.js';
 
 type Stdin = { write(data: string): void };
 type Ink = ReturnType<typeof render>;

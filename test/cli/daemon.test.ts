@@ -1,0 +1,87 @@
+// `mcc --auto`: one daemon per store (a lease row with an expiry); a second one says who holds the lease;
+// SIGTERM/SIGINT finish the current pass, release the lease and exit 0.
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { disagreements, useHarness, waitFor, type Harness } from '../runtime/helpers.js';
+
+
+// The lease name the daemon takes (src/core/console-controller.ts DAEMON_LEASE); a column value operators see.
+const LEASE = 'auto-daemon';
+
+function holdLease(h: Harness, holder: string, expiresInMs: number): void {
+  h.sql('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)', LEASE, holder, new Date(Date.now() + expiresInMs).toISOString());
+}
+
+const jsonLines = (out: string) => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; text: string; holder?: string });
+
+describe('--auto lease', () => {
+  it('--auto --once exits 3 naming the holder while another daemon holds an unexpired lease, and leaves it', async () => {
+    const h = useHarness();
+    const key = await h.add('must not be picked up');
+    holdLease(h, 'worker-9.example:4242', 60_000);
+    const r = await h.mcc(['--auto', '--once', '--pickup']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toContain('worker-9.example:4242');
+    const j = await h.mcc(['--auto', '--once', '--json']);
+    expect(j.exitCode).toBe(3);
+    expect(jsonLines(j.stdout)).toEqual([expect.objectContaining({ kind: 'lease', holder: 'worker-9.example:4242' })]);
+    expect(h.leases()).toEqual([expect.objectContaining({ name: LEASE, holder: 'worker-9.example:4242' })]);
+    expect(h.ticket(key).status).toBe('todo');
+    expect(await h.sessions()).toEqual([]);
+  });
+
+  it('takes over an expired lease, does its pass, and releases it', async () => {
+    const h = useHarness();
+    const key = await h.add('picked up once the lease is ours');
+    holdLease(h, 'crashed-daemon:1', -1000);
+    const r = await h.mcc(['--auto', '--once', '--pickup']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(h.leases()).toEqual([]);
+    expect(h.ticket(key).status).toBe('in_progress');
+    expect(await disagreements(h, key)).toEqual([]);
+  });
+});
+
+describe('--auto signals', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal}: finishes the pass in flight, releases the lease and exits 0`, async () => {
+      const h = useHarness();
+      const key = await h.add(`stopped by ${signal}`);
+      const daemon = h.spawn(['--auto', '--interval', '0.2', '--pickup', '--json'], { timeoutMs: 60_000 });
+      const holder = `${hostname()}:${daemon.pid}`;
+      await waitFor('the daemon to hold the lease', () => h.leases().map((l) => l.holder), (hs) => hs.includes(holder));
+      // Signal as soon as its pickup has claimed the ticket: the pass is (very likely) still in flight.
+      await waitFor('the claim', () => h.ticket(key).status, (s) => s === 'in_progress');
+      daemon.kill(signal);
+      const r = await daemon;
+      // Soft, so that a daemon killed mid-pass also shows what it left behind.
+      expect.soft(r.exitCode, `killed by ${r.signal ?? 'nothing'}; stderr: ${String(r.stderr)}`).toBe(0);
+      const lines = jsonLines(String(r.stdout));
+      expect.soft(lines[0]?.kind).toBe('start');
+      expect.soft(lines[lines.length - 1], 'last line').toMatchObject({ kind: 'stop' });
+      expect.soft(h.leases(), 'lease left behind').toEqual([]);
+      // The pickup it started was carried through, not left half-done.
+      expect.soft(h.openRuntimes(key), 'runtime row after the signal').toEqual([expect.objectContaining({ status: 'running' })]);
+      expect.soft(await disagreements(h, key)).toEqual([]);
+    });
+  }
+
+  it('a second daemon waits for the lease, says who holds it once, and takes over when the first stops', async () => {
+    const h = useHarness();
+    // The first daemon idles between passes (interval 5 s), so the SIGTERM below lands between passes.
+    const first = h.spawn(['--auto', '--interval', '5', '--json'], { timeoutMs: 60_000 });
+    await waitFor('the first daemon to hold the lease', () => h.leases().map((l) => l.holder), (hs) => hs.includes(`${hostname()}:${first.pid}`));
+    const second = h.spawn(['--auto', '--interval', '0.2', '--json'], { timeoutMs: 60_000 });
+    let out = '';
+    second.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor('the second daemon to report the holder', () => out, (o) => o.includes(`${hostname()}:${first.pid}`));
+    first.kill('SIGTERM');
+    expect((await first).exitCode).toBe(0);
+    await waitFor('the second daemon to take the lease', () => h.leases().map((l) => l.holder), (hs) => hs.includes(`${hostname()}:${second.pid}`));
+    // Its exit code is not asserted here: a signal that lands mid-pass is the bug the tests above pin down.
+    second.kill('SIGTERM');
+    const r = await second;
+    const kinds = jsonLines(String(r.stdout)).map((l) => l.kind);
+    expect(kinds.filter((k) => k === 'lease')).toHaveLength(2); // "held by ...; waiting" once, then "acquired"
+  });
+});
