@@ -2,7 +2,8 @@ import { buildConsoleState, type ConsoleState, type ObservationState } from './c
 import type { Finding, Snapshot } from './diagnose.js';
 import { Poller, realTimers, type TimerPort } from './poller.js';
 import type { MissionControl, PassMode } from './service.js';
-import type { TicketOverview } from './store.port.js';
+import type { ActiveRows, TicketOverview } from './store.port.js';
+import type { RuntimeSession, Ticket } from './types.js';
 
 // Drives the console's data: one poller runs a pass (routine work only, or a dry run when a daemon holds
 // the lease or the console is read-only), reloads the grid when the store changed, and publishes a
@@ -21,6 +22,9 @@ export class ConsoleController {
   private listeners = new Set<(s: ConsoleState) => void>();
   private state: ConsoleState | null = null;
   private overview: TicketOverview[] = [];
+  private tickets = new Map<string, Ticket>();
+  private rows: ActiveRows = { tickets: [], runtimes: [], messages: [] };
+  private fingerprint = '';
   private token = -1;
   private snapshot: Snapshot | null = null;
   private findings: Finding[] = [];
@@ -92,16 +96,23 @@ export class ConsoleController {
     timers.clearTimeout(timer);
   }
 
-  /** One refresh: a pass, then the grid reload when anything in the store changed. */
+  /**
+   * One refresh: a pass, then the grid's rows. Tickets are reloaded only where their version changed (a
+   * 50,000-ticket store costs one key/version scan, not a full reload), runtimes and queue counts come from
+   * the pass's own rows, and nothing is published when nothing an operator could see has changed.
+   */
   async refresh(): Promise<void> {
     const { store, clock } = this.service.deps;
     const lease = await store.readLease(DAEMON_LEASE);
     const daemonActive = lease !== null && lease.expiresAt > clock.now();
     const mode: PassMode = this.opts.readonly || daemonActive ? 'dry-run' : 'routine';
+    let rows: ActiveRows | null = null;
     try {
       const report = await this.service.reconcile(mode);
       this.snapshot = report.snapshot;
       this.findings = report.findings;
+      // The pass's rows predate its own writes: reread the few active rows when it wrote anything.
+      rows = report.applied.some((a) => a.outcome === 'applied') ? await store.loadActive([]) : report.snapshot.rows;
       if (report.snapshot.tmux.kind === 'ok') {
         this.lastOkAt = report.snapshot.at;
         this.lastError = null;
@@ -112,11 +123,43 @@ export class ConsoleController {
       this.lastError = e instanceof Error ? e.message : String(e);
     }
     const token = await store.changeToken();
-    if (token !== this.token) {
-      this.overview = await store.overview();
+    const storeChanged = token !== this.token;
+    if (storeChanged) {
+      await this.syncTickets();
       this.token = token;
     }
+    if (rows) this.rows = rows;
+    const fingerprint = [
+      this.lastError ?? '',
+      lease && lease.expiresAt > clock.now() ? lease.holder : '',
+      ...this.findings.map((f) => `${f.ticketKey}|${f.drift}|${f.summary}`),
+    ].join('\n');
+    if (!storeChanged && fingerprint === this.fingerprint && this.state !== null) return;
+    this.fingerprint = fingerprint;
+    this.overview = this.buildOverview();
     this.publish(lease);
+  }
+
+  /** Bring the ticket cache up to date by version: fetch changed and new tickets, drop deleted ones. */
+  private async syncTickets(): Promise<void> {
+    const { store } = this.service.deps;
+    const versions = await store.ticketVersions();
+    const stale: string[] = [];
+    for (const [key, version] of versions) if (this.tickets.get(key)?.version !== version) stale.push(key);
+    for (const key of this.tickets.keys()) if (!versions.has(key)) this.tickets.delete(key);
+    if (stale.length > 0) for (const t of await store.getTickets(stale)) this.tickets.set(t.key, t);
+  }
+
+  private buildOverview(): TicketOverview[] {
+    const open = new Map<string, RuntimeSession>();
+    for (const r of this.rows.runtimes) if (r.status !== 'closed') open.set(r.ticketKey, r);
+    const pending = new Map<string, number>();
+    for (const m of this.rows.messages) pending.set(m.ticketKey, (pending.get(m.ticketKey) ?? 0) + 1);
+    const out: TicketOverview[] = [];
+    for (const ticket of this.tickets.values()) {
+      out.push({ ticket, runtime: open.get(ticket.key) ?? null, pendingMessages: pending.get(ticket.key) ?? 0 });
+    }
+    return out;
   }
 
   private observation(now: number): ObservationState {

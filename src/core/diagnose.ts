@@ -107,7 +107,12 @@ export function bufferName(messageId: number, token: string): string {
   return `mcc-msg-${messageId}-${token}`;
 }
 
-const LAST_SEEN_REFRESH_FRACTION = 3;
+/**
+ * How often a healthy runtime's last_seen_at is rewritten when nothing else changed. It is information for
+ * operators, not a liveness input (death is timed from dead_since), so it is refreshed rarely: at 500 agents a
+ * short period would mean hundreds of writes a minute, each one a reload for every console. Spread per row.
+ */
+const LAST_SEEN_REFRESH_MS = 5 * 60_000;
 
 function profileOf(t: Ticket, snap: Snapshot): Profile | undefined {
   return snap.profiles[t.profile] ?? snap.profiles[snap.defaultProfile];
@@ -351,7 +356,7 @@ function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
   const profile = profileOf(t, snap);
   const lines = snap.captures.get(pane.paneId);
   const status = profile && lines ? classifyScreen(lines, profile) : null;
-  const stale = r.lastSeenAt === null || snap.at - r.lastSeenAt > snap.policy.ttlMs / LAST_SEEN_REFRESH_FRACTION;
+  const stale = r.lastSeenAt === null || snap.at - r.lastSeenAt > LAST_SEEN_REFRESH_MS + (r.id % 60) * 1000;
   const open = ctx.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
   const promptPending = open.some((m) => m.kind === 'prompt');
   const marker = lines && !promptPending ? findMarker(lines, [t.title, t.body, ...open.map((m) => m.body)], r.lastMarker) : null;

@@ -135,8 +135,12 @@ export interface StorePort {
   getTicket(key: string): Promise<Ticket | null>;
   listTickets(filter?: { status?: TicketStatus }): Promise<Ticket[]>;
   ticketDetail(key: string, opts?: { eventLimit?: number }): Promise<TicketDetail | null>;
-  /** Every ticket with its current runtime and pending count, for the console grid. */
+  /** Every ticket with its current runtime and pending count (`mcc list`). */
   overview(): Promise<TicketOverview[]>;
+  /** Every ticket's key and version: lets the console reload only the tickets that changed. */
+  ticketVersions(): Promise<Map<string, number>>;
+  /** The tickets with these keys (missing ones are left out). */
+  getTickets(keys: readonly string[]): Promise<Ticket[]>;
   loadActive(extraKeys: readonly string[]): Promise<ActiveRows>;
   /** Changes whenever any process committed to the store; lets pollers skip unchanged reloads. */
   changeToken(): Promise<number>;

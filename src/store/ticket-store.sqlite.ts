@@ -84,6 +84,14 @@ export class SqliteStore implements StorePort {
     return this.read((c) => q.overview(c));
   }
 
+  async ticketVersions(): Promise<Map<string, number>> {
+    return this.read((c) => q.ticketVersions(c));
+  }
+
+  async getTickets(keys: readonly string[]): Promise<Ticket[]> {
+    return this.read((c) => q.getTickets(c, keys));
+  }
+
   async loadActive(extraKeys: readonly string[]): Promise<ActiveRows> {
     return this.read((c) => q.loadActive(c, extraKeys));
   }

@@ -27,9 +27,18 @@ function statLine(pid: number, comm: string, state: string, start: number): stri
 }
 
 describe('parseProcStat', () => {
+  it('reads the exit code (field 52) of a full-length line, as a zombie shows it', () => {
+    const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
+    fields[0] = 'Z';
+    fields[22 - 3] = '5555';
+    fields[52 - 3] = String(137 & 0x7f);
+    const line = `9 (agent) ${fields.join(' ')}\n`;
+    expect(parseProcStat(line)).toMatchObject({ pid: 9, state: 'Z', start: 5555, exitCode: 9 });
+  });
+
   it('reads pid, comm, state and start time (field 22) from a real line', () => {
     const real = '7073 (cat) R 7071 7071 2382 0 -1 4194304 99 0 0 0 0 0 0 0 20 0 1 0 118153 3133440 413 18446744073709551615 0\n';
-    expect(parseProcStat(real)).toEqual({ pid: 7073, comm: 'cat', state: 'R', start: 118153 });
+    expect(parseProcStat(real)).toEqual({ pid: 7073, comm: 'cat', state: 'R', start: 118153, exitCode: null });
   });
 
   it.each([
@@ -40,7 +49,7 @@ describe('parseProcStat', () => {
     ['a newline', 'a\nb'],
     ['nothing', ''],
   ])('handles a comm with %s', (_what, comm) => {
-    expect(parseProcStat(statLine(42, comm, 'S', 987654))).toEqual({ pid: 42, comm, state: 'S', start: 987654 });
+    expect(parseProcStat(statLine(42, comm, 'S', 987654))).toEqual({ pid: 42, comm, state: 'S', start: 987654, exitCode: null });
   });
 
   it('reads the zombie state', () => {
@@ -128,15 +137,15 @@ describe('ProcProcessProbe on this machine', () => {
     expect(createProcessProbe(new FakeRunner())).toBeInstanceOf(ProcProcessProbe);
   });
 
-  it('sees an exited child that was not reaped yet as a zombie, hence dead', async () => {
-    const child = spawn('sh', ['-c', 'exit 0'], { stdio: 'ignore' });
+  it('sees an exited child that was not reaped yet as a zombie, hence dead, with its wait status (field 52)', async () => {
+    const child = spawn('sh', ['-c', 'exit 3'], { stdio: 'ignore' });
     const pid = child.pid!;
     // Node reaps children on the event loop; spinning here, before any macrotask, keeps the zombie in place.
     const deadline = Date.now() + 5000;
     let state = '';
     while (state !== 'Z' && Date.now() < deadline) state = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state ?? '';
     expect(state).toBe('Z');
-    expect((await probe.inspect([pid])).get(pid)).toEqual({ kind: 'dead', reason: 'zombie' });
+    expect((await probe.inspect([pid])).get(pid)).toEqual({ kind: 'dead', reason: 'zombie', waitStatus: 3 << 8 });
     await new Promise((r) => child.once('exit', r));
   });
 

@@ -20,9 +20,9 @@ const failed = (stderr: string, exitCode = 1): CommandOutcome => ({ exitCode, st
 describe('PANE_FORMAT', () => {
   it('asks for every field the port needs, one unit separator between fields', () => {
     // (The format text itself holds more separators: the substitution's bracket lists them as bytes to replace.)
-    expect(PANE_FIELDS).toHaveLength(11);
+    expect(PANE_FIELDS).toHaveLength(12);
     expect(PANE_FORMAT).toBe(PANE_FIELDS.join(S));
-    for (const f of ['session_name', 'window_index', 'pane_index', 'pane_id', 'pane_pid', 'pane_dead', 'pane_dead_status',
+    for (const f of ['session_name', 'window_index', 'pane_index', 'pane_id', 'pane_pid', 'pane_dead', 'pane_dead_status', 'pane_dead_signal',
       'session_created', 'window_activity', '@mcc_store', 'pane_current_command']) {
       expect(PANE_FORMAT).toContain(f);
     }
@@ -45,16 +45,16 @@ describe('parsePaneList', () => {
       ok: true,
       panes: [
         { session: 'mc-MC-1', windowIndex: 0, paneIndex: 0, paneId: '%0', panePid: 4242, paneDead: false, paneDeadStatus: null,
-          currentCommand: 'node', sessionCreated: 1795569990000, windowActivity: 1795570001000, storeTag: 'store-1' },
+          paneDeadSignal: null, currentCommand: 'node', sessionCreated: 1795569990000, windowActivity: 1795570001000, storeTag: 'store-1' },
         { session: 'mc-MC-12', windowIndex: 2, paneIndex: 1, paneId: '%7', panePid: 99, paneDead: true, paneDeadStatus: 7,
-          currentCommand: 'sh', sessionCreated: 1795569990000, windowActivity: 1795570001000, storeTag: '' },
+          paneDeadSignal: null, currentCommand: 'sh', sessionCreated: 1795569990000, windowActivity: 1795570001000, storeTag: '' },
       ],
     });
   });
 
-  it('keeps a dead pane killed by a signal with a null status', () => {
-    const r = parsePaneList(`${paneLine({ dead: '1', status: '' })}\n`);
-    expect(r.ok && r.panes[0]?.paneDeadStatus).toBe(null);
+  it('keeps a dead pane killed by a signal with a null status and its signal', () => {
+    const r = parsePaneList(`${paneLine({ dead: '1', status: '', signal: '9' })}\n`);
+    expect(r.ok && r.panes[0]).toMatchObject({ paneDeadStatus: null, paneDeadSignal: 9 });
   });
 
   it('keeps odd but valid text in names and commands (spaces, `;`, `#()`)', () => {

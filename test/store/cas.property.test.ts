@@ -136,6 +136,9 @@ describe('compare-and-set under random stale and fresh operations', () => {
               seen.ok++;
               if (touch.ticket) expected.set(touch.ticket.key, touch.ticket.read + 1);
               if (touch.runtime) expected.set(`r${touch.runtime.id}`, touch.runtime.read + 1);
+              // Closing without a ticket move still releases a worker_pid that pointed at the closed runtime.
+              const released = o.kind === 'close' && o.to === null ? (touch.result.value as { ticket: Ticket | null }).ticket : null;
+              if (released) expected.set(released.key, pre.get(released.key)! + 1);
               const created = (touch.result.value as { runtime?: RuntimeSession }).runtime;
               if (created !== undefined && !expected.has(`r${created.id}`)) expected.set(`r${created.id}`, 1);
             } else {

@@ -1,0 +1,72 @@
+import { performance } from 'node:perf_hooks';
+import type { CommandOutcome, CommandRequest, CommandRunner } from '../core/command-runner.port.js';
+
+// Timing decorators for the ports a reconcile pass goes through, so the bench can say which part of a pass
+// costs what (tmux exec, parsing, store load, /proc identities, captures, diagnosis). They only measure;
+// every call goes to the real adapter unchanged.
+
+/** Milliseconds per named part, summed until reset. */
+export class Stopwatch {
+  private readonly totals = new Map<string, number>();
+
+  add(part: string, ms: number): void {
+    this.totals.set(part, (this.totals.get(part) ?? 0) + ms);
+  }
+
+  ms(part: string): number {
+    return this.totals.get(part) ?? 0;
+  }
+
+  reset(): void {
+    this.totals.clear();
+  }
+}
+
+/** Time `fn` in milliseconds. */
+export async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+/** A CommandRunner that records each command's wall time under `exec <tmux subcommand>`. */
+export class TimedRunner implements CommandRunner {
+  constructor(
+    private readonly inner: CommandRunner,
+    private readonly sw: Stopwatch,
+  ) {}
+
+  async run(req: CommandRequest): Promise<CommandOutcome> {
+    const t0 = performance.now();
+    try {
+      return await this.inner.run(req);
+    } finally {
+      // tmux argv is `-L name [-f conf] subcommand ...`: name the part after the subcommand.
+      const sub = req.args.find((a, i) => i >= 2 && !a.startsWith('-') && req.args[i - 1] !== '-f') ?? req.file;
+      this.sw.add(`exec ${sub}`, performance.now() - t0);
+    }
+  }
+}
+
+/**
+ * Wrap `target` so each named async method's time is added to `sw` under `part(name)`. The method runs on the
+ * real object (its private fields stay reachable); other members pass through untouched.
+ */
+export function timeMethods<T extends object>(target: T, methods: readonly string[], part: (method: string) => string, sw: Stopwatch): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver) as unknown;
+      if (typeof prop !== 'string' || typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      if (!methods.includes(prop)) return fn.bind(obj);
+      return async (...args: unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return await fn.apply(obj, args);
+        } finally {
+          sw.add(part(prop), performance.now() - t0);
+        }
+      };
+    },
+  });
+}
