@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, parseConfig } from '../../src/core/config.js';
+
+const SELF = { argv: ['node', '/opt/mcc/bin.js'] };
+
+function bad(config: unknown, source = 'conf.json'): string {
+  const text = typeof config === 'string' ? config : JSON.stringify(config);
+  const res = parseConfig(text, source, SELF);
+  expect(res.ok).toBe(false);
+  if (res.ok) return '';
+  expect(res.code).toBe('invalid');
+  expect(res.message).toContain(source);
+  return res.message;
+}
+
+describe('parseConfig: bad configs name the offending key', () => {
+  it('command not an array', () => {
+    expect(bad({ profiles: { claude: { command: 'claude --yes' } } })).toContain('profiles.claude.command');
+  });
+
+  it('an empty command or an empty argv element', () => {
+    expect(bad({ profiles: { x: { command: [] } } })).toContain('profiles.x.command');
+    expect(bad({ profiles: { x: { command: ['claude', ''] } } })).toContain('profiles.x.command.1');
+  });
+
+  it('a bad regular expression', () => {
+    const msg = bad({ profiles: { x: { command: ['a'], ready: '(unclosed' } } });
+    expect(msg).toContain('profiles.x.ready');
+    expect(msg).toContain('not a valid regular expression');
+  });
+
+  it('a bad key name in interrupt or submit', () => {
+    expect(bad({ profiles: { x: { command: ['a'], interrupt: ['Ctrl+C'] } } })).toContain('profiles.x.interrupt.0');
+    expect(bad({ profiles: { x: { command: ['a'], submit: ['Enter', 'Return; rm -rf'] } } })).toContain('profiles.x.submit.1');
+  });
+
+  it('an unknown top-level key, and an unknown profile key', () => {
+    expect(bad({ ttl: 5 })).toContain('ttl');
+    expect(bad({ profiles: { x: { command: ['a'], shell: true } } })).toMatch(/profiles\.x.*shell/);
+  });
+
+  it('defaultProfile naming no profile', () => {
+    const msg = bad({ defaultProfile: 'nope' });
+    expect(msg).toContain('defaultProfile');
+    expect(msg).toContain('nope');
+  });
+
+  it('invalid JSON', () => {
+    expect(bad('{ "ttlSeconds": 3,, }')).toContain('not valid JSON');
+  });
+
+  it('out-of-range numbers, a socket name with a slash, a bad env var name', () => {
+    expect(bad({ ttlSeconds: 0 })).toContain('ttlSeconds');
+    expect(bad({ retryLimit: 1.5 })).toContain('retryLimit');
+    expect(bad({ socket: '../evil' })).toContain('socket');
+    expect(bad({ profiles: { x: { command: ['a'], env: { 'BAD-NAME': '1' } } } })).toContain('profiles.x.env');
+  });
+});
+
+describe('parseConfig: good configs', () => {
+  it('no file: the defaults and the built-in profiles', () => {
+    const res = parseConfig(null, null, SELF);
+    if (!res.ok) throw new Error(res.message);
+    const c = res.value;
+    expect(c).toMatchObject({ ...DEFAULTS, source: null });
+    expect(Object.keys(c.profiles).sort()).toEqual(['demo', 'shell']);
+    expect(c.profiles['demo']!.command).toEqual(['node', '/opt/mcc/bin.js', 'demo-agent']);
+    expect(c.profiles['demo']!.ready!.test('demo> ')).toBe(true);
+  });
+
+  it('a config merges its profiles with the built-ins, compiles regexes and fills defaults', () => {
+    const res = parseConfig(
+      JSON.stringify({
+        defaultProfile: 'claude',
+        ttlSeconds: 45,
+        profiles: { claude: { command: ['claude'], ready: '^> $', busy: 'esc to interrupt', env: { FOO: 'bar' } } },
+      }),
+      '/etc/mcc.json',
+      SELF,
+    );
+    if (!res.ok) throw new Error(res.message);
+    const c = res.value;
+    expect(Object.keys(c.profiles).sort()).toEqual(['claude', 'demo', 'shell']);
+    expect(c).toMatchObject({ defaultProfile: 'claude', ttlSeconds: 45, retryLimit: DEFAULTS.retryLimit, source: '/etc/mcc.json' });
+    const p = c.profiles['claude']!;
+    expect(p).toMatchObject({ name: 'claude', command: ['claude'], cwd: null, env: { FOO: 'bar' }, interrupt: ['Escape'], submit: ['Enter'], question: null });
+    expect(p.ready).toBeInstanceOf(RegExp);
+    expect(p.busy!.test('working (esc to interrupt)')).toBe(true);
+  });
+
+  it('a config profile named like a built-in replaces it', () => {
+    const res = parseConfig(JSON.stringify({ profiles: { demo: { command: ['my-demo'] } } }), 'c.json', SELF);
+    if (!res.ok) throw new Error(res.message);
+    expect(res.value.profiles['demo']!.command).toEqual(['my-demo']);
+    expect(res.value.profiles['demo']!.ready).toBeNull();
+  });
+});
