@@ -1,6 +1,6 @@
 import type { Config } from './config.js';
 import { deliver, resumeDelivery, type DeliveryDeps } from './delivery.js';
-import type { Action, Finding, Snapshot } from './diagnose.js';
+import { bufferName, type Action, type CloseTicketMove, type Finding, type Snapshot } from './diagnose.js';
 import { fail, ok, type Result } from './result.js';
 import { sanitizeForTerminal } from './sanitize.js';
 import type { StorePort } from './store.port.js';
@@ -79,6 +79,20 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
       });
       return res.ok ? ok('applied') : res;
     }
+    case 'replace': {
+      const closed = await deps.store.closeRuntime({
+        runtimeId: a.runtimeId,
+        runtimeVersion: a.runtimeVersion,
+        reason: a.reason,
+        exitStatus: null,
+        now,
+        event: ev(deps, f, { kind: 'runtime.close', summary: `closed runtime ${a.runtimeId} (${a.reason}); nothing killed` }),
+      });
+      if (!closed.ok) return closed;
+      // Closing may release the ticket's worker_pid (a new version): adopt against what it left.
+      const version = closed.value.ticket?.version ?? a.adopt.ticketVersion;
+      return applyAction(deps, { ...f, action: { ...a.adopt, ticketVersion: version } }, snap);
+    }
     case 'mark_exited': {
       const res = await deps.store.updateRuntime({
         runtimeId: a.runtimeId,
@@ -102,26 +116,22 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
         const killed = await deps.tmux.killSession(a.killSession);
         if (!killed.ok && killed.code !== 'not_found') return killed;
       }
-      const to = a.ticket?.to;
-      const res = await deps.store.closeRuntime({
-        runtimeId: a.runtimeId,
-        runtimeVersion: a.runtimeVersion,
-        reason: a.reason,
-        exitStatus: a.exitStatus,
-        now,
-        ...(a.ticket ? { ticket: { key: a.ticket.key, version: a.ticket.version, to: a.ticket.to, blockedReason: a.ticket.blockedReason } } : {}),
-        event: ev(deps, f, {
-          kind: 'runtime.close',
-          status: to === 'blocked' ? 'error' : f.severity === 'info' ? 'ok' : 'warning',
-          summary: `closed runtime ${a.runtimeId} (${a.reason})${to ? `; ticket -> ${to}` : ''}`,
-          safeRetry: to === 'todo' ? 'the ticket is todo again; a pickup starts a fresh runtime and its queued messages follow' : null,
-          stopCondition: to === 'blocked' ? (a.ticket?.blockedReason ?? 'retry limit reached') : `blocked after ${deps.config.retryLimit} attempts`,
-          humanInputRequired: to === 'blocked',
-          nextActions: to === 'blocked' ? ['inspect the evidence, then `mcc move KEY todo` to retry'] : [],
-          artifacts: evidence.length ? [`exit_status:${a.exitStatus ?? 'unknown'}`, ...evidence] : [`exit_status:${a.exitStatus ?? 'unknown'}`],
-        }),
-      });
-      return res.ok ? ok('applied') : res;
+      // Text loaded for a delivery this runtime will never finish must not linger in the tmux server.
+      for (const m of snap.rows.messages) {
+        if (m.runtimeId === a.runtimeId && m.status === 'delivering' && m.deliveryToken) {
+          await deps.tmux.deleteBuffer(bufferName(m.id, m.deliveryToken));
+        }
+      }
+      const first = await closeRuntime(deps, f, a, a.runtimeVersion, a.ticket, evidence, now);
+      if (first.ok || first.code !== 'conflict' || !a.killSession) return first.ok ? ok('applied') : first;
+      // The session is already killed: a lost race on the row (a routine write) must not turn a deliberate
+      // close into an unexplained death. Re-read once and close with the fresh versions.
+      const fresh = await deps.store.ticketDetail(f.ticketKey ?? '', { eventLimit: 0 });
+      const row = fresh?.runtimes.find((r) => r.id === a.runtimeId && r.status !== 'closed');
+      if (!fresh || !row) return first;
+      const move = a.ticket && fresh.ticket.status === 'in_progress' ? { ...a.ticket, version: fresh.ticket.version } : null;
+      const second = await closeRuntime(deps, f, a, row.version, move, evidence, now);
+      return second.ok ? ok('applied') : second;
     }
     case 'requeue_ticket': {
       if (a.killSession) {
@@ -174,6 +184,36 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
       throw new Error(`unhandled action ${JSON.stringify(never)}`);
     }
   }
+}
+
+async function closeRuntime(
+  deps: ApplyDeps,
+  f: Finding,
+  a: Extract<Action, { type: 'close' }>,
+  runtimeVersion: number,
+  move: CloseTicketMove | null,
+  evidence: string[],
+  now: number,
+) {
+  const to = move?.to;
+  return deps.store.closeRuntime({
+    runtimeId: a.runtimeId,
+    runtimeVersion,
+    reason: a.reason,
+    exitStatus: a.exitStatus,
+    now,
+    ...(move ? { ticket: { key: move.key, version: move.version, to: move.to, blockedReason: move.blockedReason } } : {}),
+    event: ev(deps, f, {
+      kind: 'runtime.close',
+      status: to === 'blocked' ? 'error' : f.severity === 'info' ? 'ok' : 'warning',
+      summary: `closed runtime ${a.runtimeId} (${a.reason})${to ? `; ticket -> ${to}` : ''}`,
+      safeRetry: to === 'todo' ? 'the ticket is todo again; a pickup starts a fresh runtime and its queued messages follow' : null,
+      stopCondition: to === 'blocked' ? (move?.blockedReason ?? 'retry limit reached') : `blocked after ${deps.config.retryLimit} attempts`,
+      humanInputRequired: to === 'blocked',
+      nextActions: to === 'blocked' ? ['inspect the evidence, then `mcc move KEY todo` to retry'] : [],
+      artifacts: [`exit_status:${a.exitStatus ?? 'unknown'}`, ...evidence],
+    }),
+  });
 }
 
 async function applyMarker(deps: ApplyDeps, f: Finding, a: Extract<Action, { type: 'marker' }>, now: number): Promise<Result<Outcome>> {

@@ -43,6 +43,8 @@ export type Action =
       status: ScreenStatus;
     }
   | { type: 'mark_exited'; runtimeId: number; runtimeVersion: number; exitStatus: number | null }
+  /** Close a dead runtime row (nothing killed) and adopt the new process its session name now holds, as a new row. */
+  | { type: 'replace'; runtimeId: number; runtimeVersion: number; reason: string; adopt: Extract<Action, { type: 'adopt' }> }
   | {
       type: 'close';
       runtimeId: number;
@@ -214,7 +216,7 @@ function diagnoseRuntime(ctx: TicketCtx, r: RuntimeSession): Finding[] {
     case 'unrecorded':
       return diagnoseLive(ctx, r, live);
     case 'dead':
-      return diagnoseDead(ctx, r, live);
+      return (live.pane === null && replacedSession(ctx, r, live)) || diagnoseDead(ctx, r, live);
     default: {
       const never: never = live;
       throw new Error(`unhandled liveness ${JSON.stringify(never)}`);
@@ -222,7 +224,35 @@ function diagnoseRuntime(ctx: TicketCtx, r: RuntimeSession): Finding[] {
   }
 }
 
-function adoptAction(t: Ticket, r: RuntimeSession | null, session: string, pane: PaneInfo, identity: ProcessIdentity, snap: Snapshot): Action {
+/**
+ * The row's pane is gone but its session name now holds another live process (re-created by hand, or after
+ * a reboot). The row is closed (nothing killed or signalled) and the newcomer adopted as a new runtime, in
+ * one step, so the pass after finds nothing; the old row's history, and what was delivered to it, stays.
+ */
+function replacedSession(ctx: TicketCtx, r: RuntimeSession, dead: Extract<Liveness, { kind: 'dead' }>): Finding[] | null {
+  const { snap, t } = ctx;
+  const pane = ctx.panes.get(r.tmuxSession)?.[0];
+  if (!pane || pane.paneDead || !isOursOrUntagged(pane, snap.where)) return null;
+  if (t.status === 'blocked') {
+    // Said now, in the words the orphan check will use once the dead row is closed: one standing warning.
+    return [blockedButRuns(t, r.tmuxSession, pane), ...diagnoseDead(ctx, r, dead)];
+  }
+  if (t.status !== 'todo' && t.status !== 'in_progress') return null;
+  const base = { ticketKey: t.key, runtimeId: r.id };
+  // A recorded agent that still runs outside its pane is not life either (invariant 6): never signalled,
+  // never pointed at again.
+  const recorded = r.pid === null ? undefined : snap.processes.get(r.pid);
+  if (recorded === undefined && r.pid !== null) return null;
+  if (recorded?.kind === 'unknown') {
+    return [finding({ ...base, drift: 'UNKNOWN', severity: 'warning', summary: `cannot confirm whether agent pid ${r.pid} of ${t.key} lives: ${recorded.reason}; declined`, action: { type: 'none' } })];
+  }
+  const obs = snap.processes.get(pane.panePid);
+  if (obs?.kind !== 'alive') return null;
+  const adopt = adoptAction(t, null, r.tmuxSession, pane, obs.identity, snap);
+  return [finding({ ...base, drift: 'ORPHAN', severity: 'warning', summary: `${r.tmuxSession} was re-created and runs pid ${pane.panePid}; runtime ${r.id}'s agent is no longer in it: close the row, adopt the new one`, evidence: [`pane ${pane.paneId} pid ${pane.panePid}`, dead.why], action: { type: 'replace', runtimeId: r.id, runtimeVersion: r.version, reason: `session re-created: ${dead.why}`, adopt } })];
+}
+
+function adoptAction(t: Ticket, r: RuntimeSession | null, session: string, pane: PaneInfo, identity: ProcessIdentity, snap: Snapshot): Extract<Action, { type: 'adopt' }> {
   const profile = profileOf(t, snap);
   const lines = snap.captures.get(pane.paneId);
   const status = (profile && lines && classifyScreen(lines, profile)) || 'running';
@@ -298,12 +328,17 @@ function diagnoseDead(ctx: TicketCtx, r: RuntimeSession, dead: Extract<Liveness,
   return [finding({ ...base, drift: 'STALE', severity: 'warning', summary: `runtime ${r.id} dead for ${age(snap.at - since)}: close it${move ? `, ${t.key} -> ${move.to}` : ''}`, evidence, action: { type: 'close', runtimeId: r.id, runtimeVersion: r.version, reason: `dead: ${dead.why}`, exitStatus: dead.exitStatus ?? r.exitStatus, killSession, paneId, ticket: move } })];
 }
 
+function blockedButRuns(t: Ticket, session: string, pane: PaneInfo): Finding {
+  return finding({ ticketKey: t.key, runtimeId: null, drift: 'NEEDS-OPERATOR', severity: 'warning', summary: `${t.key} is blocked but ${session} runs; the operator decides`, evidence: [`session ${session} pane ${pane.paneId} pid ${pane.panePid}`], action: { type: 'none' } });
+}
+
 function diagnoseNoRuntime(ctx: TicketCtx): Finding[] {
   const { snap, t } = ctx;
   const session = sessionName(t.key);
-  const pane = ctx.panes.get(session)?.[0];
+  const first = ctx.panes.get(session)?.[0];
+  // Another store's session under the same name is not ours to adopt, kill or wait for: as if absent.
+  const pane = first && isOursOrUntagged(first, snap.where) ? first : undefined;
   const base = { ticketKey: t.key, runtimeId: null };
-  if (pane && !isOursOrUntagged(pane, snap.where)) return [];
   if (pane && !pane.paneDead) {
     const obs = snap.processes.get(pane.panePid);
     if (!obs || obs.kind === 'unknown') {
@@ -322,7 +357,7 @@ function diagnoseNoRuntime(ctx: TicketCtx): Finding[] {
           if (pane.storeTag !== snap.where.storeId) break;
           return [finding({ ...base, drift: 'DONE-LIVE', severity: 'info', summary: `${t.key} is done; retire orphan ${session}`, evidence, action: { type: 'kill_orphan', session, key: t.key } })];
         case 'blocked':
-          return [finding({ ...base, drift: 'NEEDS-OPERATOR', severity: 'warning', summary: `${t.key} is blocked but ${session} runs; the operator decides`, evidence, action: { type: 'none' } })];
+          return [blockedButRuns(t, session, pane)];
         case 'in_review':
           return [];
         default: {
@@ -378,7 +413,8 @@ function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
   }
   if (inFlight) return out;
   const next = open.filter((m) => m.status === 'pending').sort((a, b) => (a.kind === b.kind ? a.id - b.id : a.kind === 'prompt' ? -1 : 1))[0];
-  if (next && status === 'idle') {
+  // A waiting agent (it asked a QUESTION) is at its prompt too: the operator's answer must reach it.
+  if (next && (status === 'idle' || status === 'waiting')) {
     out.push(finding({ ...base, summary: `deliver ${next.kind} message ${next.id} to runtime ${r.id}`, action: { type: 'deliver', messageId: next.id, runtimeId: r.id, paneId: pane.paneId, key: t.key, profile: t.profile } }));
     return out;
   }

@@ -31,7 +31,8 @@ export const noFailpoints: Failpoints = { hit: () => undefined };
 export function parseFailpoints(spec: string): Map<FailpointName, FailpointMode> {
   const out = new Map<FailpointName, FailpointMode>();
   for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [name, mode = 'crash'] = part.split('=');
+    const [name, mode = 'crash', extra] = part.split('=');
+    if (extra !== undefined) throw new Error(`MCC_FAILPOINTS: "${part}": expected name or name=mode`);
     if (!(FAILPOINTS as readonly string[]).includes(name ?? '')) {
       throw new Error(`MCC_FAILPOINTS: unknown failpoint "${name}" (known: ${FAILPOINTS.join(', ')})`);
     }

@@ -37,11 +37,15 @@ export function isOursOrUntagged(pane: PaneInfo, where: Where): boolean {
   return pane.storeTag === '' || pane.storeTag === where.storeId;
 }
 
-/** The pane that belongs to a runtime row: the recorded pane id if still there, else the session's first. */
+/**
+ * The pane that belongs to a runtime row: exactly the recorded pane. Only a row that never recorded one
+ * (`spawning`) looks at the session's first pane. A session re-created under the same name is not ours.
+ */
 export function paneOf(row: RuntimeSession, panes: Map<string, PaneInfo[]>): PaneInfo | null {
   const list = panes.get(row.tmuxSession);
   if (!list || list.length === 0) return null;
-  return list.find((p) => p.paneId === row.paneId) ?? list[0] ?? null;
+  if (row.paneId === null) return list[0] ?? null;
+  return list.find((p) => p.paneId === row.paneId) ?? null;
 }
 
 function identityOfPane(
@@ -78,7 +82,15 @@ export function livenessOf(
   }
   if (tmux.kind !== 'ok') return { kind: 'unknown', why: `tmux observation unknown: ${tmux.reason}` };
   const pane = paneOf(row, panes);
-  if (!pane) return { kind: 'dead', why: `session ${row.tmuxSession} is gone`, exitStatus: null, pane: null };
+  if (!pane) {
+    const why = panes.has(row.tmuxSession) ? `pane ${row.paneId} of ${row.tmuxSession} is gone (the session was re-created)` : `session ${row.tmuxSession} is gone`;
+    return { kind: 'dead', why, exitStatus: null, pane: null };
+  }
+  if (row.pid !== null && pane.panePid !== row.pid) {
+    // The agent was the pane's first process; another pid there is another program: never judge, paste
+    // into or kill it on this row's behalf.
+    return { kind: 'dead', why: `pane ${pane.paneId} now runs pid ${pane.panePid}, not the recorded agent pid ${row.pid}`, exitStatus: null, pane: null };
+  }
   if (!isOursOrUntagged(pane, where)) {
     return { kind: 'dead', why: `session ${row.tmuxSession} now belongs to another store`, exitStatus: null, pane: null };
   }

@@ -22,20 +22,25 @@ export interface ObserveDeps {
 }
 
 /**
- * Remembers, per pane, the window activity last captured and when, so idle panes are not captured again.
+ * The last screen captured of each pane, with the window activity it showed and when it was taken. A pane
+ * is captured again only when tmux reports newer activity; otherwise its last screen still stands and is
+ * reused, so a marker or a ready prompt is never lost because no action was taken on the pass that saw it.
  * tmux reports activity in whole seconds: a capture taken within the same second as the last output may
- * have missed the rest of that second, so such a pane is captured once more on the next pass.
+ * have missed the rest of that second, so such a pane is captured once more.
  */
 export class CaptureCache {
-  private readonly seen = new Map<string, { activity: number; capturedAt: number }>();
+  private readonly seen = new Map<string, { activity: number; capturedAt: number; lines: readonly string[] }>();
   changed(paneId: string, activity: number): boolean {
     const e = this.seen.get(paneId);
     return e === undefined || e.activity !== activity || e.capturedAt < activity + 1000;
   }
-  remember(paneId: string, activity: number, capturedAt: number): void {
-    this.seen.set(paneId, { activity, capturedAt });
+  remember(paneId: string, activity: number, capturedAt: number, lines: readonly string[]): void {
+    this.seen.set(paneId, { activity, capturedAt, lines });
   }
-  /** Capture this pane again next pass (an action on what it showed did not apply). */
+  lines(paneId: string): readonly string[] | undefined {
+    return this.seen.get(paneId)?.lines;
+  }
+  /** Capture this pane again next pass. */
   invalidate(paneId: string): void {
     this.seen.delete(paneId);
   }
@@ -97,23 +102,28 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
   const buffers = new Set<string>();
   if (tmux.kind === 'ok') {
     const withMessages = new Set(rows.messages.map((m) => m.ticketKey));
-    const candidates: { paneId: string; activity: number; urgent: boolean }[] = [];
+    const stale: { paneId: string; activity: number; urgent: boolean }[] = [];
     for (const t of rows.tickets) {
       if (t.status !== 'in_progress' && t.status !== 'todo') continue;
       const pane = panes.get(sessionName(t.key))?.[0];
       if (!pane || pane.paneDead) continue;
-      const urgent = withMessages.has(t.key);
-      if (urgent || cache.changed(pane.paneId, pane.windowActivity)) {
-        candidates.push({ paneId: pane.paneId, activity: pane.windowActivity, urgent });
+      if (cache.changed(pane.paneId, pane.windowActivity)) {
+        // An out-of-date screen is never used: a pane left uncaptured this pass has no screen at all, so
+        // nothing is typed into it on the strength of what it showed before.
+        stale.push({ paneId: pane.paneId, activity: pane.windowActivity, urgent: withMessages.has(t.key) });
+        continue;
       }
+      const cached = cache.lines(pane.paneId);
+      if (cached) captures.set(pane.paneId, cached);
     }
-    candidates.sort((a, b) => Number(b.urgent) - Number(a.urgent));
-    for (const c of candidates.slice(0, MAX_CAPTURES_PER_PASS)) {
+    // Panes with queued text first: they are the ones waiting for a ready prompt.
+    stale.sort((a, b) => Number(b.urgent) - Number(a.urgent));
+    for (const c of stale.slice(0, MAX_CAPTURES_PER_PASS)) {
       const capturedAt = now();
       const res = await deps.tmux.capture(c.paneId, CAPTURE_LINES);
       if (res.ok) {
         captures.set(c.paneId, res.value);
-        cache.remember(c.paneId, c.activity, capturedAt);
+        cache.remember(c.paneId, c.activity, capturedAt, res.value);
       }
     }
     cache.forget(new Set(tmux.panes.map((p) => p.paneId)));

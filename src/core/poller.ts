@@ -34,6 +34,7 @@ export class Poller {
   private failures = 0;
   private handle: unknown = null;
   private stopped = false;
+  private started = false;
   private readonly timers: TimerPort;
   /** Ticks dropped because the previous run had not finished (shown by the bench). */
   dropped = 0;
@@ -48,7 +49,8 @@ export class Poller {
 
   /** Start ticking; the first run is immediate. */
   start(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.started) return;
+    this.started = true;
     void this.tick();
   }
 

@@ -262,7 +262,16 @@ export class MissionControl {
       const t = snapshot.rows.tickets.find((x) => x.key === key) ?? found.value;
       const live = this.liveRuntime(snapshot, key);
       if (t.status === 'blocked' && live) {
-        const moved = await this.move(key, 'todo', { resetAttempts: false, reason: 'operator adopts the live runtime of a blocked ticket' });
+        // The operator's decision on NEEDS-OPERATOR: unblock into todo, then the same adoption as the pass.
+        const moved = await this.deps.store.setTicketStatus({
+          key,
+          version: t.version,
+          from: ['blocked'],
+          to: 'todo',
+          blockedReason: null,
+          now: this.now(),
+          event: this.event(key, live.id, 'ticket.move', 'ok', 'blocked -> todo: the operator adopts its live runtime'),
+        });
         if (!moved.ok) return moved;
         f = (await this.findingsFor(key)).findings.find((x) => x.action.type === 'adopt');
       } else if (live && t.status === 'in_progress') {

@@ -20,6 +20,8 @@ export function describeAction(a: Action): string {
       return `adopt ${a.session} (pane ${a.paneId}, pid ${a.identity.pid}) for ${a.key}`;
     case 'mark_exited':
       return `mark runtime ${a.runtimeId} exited`;
+    case 'replace':
+      return `close runtime ${a.runtimeId} (${a.reason}), then ${describeAction(a.adopt)}`;
     case 'close': {
       const kill = a.killSession ? `, kill ${a.killSession}` : '';
       const move = a.ticket ? `, ${a.ticket.key} -> ${a.ticket.to}` : '';

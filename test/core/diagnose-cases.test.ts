@@ -60,11 +60,13 @@ describe('invariant 6: a live pid without its pane is not life', () => {
       }),
     );
     expect(actionTypes(fs)).not.toContain('deliver');
-    expect(actionTypes(fs)).not.toContain('adopt');
-    expect(drifts(fs).map((f) => f.drift)).toEqual(['DYING']);
+    // The recorded agent (pid 100) lives on outside its pane: not life (invariant 6). Its row is closed without
+    // killing or signalling anything, and the new session is adopted as a new runtime, not into the old row.
+    const replace = fs.find((f) => f.action.type === 'replace');
+    expect(replace?.action).toMatchObject({ runtimeId: 11, adopt: { runtimeId: null, identity: { pid: 200 } } });
   });
 
-  it('a session re-created under the same name is not the dead runtime’s: closing it kills nothing', () => {
+  it('a session re-created under the same name is not the dead runtime’s: nothing is killed, the newcomer is adopted as a new runtime', () => {
     // The agent of pane %1 is gone; someone made mc-MC-1 again by hand (pane %2, a live pid 200).
     const fs = diagnose(
       snapshot({
@@ -74,8 +76,12 @@ describe('invariant 6: a live pid without its pane is not life', () => {
         processes: [[100, obs.absent()], [200, obs.alive(200, 6000)]],
       }),
     );
-    const close = fs.find((f) => f.action.type === 'close');
-    expect(close?.action).toMatchObject({ killSession: null, paneId: null });
+    expect(actionTypes(fs)).not.toContain('close');
+    expect(actionTypes(fs)).not.toContain('kill_orphan');
+    // The dead row is closed (nothing killed) and the newcomer adopted as a NEW row, in one step.
+    const replace = fs.find((f) => f.action.type === 'replace');
+    expect(replace?.drift).toBe('ORPHAN');
+    expect(replace?.action).toMatchObject({ runtimeId: 11, adopt: { runtimeId: null, paneId: '%2', identity: { pid: 200 } } });
   });
 
   it('a todo ticket whose session pane pid is a zombie is not adopted', () => {
