@@ -383,6 +383,11 @@ function diagnoseNoRuntime(ctx: TicketCtx): Finding[] {
   return [finding({ ...base, drift: 'STALE', severity: 'warning', summary: `${t.key} is in_progress with no live runtime: -> ${target.to}`, evidence: [pane ? `session ${session} pane dead` : 'no runtime row, no session'], action: { type: 'requeue_ticket', key: t.key, version: t.version, ...target, killSession: kill } })];
 }
 
+/** At its prompt: idle, or waiting after a QUESTION (the operator's answer must reach it). */
+function acceptsInput(status: ScreenStatus | null): boolean {
+  return status === 'idle' || status === 'waiting';
+}
+
 /** Routine work on a healthy runtime: status bookkeeping, markers, message delivery. Not drift. */
 function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
   const { snap, t } = ctx;
@@ -406,15 +411,14 @@ function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
   const inFlight = open.find((m) => m.status === 'delivering');
   if (inFlight && inFlight.runtimeId === r.id && inFlight.deliveryToken && snap.buffers) {
     const bufferPresent = snap.buffers.has(bufferName(inFlight.id, inFlight.deliveryToken));
-    if (!bufferPresent || status === 'idle') {
+    if (!bufferPresent || acceptsInput(status)) {
       out.push(finding({ ...base, summary: `finish delivery of message ${inFlight.id} interrupted by a crash`, evidence: [bufferPresent ? 'buffer still loaded: not pasted yet' : 'buffer consumed: pasted, submit not recorded'], action: { type: 'resume_delivery', messageId: inFlight.id, runtimeId: r.id, paneId: pane.paneId, key: t.key, profile: t.profile, bufferPresent, agentBusy: status === 'running' } }));
     }
     return out;
   }
   if (inFlight) return out;
   const next = open.filter((m) => m.status === 'pending').sort((a, b) => (a.kind === b.kind ? a.id - b.id : a.kind === 'prompt' ? -1 : 1))[0];
-  // A waiting agent (it asked a QUESTION) is at its prompt too: the operator's answer must reach it.
-  if (next && (status === 'idle' || status === 'waiting')) {
+  if (next && acceptsInput(status)) {
     out.push(finding({ ...base, summary: `deliver ${next.kind} message ${next.id} to runtime ${r.id}`, action: { type: 'deliver', messageId: next.id, runtimeId: r.id, paneId: pane.paneId, key: t.key, profile: t.profile } }));
     return out;
   }

@@ -1,5 +1,6 @@
 // The invariants of the model test: those that hold after every command, and those that hold once the world
 // has settled (time past the TTL, passes run until nothing is left to do).
+import { findMarker } from '../../src/core/screen.js';
 import type { Finding } from '../../src/core/diagnose.js';
 import type { RuntimeSession, Ticket } from '../../src/core/types.js';
 import { RETRY_LIMIT, TTL_MS, type Env, type Rows } from './model-env.js';
@@ -179,7 +180,9 @@ async function checkSettled(env: Env, findings: readonly Finding[]): Promise<voi
     if (t.status === 'in_progress' && agent && agent.phase === 'ready') {
       const waiting = rows.messages.filter((m) => m.ticketKey === t.key && (m.status === 'pending' || m.status === 'delivering'));
       if (waiting.length) fail(env, `settled ${t.key}: its agent is ready but ${waiting.length} message(s) wait (${waiting.map((m) => `${m.kind} ${m.status}`).join(', ')})`);
-      if (agent.last?.kind === 'marker' && agent.last.marker !== 'QUESTION') fail(env, `settled ${t.key}: the agent said ${agent.last.marker}: but the ticket is still in_progress`);
+      // A marker acts once: one already acted on (then the operator moved the ticket back) stays spent.
+      const unspent = findMarker(agent.screen().slice(-40), [], open[0]?.lastMarker ?? null) !== null;
+      if (agent.last?.kind === 'marker' && agent.last.marker !== 'QUESTION' && unspent) fail(env, `settled ${t.key}: the agent said ${agent.last.marker}: but the ticket is still in_progress`);
     }
   }
   await checkQuietSecondPass(env, rows);

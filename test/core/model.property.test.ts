@@ -13,7 +13,9 @@ import { Env } from './model-env.js';
 // MODEL_SEED=<seed> MODEL_PATH=<path> npx vitest run test/core/model.property.test.ts
 
 const RUNS = Number(process.env['MODEL_RUNS'] ?? 1000);
-const seed = process.env['MODEL_SEED'];
+// CI checks the same sequences every run (a landing never depends on luck); locally every run explores new
+// ones, which is how this test keeps finding bugs. MODEL_SEED overrides both.
+const seed = process.env['MODEL_SEED'] ?? (process.env['CI'] ? '20261125' : undefined);
 const path = process.env['MODEL_PATH'];
 
 describe('model: pickup, crashes, deaths, operator moves and reconcile passes', () => {
