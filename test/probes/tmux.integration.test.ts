@@ -1,4 +1,5 @@
 // The tmux probe against real tmux, each test on its own private socket (never the default server).
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -149,7 +150,7 @@ describe('sessions', { timeout: 30_000 }, () => {
   });
 
   it('keeps a dead pane with its exit status (remain-on-exit), and passes argv, cwd and env untouched', async () => {
-    const { tmux, dir } = setup();
+    const { tmux, sock, dir } = setup();
     const cwd = join(dir, 'w#(touch pwned);');
     mkdirSync(cwd);
     const { paneId } = await tmux.newSession({
@@ -158,10 +159,14 @@ describe('sessions', { timeout: 30_000 }, () => {
       cwd,
       env: { X: 'v;' },
     }).then((r) => { if (!r.ok) throw new Error(r.message); return r.value; });
-    // tmux marks the pane dead when its pty closes and learns the status a moment later, from SIGCHLD:
-    // pane_dead=1 with an empty pane_dead_status is a real, brief state.
-    const dead = await waitFor('the pane to die with a status', async () => panes(await tmux.observe()),
-      (ps) => ps[0]?.paneDead === true && ps[0].paneDeadStatus !== null);
+    // tmux marks the pane dead when its pty closes and learns the status from SIGCHLD, which tmux 3.3a
+    // sometimes misses until another child of the server exits: `run-shell true` makes it reap. (The
+    // reconciler does not depend on it: it reads a zombie's exit code from /proc.)
+    const dead = await waitFor('the pane to die with a status', async () => {
+      const ps = panes(await tmux.observe());
+      if (ps[0]?.paneDead && ps[0].paneDeadStatus === null) execFileSync('tmux', ['-L', sock.name, 'run-shell', 'true']);
+      return ps;
+    }, (ps) => ps[0]?.paneDead === true && ps[0].paneDeadStatus !== null);
     expect(dead[0]).toMatchObject({ session: 'mc-MC-3', paneId, paneDead: true, paneDeadStatus: 7 });
     const screen = await tmux.capture(paneId, 50);
     expect(screen.ok && screen.value).toContain('[arg;][;][{][}][][#{pane_id}][$HOME][\\;]');
