@@ -116,12 +116,32 @@ const LIST_PANES = ['list-panes', '-a', '-F', PANE_FORMAT];
 /** A tmux call that formats nothing per pane: what a process start and one round trip to the server cost. */
 const TRIVIAL = ['display-message', '-p', '#{pid}'];
 
+const captureCalls = new WeakMap<MissionControl, { n: number }>();
+
+/** Count the service's tmux capture calls (a snapshot also carries cached screens, which cost nothing). */
+function captureCounter(service: MissionControl): { n: number } {
+  let counter = captureCalls.get(service);
+  if (counter) return counter;
+  const c = { n: 0 };
+  const tmux = service.deps.tmux;
+  const capture = tmux.capture.bind(tmux);
+  tmux.capture = (paneId, lines) => {
+    c.n++;
+    return capture(paneId, lines);
+  };
+  captureCalls.set(service, c);
+  counter = c;
+  return counter;
+}
+
 /** One pass as the console and daemon run it, minus the actions. */
 async function pass(service: MissionControl): Promise<{ ms: number; captures: number }> {
+  const counter = captureCounter(service);
+  const before = counter.n;
   const t0 = performance.now();
   const snap = await service.snapshot();
   diagnose(snap);
-  return { ms: performance.now() - t0, captures: snap.captures.size };
+  return { ms: performance.now() - t0, captures: counter.n - before };
 }
 
 /**
