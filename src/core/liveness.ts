@@ -1,4 +1,4 @@
-import { exitStatusOf, type ProcessObservation } from './process.port.js';
+import { exitStatusOf, sameProcess, type ProcessObservation } from './process.port.js';
 import type { PaneInfo, TmuxObservation } from './tmux.port.js';
 import type { ProcessIdentity, RuntimeSession } from './types.js';
 
@@ -112,7 +112,7 @@ export function livenessOf(
     case 'dead':
       return { kind: 'dead', why: `agent pid ${row.pid} is ${obs.reason === 'zombie' ? 'a zombie' : 'gone'}`, exitStatus: null, pane };
     case 'alive':
-      if (obs.identity.start !== row.pidStart || obs.identity.bootId !== row.bootId) {
+      if (!sameProcess(obs, { pid: row.pid, start: row.pidStart, bootId: row.bootId })) {
         return { kind: 'dead', why: `pid ${row.pid} was reused by another process (${obs.comm})`, exitStatus: null, pane };
       }
       return { kind: 'live', pane, identity: obs.identity };

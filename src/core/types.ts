@@ -116,7 +116,3 @@ export interface McEvent extends Required<Omit<EventInput, 'rootCause' | 'safeRe
   safeRetry: string | null;
   stopCondition: string | null;
 }
-
-export function isOpenRuntime(r: RuntimeSession): boolean {
-  return r.status !== 'closed';
-}
