@@ -84,6 +84,11 @@ export function runCommand(id: CommandId, env: CommandEnv): void {
   }
   const row = ctx.row;
   const { service } = env.deps;
+  // The row a command acts on stays selected when a refresh re-sorts the grid under it.
+  if (row && s.mode.kind === 'grid' && s.selectedKey !== row.key) {
+    const sel = effectiveSelection(env.rows, s, env.layout.gridRows);
+    s.setSelection({ key: row.key, index: sel.index, top: sel.top });
+  }
   switch (id) {
     case 'nav.down':
     case 'nav.up':
