@@ -30,6 +30,10 @@ describe('console keys (real store, real tmux)', () => {
     await h.waitFor((fr) => fr.includes('Activity (newest first)') && fr.includes('runtime ') && fr.includes('mc-MC-1'), 'the detail view');
     h.press('view.back');
     await h.waitFor((fr) => rowOf(fr, 'MC-2') !== '', 'back to the grid');
+    // The agent says REVIEW: MC-1 sorts below the todo tickets, and the selection goes with it.
+    const reviewed = await h.waitFor((fr) => / in_review /.test(rowOf(fr, 'MC-1')), 'MC-1 in review');
+    expect(rowOf(reviewed, 'MC-1')).toMatch(/^> MC-1 /);
+    expect(rowOf(reviewed, 'MC-2')).toMatch(/^ {2}MC-2 /);
   }, 60_000);
 
   it('HIDDEN-LIVE appears when the row is forced to todo behind a live runtime, and a disappears it', async () => {
