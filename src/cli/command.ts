@@ -1,3 +1,5 @@
+import type { Config } from '../core/config.js';
+import { fail, ok, type Result } from '../core/result.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { openContext, type McContext } from './context.js';
 import { failWith, type Out } from './output.js';
@@ -28,4 +30,11 @@ export async function withContext(
   } finally {
     ctx.value.close();
   }
+}
+
+/** `--interval S` (else the config's intervalSeconds) in ms; the console and the daemon accept the same range. */
+export function intervalMsOf(args: Parsed, config: Config): Result<number> {
+  const s = typeof args.flags['interval'] === 'number' ? args.flags['interval'] : config.intervalSeconds;
+  if (!(s > 0) || s > 3600) return fail('invalid', `--interval must be in (0, 3600] seconds, got ${s}`);
+  return ok(s * 1000);
 }

@@ -3,7 +3,7 @@ import { DAEMON_LEASE } from '../core/console-controller.js';
 import { Poller } from '../core/poller.js';
 import type { MissionControl } from '../core/service.js';
 import type { Command } from './command.js';
-import { withContext } from './command.js';
+import { intervalMsOf, withContext } from './command.js';
 import { failWith, line, toJson, type Out } from './output.js';
 
 // `mcc --auto`: the headless driver of the same core service. One daemon per store acts at a time
@@ -142,9 +142,9 @@ export const autoCommand: Command = {
       env,
       out,
       async (ctx) => {
-        const interval = typeof args.flags['interval'] === 'number' ? args.flags['interval'] : ctx.config.intervalSeconds;
+        const interval = intervalMsOf(args, ctx.config);
+        if (!interval.ok) return failWith(out, interval);
         const max = typeof args.flags['max-runtimes'] === 'number' ? args.flags['max-runtimes'] : 4;
-        if (!(interval > 0) || interval > 3600) return failWith(out, { ok: false, code: 'invalid', message: `--interval must be in (0, 3600], got ${interval}` });
         if (!Number.isInteger(max) || max < 0) return failWith(out, { ok: false, code: 'invalid', message: `--max-runtimes must be a whole number >= 0, got ${max}` });
         const abort = new AbortController();
         const stop = () => abort.abort();
@@ -155,7 +155,7 @@ export const autoCommand: Command = {
         try {
           return await runDaemon(
             ctx.service,
-            { intervalMs: interval * 1000, once: Boolean(args.flags['once']), dryRun: Boolean(args.flags['dry-run']), pickup: Boolean(args.flags['pickup']), maxRuntimes: max, json: Boolean(args.flags['json']) },
+            { intervalMs: interval.value, once: Boolean(args.flags['once']), dryRun: Boolean(args.flags['dry-run']), pickup: Boolean(args.flags['pickup']), maxRuntimes: max, json: Boolean(args.flags['json']) },
             out,
             abort.signal,
           );

@@ -1,6 +1,6 @@
 import { helpOf, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Command } from './command.js';
-import { withContext } from './command.js';
+import { intervalMsOf, withContext } from './command.js';
 import { autoCommand } from './daemon.js';
 import { doctorCommand } from './doctor.js';
 import { operatorActor } from './context.js';
@@ -36,12 +36,12 @@ const consoleCommand: Command = {
       env,
       out,
       async (ctx) => {
-        const interval = typeof args.flags['interval'] === 'number' ? args.flags['interval'] : ctx.config.intervalSeconds;
-        if (!(interval > 0)) return failWith(out, { ok: false, code: 'invalid', message: `--interval must be > 0, got ${interval}` });
+        const interval = intervalMsOf(args, ctx.config);
+        if (!interval.ok) return failWith(out, interval);
         // React's development build profiles every render: ten times the CPU and memory at 10,000 rows.
         process.env['NODE_ENV'] ??= 'production';
         const { runConsole } = await import('../ui/run-console.js');
-        return runConsole(ctx, { readonly: Boolean(args.flags['readonly']), intervalMs: interval * 1000 });
+        return runConsole(ctx, { readonly: Boolean(args.flags['readonly']), intervalMs: interval.value });
       },
       operatorActor(env, 'console'),
     ),

@@ -43,6 +43,12 @@ describe('usage', () => {
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('STATE');
     expect(existsSync(h.dbPath)).toBe(false);
+    // The console and the daemon accept the same --interval range, and say which flag was wrong.
+    for (const args of [['--auto', '--once', '--interval', '0'], ['console', '--interval', '7200']]) {
+      const r = await h.mcc(args);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('--interval must be in (0, 3600]');
+    }
   });
 });
 
