@@ -6,7 +6,15 @@ import Database from 'better-sqlite3';
 import { consoleBuilt, RUN_CONSOLE } from './console-session.js';
 import { measureConsoleIdle, measureConsoleKeys, S3, type ConsolePlan } from './console.bench.js';
 import { Cleanup, tempDir } from './fixtures.js';
-import { buildWorld, growTo, measureNaive, measurePass, type PassBreakdown, type ReconcilePlan, type World } from './reconcile.bench.js';
+import {
+  buildWorld,
+  growTo,
+  measureNaive,
+  measurePass,
+  type PassBreakdown,
+  type ReconcilePlan,
+  type World,
+} from './reconcile.bench.js';
 import { renderBreakdown, renderTable, skippedRow, type ResultRow } from './stats.js';
 import { measureGridQuery, measureStore, type StorePlan } from './store.bench.js';
 
@@ -23,16 +31,52 @@ interface Plan {
 }
 
 const FULL: Plan = {
-  reconcile: { sizes: [10, 100, 200, 500, 1000], naiveSizes: [10, 100, 200], totalTickets: 50_000, passRuns: 21, coldRuns: 3, naiveRuns: 5, targetSize: 1000, naiveTargetSize: 200 },
+  reconcile: {
+    sizes: [10, 100, 200, 500, 1000],
+    naiveSizes: [10, 100, 200],
+    totalTickets: 50_000,
+    passRuns: 21,
+    coldRuns: 3,
+    naiveRuns: 5,
+    targetSize: 1000,
+    naiveTargetSize: 200,
+  },
   store: { pickupsPerBatch: 500, pickupBatches: 5, events: 1_000_000, eventTickets: 10_000, queries: 200 },
-  console: { startupRuns: 5, ticketCounts: [100, 10_000], scrollKeys: 60, filterCycles: 20, idleSeconds: 30, idleWarmupSeconds: 10, idleWindowSeconds: 5, targetTickets: 10_000 },
+  console: {
+    startupRuns: 5,
+    ticketCounts: [100, 10_000],
+    scrollKeys: 60,
+    filterCycles: 20,
+    idleSeconds: 30,
+    idleWarmupSeconds: 10,
+    idleWindowSeconds: 5,
+    targetTickets: 10_000,
+  },
   idleAt: 500,
 };
 
 const QUICK: Plan = {
-  reconcile: { sizes: [10, 100], naiveSizes: [10, 100], totalTickets: 5_000, passRuns: 11, coldRuns: 2, naiveRuns: 3, targetSize: 1000, naiveTargetSize: 200 },
+  reconcile: {
+    sizes: [10, 100],
+    naiveSizes: [10, 100],
+    totalTickets: 5_000,
+    passRuns: 11,
+    coldRuns: 2,
+    naiveRuns: 3,
+    targetSize: 1000,
+    naiveTargetSize: 200,
+  },
   store: { pickupsPerBatch: 200, pickupBatches: 3, events: 100_000, eventTickets: 1_000, queries: 100 },
-  console: { startupRuns: 3, ticketCounts: [100, 10_000], scrollKeys: 30, filterCycles: 10, idleSeconds: 10, idleWarmupSeconds: 3, idleWindowSeconds: 5, targetTickets: 10_000 },
+  console: {
+    startupRuns: 3,
+    ticketCounts: [100, 10_000],
+    scrollKeys: 30,
+    filterCycles: 10,
+    idleSeconds: 10,
+    idleWarmupSeconds: 3,
+    idleWindowSeconds: 5,
+    targetTickets: 10_000,
+  },
   idleAt: 100,
 };
 
@@ -55,7 +99,10 @@ function parseArgv(argv: readonly string[]): { quick: boolean; json: string | nu
 }
 
 function machine(): Record<string, string | number> {
-  const model = /^model name\s*:\s*(.*)$/m.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ?? cpus()[0]?.model ?? '?';
+  const model =
+    /^model name\s*:\s*(.*)$/m.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ??
+    cpus()[0]?.model ??
+    '?';
   let tmux = '?';
   try {
     tmux = execFileSync('tmux', ['-V'], { encoding: 'utf8' }).trim();
@@ -79,7 +126,8 @@ function machine(): Record<string, string | number> {
 }
 
 const started = performance.now();
-const progress = (what: string) => process.stderr.write(`bench [${((performance.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
+const progress = (what: string) =>
+  process.stderr.write(`bench [${((performance.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
 
 async function run(plan: Plan, cleanup: Cleanup, rows: ResultRow[], breakdowns: PassBreakdown[]): Promise<void> {
   const dir = tempDir(cleanup);
@@ -126,7 +174,9 @@ async function main(): Promise<number> {
   cleanup.onSignals();
   const info = machine();
   if (Number(info['loadAtStart']) > availableParallelism() / 2) {
-    process.stderr.write(`bench: the machine is busy (load ${info['loadAtStart']} on ${availableParallelism()} cores): figures will be noisy\n`);
+    process.stderr.write(
+      `bench: the machine is busy (load ${info['loadAtStart']} on ${availableParallelism()} cores): figures will be noisy\n`,
+    );
   }
   const rows: ResultRow[] = [];
   const breakdowns: PassBreakdown[] = [];
@@ -154,13 +204,21 @@ async function main(): Promise<number> {
     out.push(renderBreakdown(breakdowns.map((b) => ({ label: `${b.size}`, totalMs: b.totalMs, parts: b.parts }))));
   }
   const judged = rows.filter((r) => r.verdict);
-  out.push('', `targets: ${judged.filter((r) => r.verdict === 'PASS').length} PASS, ${judged.filter((r) => r.verdict === 'MISS').length} MISS, ${judged.filter((r) => r.verdict === 'SKIP').length} SKIP`);
+  out.push(
+    '',
+    `targets: ${judged.filter((r) => r.verdict === 'PASS').length} PASS, ${judged.filter((r) => r.verdict === 'MISS').length} MISS, ${judged.filter((r) => r.verdict === 'SKIP').length} SKIP`,
+  );
   for (const r of judged.filter((x) => x.verdict !== 'PASS')) out.push(`  ${r.verdict}: ${r.name}`);
-  out.push(`cleanup: ${left.length === 0 ? 'every tmux server killed (pid gone, socket file removed) and every temp dir removed' : `LEFT BEHIND: ${left.join(', ')}`}; ${elapsed.toFixed(0)} s in all`);
+  out.push(
+    `cleanup: ${left.length === 0 ? 'every tmux server killed (pid gone, socket file removed) and every temp dir removed' : `LEFT BEHIND: ${left.join(', ')}`}; ${elapsed.toFixed(0)} s in all`,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
   if (args.json) {
     const breakdown = breakdowns.map((b) => ({ size: b.size, totalMs: b.totalMs, parts: Object.fromEntries(b.parts) }));
-    writeFileSync(args.json, `${JSON.stringify({ mode: args.quick ? 'quick' : 'full', machine: info, elapsedSeconds: elapsed, results: rows, breakdown, error: broke?.message ?? null }, null, 2)}\n`);
+    writeFileSync(
+      args.json,
+      `${JSON.stringify({ mode: args.quick ? 'quick' : 'full', machine: info, elapsedSeconds: elapsed, results: rows, breakdown, error: broke?.message ?? null }, null, 2)}\n`,
+    );
   }
   if (broke) {
     process.stderr.write(`bench: broke: ${broke.stack ?? broke.message}\n`);

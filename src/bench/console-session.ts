@@ -71,7 +71,10 @@ export class ConsoleSession {
       cols: COLS,
       rows: ROWS,
       cwd: dirname(t.db),
-      env: { ...env, TERM: 'xterm-256color', MCC_DB: t.db, MCC_TMUX_SOCKET: t.socket, MCC_CONFIG: t.config } as Record<string, string>,
+      env: { ...env, TERM: 'xterm-256color', MCC_DB: t.db, MCC_TMUX_SOCKET: t.socket, MCC_CONFIG: t.config } as Record<
+        string,
+        string
+      >,
     });
     const s = new ConsoleSession(p, term, t0);
     cleanup.add(`console pid ${p.pid}`, () => s.kill());
@@ -170,7 +173,10 @@ export class ConsoleSession {
   async quit(): Promise<void> {
     if (this.exited) return;
     this.pty.write('q');
-    const gone = await Promise.race([this.exit.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+    const gone = await Promise.race([
+      this.exit.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 3000)),
+    ]);
     if (!gone) this.kill();
     await Promise.race([this.exit, new Promise((r) => setTimeout(r, 2000))]);
   }

@@ -31,13 +31,22 @@ const TICKET_ROW = /\bMC-[0-9]+\b/;
 const title = (seq: number) => (seq % 10 === 0 ? `zebra crossing ${seq}` : `bench ticket ${seq}`);
 
 async function waitData(s: ConsoleSession): Promise<{ header: number | null; data: number | null }> {
-  const header = await s.until(() => s.lines().slice(0, 3).some((l) => HEADER.test(l)), FIRST_FRAME_MS);
+  const header = await s.until(
+    () =>
+      s
+        .lines()
+        .slice(0, 3)
+        .some((l) => HEADER.test(l)),
+    FIRST_FRAME_MS,
+  );
   const data = await s.until(() => s.lines().some((l) => TICKET_ROW.test(l)), FIRST_FRAME_MS);
   return { header: header === null ? null : header - s.startedAt, data: data === null ? null : data - s.startedAt };
 }
 
 function failedStart(s: ConsoleSession): Error {
-  return new Error(`bench: the console showed no ${s.alive ? 'frame' : 'frame and exited'}; screen:\n${s.lines().join('\n')}`);
+  return new Error(
+    `bench: the console showed no ${s.alive ? 'frame' : 'frame and exited'}; screen:\n${s.lines().join('\n')}`,
+  );
 }
 
 /** A store of `count` todo tickets for the console, on a socket of its own with no server. */
@@ -49,7 +58,12 @@ function ticketStore(cleanup: Cleanup, dir: string, count: number, tmux: Private
 }
 
 /** Start-up to first frame, and keypress-to-frame latency, at each ticket count. */
-export async function measureConsoleKeys(cleanup: Cleanup, dir: string, plan: ConsolePlan, rows: ResultRow[]): Promise<void> {
+export async function measureConsoleKeys(
+  cleanup: Cleanup,
+  dir: string,
+  plan: ConsolePlan,
+  rows: ResultRow[],
+): Promise<void> {
   const tmux = privateTmux(cleanup, 'mcc-bench-console');
   for (const count of plan.ticketCounts) {
     const target = ticketStore(cleanup, dir, count, tmux);
@@ -66,8 +80,19 @@ export async function measureConsoleKeys(cleanup: Cleanup, dir: string, plan: Co
     }
     const atTarget = count === Math.max(...plan.ticketCounts);
     rows.push(
-      resultRow({ section: S3, name: `process start to first frame (header), ${n}`, unit: 'ms', summary: summarize(headers), target: { op: '<', limit: 1000 } }),
-      resultRow({ section: S3, name: `process start to first frame with ticket rows, ${n}`, unit: 'ms', summary: summarize(datas) }),
+      resultRow({
+        section: S3,
+        name: `process start to first frame (header), ${n}`,
+        unit: 'ms',
+        summary: summarize(headers),
+        target: { op: '<', limit: 1000 },
+      }),
+      resultRow({
+        section: S3,
+        name: `process start to first frame with ticket rows, ${n}`,
+        unit: 'ms',
+        summary: summarize(datas),
+      }),
     );
     const s = await ConsoleSession.start(target, cleanup);
     if ((await waitData(s)).data === null) throw failedStart(s);
@@ -84,15 +109,36 @@ export async function measureConsoleKeys(cleanup: Cleanup, dir: string, plan: Co
     const rss = s.alive ? peakRssMb(s.pid) : null;
     await s.quit();
     const keyTarget = atTarget ? { target: { op: '<' as const, limit: 50, of: 'p95' as const } } : {};
-    const proxy = atTarget && count !== plan.targetTickets ? `target defined at ${plan.targetTickets.toLocaleString('en-US')} tickets` : null;
+    const proxy =
+      atTarget && count !== plan.targetTickets
+        ? `target defined at ${plan.targetTickets.toLocaleString('en-US')} tickets`
+        : null;
     const notes = (xs: number[], ...more: (string | null)[]) => {
       const missed = xs.filter(Number.isNaN).length;
-      const all = [missed > 0 ? `${missed} of ${xs.length} keys changed nothing on screen within 5 s` : null, ...more].filter((x) => x !== null);
+      const all = [
+        missed > 0 ? `${missed} of ${xs.length} keys changed nothing on screen within 5 s` : null,
+        ...more,
+      ].filter((x) => x !== null);
       return all.length > 0 ? { note: all.join('; ') } : {};
     };
     rows.push(
-      resultRow({ section: S3, name: `key to frame, scrolling (j), ${n}`, unit: 'ms', summary: summarize(scroll), showP95: true, ...keyTarget, ...notes(scroll, proxy) }),
-      resultRow({ section: S3, name: `key to frame, opening the filter (/), ${n}`, unit: 'ms', summary: summarize(open), showP95: true, ...notes(open) }),
+      resultRow({
+        section: S3,
+        name: `key to frame, scrolling (j), ${n}`,
+        unit: 'ms',
+        summary: summarize(scroll),
+        showP95: true,
+        ...keyTarget,
+        ...notes(scroll, proxy),
+      }),
+      resultRow({
+        section: S3,
+        name: `key to frame, opening the filter (/), ${n}`,
+        unit: 'ms',
+        summary: summarize(open),
+        showP95: true,
+        ...notes(open),
+      }),
       resultRow({
         section: S3,
         name: `key to frame, filtering (typing z: a tenth of the rows stay; Esc: all come back), ${n}`,
@@ -102,7 +148,9 @@ export async function measureConsoleKeys(cleanup: Cleanup, dir: string, plan: Co
         ...keyTarget,
         ...notes(filter, proxy),
       }),
-      rss === null ? skippedRow(S3, `peak RSS (VmHWM), ${n}`, 'MiB', 'the console had exited') : resultRow({ section: S3, name: `peak RSS (VmHWM), ${n}`, unit: 'MiB', summary: summarize([rss]) }),
+      rss === null
+        ? skippedRow(S3, `peak RSS (VmHWM), ${n}`, 'MiB', 'the console had exited')
+        : resultRow({ section: S3, name: `peak RSS (VmHWM), ${n}`, unit: 'MiB', summary: summarize([rss]) }),
     );
   }
 }
@@ -134,7 +182,8 @@ export async function measureConsoleIdle(
     const c1 = treeTicks(s.pid);
     const s1 = serverPid ? ownTicks(serverPid) : null;
     const secs = (performance.now() - t0) / 1000;
-    if (c0 === null || c1 === null) throw new Error(`bench: the console exited while idle; screen:\n${s.lines().join('\n')}`);
+    if (c0 === null || c1 === null)
+      throw new Error(`bench: the console exited while idle; screen:\n${s.lines().join('\n')}`);
     windows.push(((c1 - c0) / hz / secs) * 100);
     if (s0 !== null && s1 !== null) serverTicks += s1 - s0;
     wall += secs;
@@ -144,13 +193,22 @@ export async function measureConsoleIdle(
   const at = `${live.toLocaleString('en-US')} live runtimes, ${tickets.toLocaleString('en-US')} tickets, 1 s poll`;
   const note = `${windows.length} windows of ${plan.idleWindowSeconds} s after ${plan.idleWarmupSeconds} s warm-up; console process + its children (tmux clients it ran)`;
   rows.push(
-    resultRow({ section: S3, name: `idle CPU, ${at}`, unit: '% core', summary: summarize(windows), target: { op: '<', limit: 3 }, note }),
+    resultRow({
+      section: S3,
+      name: `idle CPU, ${at}`,
+      unit: '% core',
+      summary: summarize(windows),
+      target: { op: '<', limit: 3 },
+      note,
+    }),
     resultRow({
       section: S3,
       name: 'tmux server CPU while that console polls it (not the console; for context)',
       unit: '% core',
       summary: summarize(serverPid ? [(serverTicks / hz / wall) * 100] : []),
     }),
-    rss === null ? skippedRow(S3, 'peak RSS (VmHWM), idle run', 'MiB', 'the console had exited') : resultRow({ section: S3, name: `peak RSS (VmHWM), ${at}`, unit: 'MiB', summary: summarize([rss]) }),
+    rss === null
+      ? skippedRow(S3, 'peak RSS (VmHWM), idle run', 'MiB', 'the console had exited')
+      : resultRow({ section: S3, name: `peak RSS (VmHWM), ${at}`, unit: 'MiB', summary: summarize([rss]) }),
   );
 }

@@ -40,7 +40,10 @@ export class Cleanup {
 
   /** Clean up and exit on SIGINT/SIGTERM (130/143). */
   onSignals(): void {
-    for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    for (const [sig, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
       process.once(sig, () => {
         process.stderr.write(`\nbench: ${sig}: cleaning up\n`);
         this.runAll();
@@ -79,7 +82,11 @@ export function privateTmux(cleanup: Cleanup, prefix = 'mcc-bench'): PrivateTmux
   cleanup.add(`tmux server ${name}`, () => {
     let pid = 0;
     try {
-      const opts = { encoding: 'utf8' as const, timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[] };
+      const opts = {
+        encoding: 'utf8' as const,
+        timeout: 10_000,
+        stdio: ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[],
+      };
       pid = Number(execFileSync('tmux', ['-L', name, 'display-message', '-p', '#{pid}'], opts).trim());
       execFileSync('tmux', ['-L', name, 'kill-server'], { stdio: 'ignore', timeout: 10_000 });
     } catch {
@@ -88,7 +95,8 @@ export function privateTmux(cleanup: Cleanup, prefix = 'mcc-bench'): PrivateTmux
     // kill-server leaves the socket file behind.
     rmSync(socketPath(name), { force: true });
     const deadline = Date.now() + 5000;
-    while (pid > 0 && existsSync(`/proc/${pid}`) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    while (pid > 0 && existsSync(`/proc/${pid}`) && Date.now() < deadline)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     if (pid > 0 && existsSync(`/proc/${pid}`)) throw new Error(`server pid ${pid} still running`);
   });
   const run = (args: readonly string[]): Promise<string> =>
@@ -145,7 +153,9 @@ export function bulkInsertTickets(dbPath: string, b: BulkTickets, now = Date.now
       `INSERT INTO runtime_sessions (ticket_key, host, tmux_socket, tmux_session, status, created_at, closed_at, closed_reason, version)
        VALUES (?, ?, ?, ?, 'closed', ?, ?, 'ticket done', 2)`,
     );
-    const event = db.prepare(`INSERT INTO events (at, ticket_key, actor, kind, status, summary) VALUES (?, ?, 'bench', ?, 'ok', ?)`);
+    const event = db.prepare(
+      `INSERT INTO events (at, ticket_key, actor, kind, status, summary) VALUES (?, ?, 'bench', ?, 'ok', ?)`,
+    );
     const title = b.title ?? ((seq: number) => `bench ticket ${seq}`);
     db.transaction(() => {
       for (let seq = first; seq < first + b.count; seq++) {
@@ -192,7 +202,10 @@ export interface LiveDeps {
  * made many per tmux invocation: the argv is our own constant, no ticket text reaches tmux.
  */
 export async function makeLive(d: LiveDeps, keys: readonly string[]): Promise<void> {
-  const claimed = new Map<string, { runtimeId: number; runtimeVersion: number; ticketVersion: number; promptId: number }>();
+  const claimed = new Map<
+    string,
+    { runtimeId: number; runtimeVersion: number; ticketVersion: number; promptId: number }
+  >();
   for (const key of keys) {
     const t = await d.store.getTicket(key);
     if (!t) throw new Error(`bench: no ticket ${key}`);
@@ -206,19 +219,41 @@ export async function makeLive(d: LiveDeps, keys: readonly string[]): Promise<vo
     });
     if (!res.ok) throw new Error(`bench: claim ${key}: ${res.message}`);
     const { runtime, ticket, prompt } = res.value;
-    claimed.set(key, { runtimeId: runtime.id, runtimeVersion: runtime.version, ticketVersion: ticket.version, promptId: prompt.id });
+    claimed.set(key, {
+      runtimeId: runtime.id,
+      runtimeVersion: runtime.version,
+      ticketVersion: ticket.version,
+      promptId: prompt.id,
+    });
   }
   for (let i = 0; i < keys.length; i += SESSIONS_PER_CALL) {
     const args: string[] = ['-f', d.tmuxConfig];
     for (const key of keys.slice(i, i + SESSIONS_PER_CALL)) {
       const s = sessionName(key);
-      args.push('new-session', '-d', '-s', s, '-x', '200', '-y', '50', '-e', `MCC_TICKET=${key}`, '--', 'sleep', '100000', ';');
+      args.push(
+        'new-session',
+        '-d',
+        '-s',
+        s,
+        '-x',
+        '200',
+        '-y',
+        '50',
+        '-e',
+        `MCC_TICKET=${key}`,
+        '--',
+        'sleep',
+        '100000',
+        ';',
+      );
       args.push('set-option', '-t', `=${s}:`, '@mcc_store', d.store.storeId, ';');
     }
     await d.tmux.run(args);
   }
   const panes = new Map<string, { paneId: string; pid: number }>();
-  for (const line of (await d.tmux.run(['list-panes', '-a', '-F', '#{session_name} #{pane_id} #{pane_pid}'])).split('\n')) {
+  for (const line of (await d.tmux.run(['list-panes', '-a', '-F', '#{session_name} #{pane_id} #{pane_pid}'])).split(
+    '\n',
+  )) {
     const [session, paneId, pid] = line.split(' ');
     if (session && paneId && pid) panes.set(session, { paneId, pid: Number(pid) });
   }
@@ -229,7 +264,8 @@ export async function makeLive(d: LiveDeps, keys: readonly string[]): Promise<vo
     const c = claimed.get(key)!;
     const pane = panes.get(sessionName(key));
     const obs = pane ? ids.get(pane.pid) : undefined;
-    if (!pane || obs?.kind !== 'alive') throw new Error(`bench: session for ${key} did not come up (${JSON.stringify(obs)})`);
+    if (!pane || obs?.kind !== 'alive')
+      throw new Error(`bench: session for ${key} did not come up (${JSON.stringify(obs)})`);
     const rec = await d.store.recordSpawn({
       runtimeId: c.runtimeId,
       runtimeVersion: c.runtimeVersion,
@@ -243,7 +279,11 @@ export async function makeLive(d: LiveDeps, keys: readonly string[]): Promise<vo
     if (!rec.ok) throw new Error(`bench: recordSpawn ${key}: ${rec.message}`);
     const begun = await d.store.beginDelivery({ messageId: c.promptId, runtimeId: c.runtimeId, token: 'bench', now });
     if (!begun.ok) throw new Error(`bench: beginDelivery ${key}: ${begun.message}`);
-    const sent = await d.store.finishDelivery({ messageId: c.promptId, now, event: bench(key, c.runtimeId, 'message.sent', 'prompt sent') });
+    const sent = await d.store.finishDelivery({
+      messageId: c.promptId,
+      now,
+      event: bench(key, c.runtimeId, 'message.sent', 'prompt sent'),
+    });
     if (!sent.ok) throw new Error(`bench: finishDelivery ${key}: ${sent.message}`);
   }
 }

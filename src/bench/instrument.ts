@@ -52,7 +52,12 @@ export class TimedRunner implements CommandRunner {
  * Wrap `target` so each named async method's time is added to `sw` under `part(name)`. The method runs on the
  * real object (its private fields stay reachable); other members pass through untouched.
  */
-export function timeMethods<T extends object>(target: T, methods: readonly string[], part: (method: string) => string, sw: Stopwatch): T {
+export function timeMethods<T extends object>(
+  target: T,
+  methods: readonly string[],
+  part: (method: string) => string,
+  sw: Stopwatch,
+): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver) as unknown;

@@ -9,7 +9,14 @@ import { ExecaCommandRunner } from '../probes/command-runner.execa.js';
 import { ensureTmuxConfig } from '../probes/tmux-config.js';
 import { PANE_FORMAT } from '../probes/tmux-protocol.js';
 import { TmuxProbe } from '../probes/tmux.probe.js';
-import { bulkInsertTickets, makeLive, privateTmux, writeBenchConfig, type Cleanup, type PrivateTmux } from './fixtures.js';
+import {
+  bulkInsertTickets,
+  makeLive,
+  privateTmux,
+  writeBenchConfig,
+  type Cleanup,
+  type PrivateTmux,
+} from './fixtures.js';
 import { Stopwatch, TimedRunner, timeMethods, timed } from './instrument.js';
 import { pairedRatios, resultRow, summarize, type ResultRow } from './stats.js';
 
@@ -51,22 +58,41 @@ export interface PassBreakdown {
 }
 
 /** The store (totalTickets tickets: all but the largest size done, with history) and the private server. */
-export async function buildWorld(cleanup: Cleanup, dir: string, plan: ReconcilePlan, rows: ResultRow[]): Promise<World> {
+export async function buildWorld(
+  cleanup: Cleanup,
+  dir: string,
+  plan: ReconcilePlan,
+  rows: ResultRow[],
+): Promise<World> {
   const tmux = privateTmux(cleanup);
   const configPath = writeBenchConfig(dir, tmux.name);
   const tmuxConfig = join(dir, 'tmux.conf');
   ensureTmuxConfig(tmuxConfig);
-  const opened = openContext({ db: join(dir, 'store.db'), socket: tmux.name, config: configPath, env: process.env, actor: 'bench' });
+  const opened = openContext({
+    db: join(dir, 'store.db'),
+    socket: tmux.name,
+    config: configPath,
+    env: process.env,
+    actor: 'bench',
+  });
   if (!opened.ok) throw new Error(`bench: openContext: ${opened.message}`);
   const ctx = opened.value;
   cleanup.add('store', () => ctx.close());
   const maxLive = Math.max(...plan.sizes);
   const history = { host: ctx.service.deps.host, socket: tmux.name };
-  const bulk = await timed(() => bulkInsertTickets(ctx.dbPath, { count: plan.totalTickets - maxLive, status: 'done', history }));
+  const bulk = await timed(() =>
+    bulkInsertTickets(ctx.dbPath, { count: plan.totalTickets - maxLive, status: 'done', history }),
+  );
   const candidates: string[] = [];
   const made = await timed(async () => {
     for (let i = 0; i < maxLive; i++) {
-      const t = await ctx.store.createTicket({ title: `bench agent ${i + 1}`, body: '', profile: 'sleep', now: Date.now(), actor: 'bench' });
+      const t = await ctx.store.createTicket({
+        title: `bench agent ${i + 1}`,
+        body: '',
+        profile: 'sleep',
+        now: Date.now(),
+        actor: 'bench',
+      });
       candidates.push(t.key);
     }
   });
@@ -78,7 +104,12 @@ export async function buildWorld(cleanup: Cleanup, dir: string, plan: ReconcileP
       unit: 's',
       summary: summarize([bulk.ms / 1000]),
     }),
-    resultRow({ section: setup, name: `createTicket through the store port (${maxLive} todo tickets)`, unit: 'tickets/s', summary: summarize([maxLive / (made.ms / 1000)]) }),
+    resultRow({
+      section: setup,
+      name: `createTicket through the store port (${maxLive} todo tickets)`,
+      unit: 'tickets/s',
+      summary: summarize([maxLive / (made.ms / 1000)]),
+    }),
   );
   return { ctx, tmux, dir, configPath, tmuxConfig, candidates, live: 0 };
 }
@@ -87,15 +118,31 @@ export async function buildWorld(cleanup: Cleanup, dir: string, plan: ReconcileP
 export async function growTo(w: World, n: number): Promise<number> {
   const keys = w.candidates.slice(w.live, n);
   const { ms } = await timed(() =>
-    makeLive({ store: w.ctx.store, processes: w.ctx.service.deps.processes, tmux: w.tmux, host: w.ctx.service.deps.host, tmuxConfig: w.tmuxConfig }, keys),
+    makeLive(
+      {
+        store: w.ctx.store,
+        processes: w.ctx.service.deps.processes,
+        tmux: w.tmux,
+        host: w.ctx.service.deps.host,
+        tmuxConfig: w.tmuxConfig,
+      },
+      keys,
+    ),
   );
   w.live = n;
   const snap = await w.ctx.service.snapshot();
   const panes = panesBySession(snap.tmux);
-  const live = snap.rows.runtimes.filter((r) => livenessOf(r, snap.tmux, panes, snap.processes, snap.where).kind === 'live').length;
+  const live = snap.rows.runtimes.filter(
+    (r) => livenessOf(r, snap.tmux, panes, snap.processes, snap.where).kind === 'live',
+  ).length;
   const drift = diagnose(snap).filter((f) => f.drift !== null);
   if (live !== n || drift.length > 0) {
-    throw new Error(`bench: world at ${n} is inconsistent: ${live} live runtimes, drift: ${drift.map((f) => f.summary).slice(0, 3).join('; ')}`);
+    throw new Error(
+      `bench: world at ${n} is inconsistent: ${live} live runtimes, drift: ${drift
+        .map((f) => f.summary)
+        .slice(0, 3)
+        .join('; ')}`,
+    );
   }
   return ms;
 }
@@ -175,12 +222,35 @@ export async function measurePass(w: World, n: number, plan: ReconcilePlan, rows
     starts.push(await execMs(w.tmux.name, TRIVIAL));
   }
   const atTarget = n === plan.targetSize || (n === Math.max(...plan.sizes) && plan.targetSize > n);
-  const proxy = atTarget && n !== plan.targetSize ? `target defined at ${plan.targetSize.toLocaleString('en-US')} runtimes; --quick judges its largest size` : undefined;
+  const proxy =
+    atTarget && n !== plan.targetSize
+      ? `target defined at ${plan.targetSize.toLocaleString('en-US')} runtimes; --quick judges its largest size`
+      : undefined;
   rows.push(
-    resultRow({ section: S1, name: `first (cold) pass, ${label(n)}: captures up to 64 screens`, unit: 'ms', summary: summarize(cold) }),
-    resultRow({ section: S1, name: `pass, ${label(n)} (steady state after ${warmPasses} warm-up passes)`, unit: 'ms', summary: summarize(passes) }),
-    resultRow({ section: S1, name: `floor: bare list-panes -a exec, ${label(n)}`, unit: 'ms', summary: summarize(floors) }),
-    resultRow({ section: S1, name: `  of which process start + round trip (display-message -p), ${label(n)}`, unit: 'ms', summary: summarize(starts) }),
+    resultRow({
+      section: S1,
+      name: `first (cold) pass, ${label(n)}: captures up to 64 screens`,
+      unit: 'ms',
+      summary: summarize(cold),
+    }),
+    resultRow({
+      section: S1,
+      name: `pass, ${label(n)} (steady state after ${warmPasses} warm-up passes)`,
+      unit: 'ms',
+      summary: summarize(passes),
+    }),
+    resultRow({
+      section: S1,
+      name: `floor: bare list-panes -a exec, ${label(n)}`,
+      unit: 'ms',
+      summary: summarize(floors),
+    }),
+    resultRow({
+      section: S1,
+      name: `  of which process start + round trip (display-message -p), ${label(n)}`,
+      unit: 'ms',
+      summary: summarize(starts),
+    }),
     resultRow({
       section: S1,
       name: `pass / floor, ${label(n)}`,
@@ -197,7 +267,11 @@ export async function measurePass(w: World, n: number, plan: ReconcilePlan, rows
 async function breakdown(w: World, n: number, runs: number): Promise<PassBreakdown> {
   const sw = new Stopwatch();
   const deps = w.ctx.service.deps;
-  const tmux = new TmuxProbe({ socket: w.tmux.name, runner: new TimedRunner(new ExecaCommandRunner(), sw), configFile: w.tmuxConfig });
+  const tmux = new TmuxProbe({
+    socket: w.tmux.name,
+    runner: new TimedRunner(new ExecaCommandRunner(), sw),
+    configFile: w.tmuxConfig,
+  });
   const service = new MissionControl({
     ...deps,
     tmux: timeMethods(tmux, ['observe', 'capture'], (m) => `tmux.${m}`, sw),
@@ -217,7 +291,12 @@ async function breakdown(w: World, n: number, runs: number): Promise<PassBreakdo
     const total = performance.now() - t0;
     totals.push(total);
     const exec = sw.ms('exec list-panes');
-    const known = sw.ms('tmux.observe') + sw.ms('store.loadActive') + sw.ms('processes') + sw.ms('tmux.capture') + (total - (t1 - t0));
+    const known =
+      sw.ms('tmux.observe') +
+      sw.ms('store.loadActive') +
+      sw.ms('processes') +
+      sw.ms('tmux.capture') +
+      (total - (t1 - t0));
     push('tmux exec: list-panes (execa, process start + output)', exec);
     push('parse list-panes output', sw.ms('tmux.observe') - exec);
     push('store.loadActive (SQLite + row mapping)', sw.ms('store.loadActive'));
@@ -245,7 +324,10 @@ export async function measureNaive(w: World, n: number, plan: ReconcilePlan, row
   for (let i = 0; i < plan.naiveRuns; i++) {
     const t0 = performance.now();
     for (const s of sessions) {
-      const out = await runner.run({ file: 'tmux', args: ['-L', w.tmux.name, 'display-message', '-p', '-t', `=${s}:`, format] });
+      const out = await runner.run({
+        file: 'tmux',
+        args: ['-L', w.tmux.name, 'display-message', '-p', '-t', `=${s}:`, format],
+      });
       if (out.exitCode !== 0) throw new Error(`bench: display-message ${s}: ${out.stderr}`);
     }
     naive.push(performance.now() - t0);
@@ -253,15 +335,27 @@ export async function measureNaive(w: World, n: number, plan: ReconcilePlan, row
   }
   const atTarget = n === plan.naiveTargetSize || (n === Math.max(...plan.naiveSizes) && plan.naiveTargetSize > n);
   rows.push(
-    resultRow({ section: S2, name: `per-session probing, ${label(n)} (${n} sequential tmux calls)`, unit: 'ms', summary: summarize(naive) }),
-    resultRow({ section: S2, name: `our pass, ${label(n)} (same runs, interleaved)`, unit: 'ms', summary: summarize(ours) }),
+    resultRow({
+      section: S2,
+      name: `per-session probing, ${label(n)} (${n} sequential tmux calls)`,
+      unit: 'ms',
+      summary: summarize(naive),
+    }),
+    resultRow({
+      section: S2,
+      name: `our pass, ${label(n)} (same runs, interleaved)`,
+      unit: 'ms',
+      summary: summarize(ours),
+    }),
     resultRow({
       section: S2,
       name: `naive / ours, ${label(n)}`,
       unit: 'x',
       summary: summarize(pairedRatios(naive, ours)),
       ...(atTarget ? { target: { op: '>=', limit: 50 } } : {}),
-      ...(atTarget && n !== plan.naiveTargetSize ? { note: `target defined at ${plan.naiveTargetSize} runtimes; --quick judges its largest size` } : {}),
+      ...(atTarget && n !== plan.naiveTargetSize
+        ? { note: `target defined at ${plan.naiveTargetSize} runtimes; --quick judges its largest size` }
+        : {}),
     }),
   );
 }

@@ -168,11 +168,14 @@ export function renderTable(rows: readonly ResultRow[]): string {
 }
 
 /** Parts of a total (rows) at several sizes (columns), in ms, with each part's share at the largest size. */
-export function renderBreakdown(sizes: readonly { label: string; totalMs: number; parts: ReadonlyMap<string, number> }[]): string {
+export function renderBreakdown(
+  sizes: readonly { label: string; totalMs: number; parts: ReadonlyMap<string, number> }[],
+): string {
   const names: string[] = [];
   for (const s of sizes) for (const name of s.parts.keys()) if (!names.includes(name)) names.push(name);
   const last = sizes[sizes.length - 1];
-  const share = (ms: number | undefined) => (last && ms !== undefined && last.totalMs > 0 ? `${Math.round((ms / last.totalMs) * 100)}%` : '');
+  const share = (ms: number | undefined) =>
+    last && ms !== undefined && last.totalMs > 0 ? `${Math.round((ms / last.totalMs) * 100)}%` : '';
   const cells: string[][] = [['part (median ms per pass)', ...sizes.map((s) => s.label), 'share']];
   for (const name of names) {
     const at = sizes.map((s) => s.parts.get(name));

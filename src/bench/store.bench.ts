@@ -32,7 +32,14 @@ function prng(seed: number): () => number {
   };
 }
 
-const ev = (key: string, kind: string) => ({ ticketKey: key, runtimeId: null, actor: 'bench', kind, status: 'ok' as const, summary: kind });
+const ev = (key: string, kind: string) => ({
+  ticketKey: key,
+  runtimeId: null,
+  actor: 'bench',
+  kind,
+  status: 'ok' as const,
+  summary: kind,
+});
 
 /** Pickups per second: claim then recordSpawn with a fake pane and pid, as the service does after tmux answers. */
 async function pickups(cleanup: Cleanup, dir: string, plan: StorePlan, rows: ResultRow[]): Promise<void> {
@@ -95,7 +102,9 @@ async function activity(cleanup: Cleanup, dir: string, plan: StorePlan, rows: Re
     const db = new Database(path);
     try {
       const at = new Date().toISOString();
-      const insert = db.prepare(`INSERT INTO events (at, ticket_key, runtime_id, actor, kind, status, summary) VALUES (?, ?, NULL, 'bench', 'reconcile.warning', 'warning', ?)`);
+      const insert = db.prepare(
+        `INSERT INTO events (at, ticket_key, runtime_id, actor, kind, status, summary) VALUES (?, ?, NULL, 'bench', 'reconcile.warning', 'warning', ?)`,
+      );
       db.transaction(() => {
         for (let i = 0; i < plan.events; i++) insert.run(at, keyAt(), `bench event ${i}`);
       })();
@@ -129,7 +138,13 @@ async function activity(cleanup: Cleanup, dir: string, plan: StorePlan, rows: Re
       unit: 's',
       summary: summarize([fill.ms / 1000]),
     }),
-    resultRow({ section: S4, name: `ticketDetail(key) after ${n} events (ticket, runtimes, messages, 200 events)`, unit: 'ms', summary: summarize(detail), showP95: true }),
+    resultRow({
+      section: S4,
+      name: `ticketDetail(key) after ${n} events (ticket, runtimes, messages, 200 events)`,
+      unit: 'ms',
+      summary: summarize(detail),
+      showP95: true,
+    }),
     resultRow({
       section: S4,
       name: `listEvents({ ticketKey, limit: 50 }) after ${n} events`,
@@ -138,7 +153,13 @@ async function activity(cleanup: Cleanup, dir: string, plan: StorePlan, rows: Re
       showP95: true,
       note: `query plan: ${fill.value} -> ${indexed ? 'uses the index, no sort' : 'DOES NOT use events_ticket (or sorts)'}`,
     }),
-    resultRow({ section: S4, name: `listEvents({ limit: 50 }) (whole log) after ${n} events`, unit: 'ms', summary: summarize(global), showP95: true }),
+    resultRow({
+      section: S4,
+      name: `listEvents({ limit: 50 }) (whole log) after ${n} events`,
+      unit: 'ms',
+      summary: summarize(global),
+      showP95: true,
+    }),
   );
 }
 
@@ -149,7 +170,13 @@ export async function measureStore(cleanup: Cleanup, dir: string, plan: StorePla
 }
 
 /** The console's grid reload (store.overview) and the pass's loadActive on the section-1 store. */
-export async function measureGridQuery(store: StorePort, tickets: number, live: number, runs: number, rows: ResultRow[]): Promise<void> {
+export async function measureGridQuery(
+  store: StorePort,
+  tickets: number,
+  live: number,
+  runs: number,
+  rows: ResultRow[],
+): Promise<void> {
   const overview: number[] = [];
   const active: number[] = [];
   const versions: number[] = [];
@@ -160,8 +187,23 @@ export async function measureGridQuery(store: StorePort, tickets: number, live: 
   }
   const t = tickets.toLocaleString('en-US');
   rows.push(
-    resultRow({ section: S4, name: `overview() (mcc list: every ticket, full rows), ${t} tickets, ${live} live`, unit: 'ms', summary: summarize(overview) }),
-    resultRow({ section: S4, name: `ticketVersions() (the console's check for changed tickets), ${t} tickets`, unit: 'ms', summary: summarize(versions) }),
-    resultRow({ section: S4, name: `loadActive() (a pass's store read), ${t} tickets, ${live} live`, unit: 'ms', summary: summarize(active) }),
+    resultRow({
+      section: S4,
+      name: `overview() (mcc list: every ticket, full rows), ${t} tickets, ${live} live`,
+      unit: 'ms',
+      summary: summarize(overview),
+    }),
+    resultRow({
+      section: S4,
+      name: `ticketVersions() (the console's check for changed tickets), ${t} tickets`,
+      unit: 'ms',
+      summary: summarize(versions),
+    }),
+    resultRow({
+      section: S4,
+      name: `loadActive() (a pass's store read), ${t} tickets, ${live} live`,
+      unit: 'ms',
+      summary: summarize(active),
+    }),
   );
 }

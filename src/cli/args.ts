@@ -58,7 +58,8 @@ export function parseArgs(argv: readonly string[], spec: CommandSpec): Parsed {
     if (value === undefined) throw new UsageError(`${spec.name}: --${name} needs a value`);
     if (def.kind === 'number') {
       const n = Number(value);
-      if (!Number.isFinite(n) || value.trim() === '') throw new UsageError(`${spec.name}: --${name} must be a number, got "${value}"`);
+      if (!Number.isFinite(n) || value.trim() === '')
+        throw new UsageError(`${spec.name}: --${name} must be a number, got "${value}"`);
       flags[name] = n;
     } else flags[name] = value;
   }
@@ -70,7 +71,9 @@ export function parseArgs(argv: readonly string[], spec: CommandSpec): Parsed {
     throw new UsageError(`${spec.name}: missing ${missing}\nusage: ${spec.usage}`);
   }
   if (!rest && positionals.length > spec.positionals.length) {
-    throw new UsageError(`${spec.name}: unexpected argument "${positionals[spec.positionals.length]}"\nusage: ${spec.usage}`);
+    throw new UsageError(
+      `${spec.name}: unexpected argument "${positionals[spec.positionals.length]}"\nusage: ${spec.usage}`,
+    );
   }
   return { positionals, flags };
 }

@@ -73,7 +73,8 @@ export function loadConfig(opts: ContextOptions): Result<Config> {
   const parsed = parseConfig(text, text === null ? null : path, { argv: selfArgv() });
   if (!parsed.ok) return parsed;
   const socket = opts.socket ?? opts.env['MCC_TMUX_SOCKET'] ?? parsed.value.socket;
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(socket)) return fail('invalid', `socket "${socket}": letters, digits, dash and underscore only`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(socket))
+    return fail('invalid', `socket "${socket}": letters, digits, dash and underscore only`);
   return ok({ ...parsed.value, socket });
 }
 

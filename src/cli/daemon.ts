@@ -24,7 +24,12 @@ function emit(out: Out, json: boolean, record: Record<string, unknown>): void {
 }
 
 /** Run the daemon until signalled (or one pass with `once`); resolves to the exit code. */
-export async function runDaemon(service: MissionControl, opts: DaemonOptions, out: Out, signal: AbortSignal): Promise<number> {
+export async function runDaemon(
+  service: MissionControl,
+  opts: DaemonOptions,
+  out: Out,
+  signal: AbortSignal,
+): Promise<number> {
   const { store, clock } = service.deps;
   const holder = `${hostname()}:${process.pid}`;
   const leaseMs = Math.max(opts.intervalMs * 3, 10_000);
@@ -35,7 +40,8 @@ export async function runDaemon(service: MissionControl, opts: DaemonOptions, ou
   const pass = async (): Promise<void> => {
     const lease = await store.acquireLease({ name: DAEMON_LEASE, holder, ttlMs: leaseMs, now: clock.now() });
     if (!lease.ok) {
-      if (!waitingSaid) emit(out, opts.json, { kind: 'lease', text: `${lease.message}; waiting`, holder: lease.holder });
+      if (!waitingSaid)
+        emit(out, opts.json, { kind: 'lease', text: `${lease.message}; waiting`, holder: lease.holder });
       waitingSaid = true;
       if (opts.once) exitCode = 3;
       return;
@@ -52,13 +58,23 @@ export async function runDaemon(service: MissionControl, opts: DaemonOptions, ou
       const isWarning = f.severity !== 'info' && f.action.type === 'none';
       // Routine status bookkeeping is not worth a line; actions and new warnings are.
       if (f.action.type === 'observe') continue;
-      if (isAction || (isWarning && !printed.has(id)) || (opts.dryRun && f.action.type !== 'wait' && !printed.has(id))) {
-        emit(out, opts.json, { kind: isAction ? a.outcome : 'warning', ticket: f.ticketKey, drift: f.drift, text: `${f.ticketKey ? `${f.ticketKey}: ` : ''}${f.summary}${a.detail ? ` (${a.detail})` : ''}` });
+      if (
+        isAction ||
+        (isWarning && !printed.has(id)) ||
+        (opts.dryRun && f.action.type !== 'wait' && !printed.has(id))
+      ) {
+        emit(out, opts.json, {
+          kind: isAction ? a.outcome : 'warning',
+          ticket: f.ticketKey,
+          drift: f.drift,
+          text: `${f.ticketKey ? `${f.ticketKey}: ` : ''}${f.summary}${a.detail ? ` (${a.detail})` : ''}`,
+        });
         if (!isAction) printed.add(id);
       }
     }
     for (const id of printed) if (!current.has(id)) printed.delete(id);
-    if (opts.pickup && !opts.dryRun && report.snapshot.tmux.kind === 'ok') await autoPickup(service, report.snapshot.rows.runtimes.length, opts, out);
+    if (opts.pickup && !opts.dryRun && report.snapshot.tmux.kind === 'ok')
+      await autoPickup(service, report.snapshot.rows.runtimes.length, opts, out);
   };
 
   if (opts.once) {
@@ -71,7 +87,10 @@ export async function runDaemon(service: MissionControl, opts: DaemonOptions, ou
     await store.releaseLease({ name: DAEMON_LEASE, holder });
     return exitCode;
   }
-  emit(out, opts.json, { kind: 'start', text: `mcc --auto every ${opts.intervalMs / 1000}s on socket ${service.deps.config.socket}, store ${store.location}${opts.dryRun ? ' (dry run)' : ''}` });
+  emit(out, opts.json, {
+    kind: 'start',
+    text: `mcc --auto every ${opts.intervalMs / 1000}s on socket ${service.deps.config.socket}, store ${store.location}${opts.dryRun ? ' (dry run)' : ''}`,
+  });
   await new Promise<void>((resolveDone) => {
     let inFlight: Promise<void> = Promise.resolve();
     const poller = new Poller(
@@ -82,7 +101,11 @@ export async function runDaemon(service: MissionControl, opts: DaemonOptions, ou
       {
         intervalMs: opts.intervalMs,
         clock,
-        onError: (e, n) => emit(out, opts.json, { kind: 'error', text: `pass failed (${n} in a row, backing off): ${(e as Error).message}` }),
+        onError: (e, n) =>
+          emit(out, opts.json, {
+            kind: 'error',
+            text: `pass failed (${n} in a row, backing off): ${(e as Error).message}`,
+          }),
       },
     );
     // Keep the process alive while the poller's timers are unref'd.
@@ -91,10 +114,12 @@ export async function runDaemon(service: MissionControl, opts: DaemonOptions, ou
       'abort',
       () => {
         poller.stop();
-        void inFlight.catch(() => undefined).finally(() => {
-          clearInterval(keepAlive);
-          resolveDone();
-        });
+        void inFlight
+          .catch(() => undefined)
+          .finally(() => {
+            clearInterval(keepAlive);
+            resolveDone();
+          });
       },
       { once: true },
     );
@@ -114,7 +139,11 @@ async function autoPickup(service: MissionControl, openRuntimes: number, opts: D
     const res = await service.pickup(t.key);
     if (res.ok) {
       room--;
-      emit(out, opts.json, { kind: 'pickup', ticket: t.key, text: `${t.key}: ${res.value.how} ${res.value.runtime.tmuxSession}, prompt ${res.value.prompt}` });
+      emit(out, opts.json, {
+        kind: 'pickup',
+        ticket: t.key,
+        text: `${t.key}: ${res.value.how} ${res.value.runtime.tmuxSession}, prompt ${res.value.prompt}`,
+      });
     } else {
       emit(out, opts.json, { kind: 'declined', ticket: t.key, text: `${t.key}: pickup ${res.code}: ${res.message}` });
     }
@@ -145,7 +174,12 @@ export const autoCommand: Command = {
         const interval = intervalMsOf(args, ctx.config);
         if (!interval.ok) return failWith(out, interval);
         const max = typeof args.flags['max-runtimes'] === 'number' ? args.flags['max-runtimes'] : 4;
-        if (!Number.isInteger(max) || max < 0) return failWith(out, { ok: false, code: 'invalid', message: `--max-runtimes must be a whole number >= 0, got ${max}` });
+        if (!Number.isInteger(max) || max < 0)
+          return failWith(out, {
+            ok: false,
+            code: 'invalid',
+            message: `--max-runtimes must be a whole number >= 0, got ${max}`,
+          });
         const abort = new AbortController();
         const stop = () => abort.abort();
         // `on`, not `once`: execa's exit hook counts signal listeners, and a `once` listener that already
@@ -155,7 +189,14 @@ export const autoCommand: Command = {
         try {
           return await runDaemon(
             ctx.service,
-            { intervalMs: interval.value, once: Boolean(args.flags['once']), dryRun: Boolean(args.flags['dry-run']), pickup: Boolean(args.flags['pickup']), maxRuntimes: max, json: Boolean(args.flags['json']) },
+            {
+              intervalMs: interval.value,
+              once: Boolean(args.flags['once']),
+              dryRun: Boolean(args.flags['dry-run']),
+              pickup: Boolean(args.flags['pickup']),
+              maxRuntimes: max,
+              json: Boolean(args.flags['json']),
+            },
             out,
             abort.signal,
           );

@@ -37,7 +37,12 @@ export const doctorCommand: Command = {
     };
     const tmuxBin = env['MCC_TMUX_BIN'] || 'tmux';
     const v = spawnSync(tmuxBin, ['-V'], { encoding: 'utf8' });
-    check(v.status === 0, v.status === 0 ? `tmux present: ${v.stdout.trim()}` : `tmux not runnable (${tmuxBin}): ${v.error?.message ?? v.stderr}`);
+    check(
+      v.status === 0,
+      v.status === 0
+        ? `tmux present: ${v.stdout.trim()}`
+        : `tmux not runnable (${tmuxBin}): ${v.error?.message ?? v.stderr}`,
+    );
     const ctx = openContext({
       ...(typeof args.flags['db'] === 'string' ? { db: args.flags['db'] } : {}),
       ...(typeof args.flags['socket'] === 'string' ? { socket: args.flags['socket'] } : {}),
@@ -50,19 +55,40 @@ export const doctorCommand: Command = {
     }
     const { store, config, dbPath, service } = ctx.value;
     try {
-      check(true, `config: ${config.source ?? 'built-in defaults (no config file)'}; ttl ${config.ttlSeconds}s, retry limit ${config.retryLimit}, interval ${config.intervalSeconds}s`);
+      check(
+        true,
+        `config: ${config.source ?? 'built-in defaults (no config file)'}; ttl ${config.ttlSeconds}s, retry limit ${config.retryLimit}, interval ${config.intervalSeconds}s`,
+      );
       try {
         const mode = (statSync(dbPath).mode & 0o777).toString(8);
-        const t = await store.appendEvent({ ticketKey: null, runtimeId: null, actor: service.deps.actor, kind: 'doctor', status: 'ok', summary: 'store write check' }, Date.now());
+        const t = await store.appendEvent(
+          {
+            ticketKey: null,
+            runtimeId: null,
+            actor: service.deps.actor,
+            kind: 'doctor',
+            status: 'ok',
+            summary: 'store write check',
+          },
+          Date.now(),
+        );
         check(mode === '600', `store writable: ${dbPath} (mode ${mode}, event ${t.id})`);
       } catch (e) {
         check(false, `store ${dbPath}: ${(e as Error).message}`);
       }
       const obs = await service.deps.tmux.observe();
-      check(obs.kind === 'ok', obs.kind === 'ok' ? `socket ${config.socket}: ${obs.panes.length} pane(s)` : `socket ${config.socket}: ${obs.reason}`);
+      check(
+        obs.kind === 'ok',
+        obs.kind === 'ok'
+          ? `socket ${config.socket}: ${obs.panes.length} pane(s)`
+          : `socket ${config.socket}: ${obs.reason}`,
+      );
       for (const p of Object.values(config.profiles)) {
         const prog = p.command[0]!;
-        check(onPath(prog, env), `profile ${p.name}: ${prog} ${onPath(prog, env) ? 'found' : 'not found on PATH'}${p.ready ? '' : ' (no ready pattern: prompts are never delivered)'}`);
+        check(
+          onPath(prog, env),
+          `profile ${p.name}: ${prog} ${onPath(prog, env) ? 'found' : 'not found on PATH'}${p.ready ? '' : ' (no ready pattern: prompts are never delivered)'}`,
+        );
       }
     } finally {
       store.close();

@@ -50,7 +50,8 @@ const consoleCommand: Command = {
 const demoAgentCommand: Command = {
   spec: {
     name: 'demo-agent',
-    summary: 'A demo agent CLI used by the demo profile and the tests: busy while booting, then a prompt; prints REVIEW:/DONE:/QUESTION: or crashes.',
+    summary:
+      'A demo agent CLI used by the demo profile and the tests: busy while booting, then a prompt; prints REVIEW:/DONE:/QUESTION: or crashes.',
     usage: 'mcc demo-agent [--boot-ms N] [--work-ms N] [--outcome review|done|question|crash]',
     positionals: [],
     flags: {
@@ -81,7 +82,9 @@ export const COMMANDS: Command[] = [
 ];
 
 function topHelp(): string {
-  const rows = [...COMMANDS, autoCommand].map((c: { spec: CommandSpec }) => `  ${c.spec.usage.padEnd(58)}\n      ${c.spec.summary}`);
+  const rows = [...COMMANDS, autoCommand].map(
+    (c: { spec: CommandSpec }) => `  ${c.spec.usage.padEnd(58)}\n      ${c.spec.summary}`,
+  );
   return [
     'mcc: Mission Control console for AI coding agents running in tmux, one session per ticket.',
     '',
@@ -118,7 +121,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
       const { runDemoAgent } = await import('../demo-agent/demo-agent.js');
       return await runDemoAgent(argv.slice(1));
     }
-    const cmd = first === undefined || first.startsWith('-') ? consoleCommand : COMMANDS.find((c) => c.spec.name === first);
+    const cmd =
+      first === undefined || first.startsWith('-') ? consoleCommand : COMMANDS.find((c) => c.spec.name === first);
     if (!cmd) {
       out.stderr(`mcc: unknown command "${first}"; see mcc --help\n`);
       return 2;

@@ -25,14 +25,27 @@ function simple(name: string, summary: string, op: 'adopt' | 'interrupt' | 'reti
   };
 }
 
-export const adoptCommand = simple('adopt', 'Point a ticket at its live runtime (PID-verified), as the reconciler would.', 'adopt');
-export const interruptCommand = simple('interrupt', "Send the profile's interrupt keys to the ticket's live runtime.", 'interrupt');
-export const retireCommand = simple('retire', 'Kill the ticket runtime and close its row; an in_progress ticket returns to todo.', 'retire');
+export const adoptCommand = simple(
+  'adopt',
+  'Point a ticket at its live runtime (PID-verified), as the reconciler would.',
+  'adopt',
+);
+export const interruptCommand = simple(
+  'interrupt',
+  "Send the profile's interrupt keys to the ticket's live runtime.",
+  'interrupt',
+);
+export const retireCommand = simple(
+  'retire',
+  'Kill the ticket runtime and close its row; an in_progress ticket returns to todo.',
+  'retire',
+);
 
 export const pickupCommand: Command = {
   spec: {
     name: 'pickup',
-    summary: 'Start a runtime for a todo ticket (or adopt its live one). The prompt is delivered when the agent is ready.',
+    summary:
+      'Start a runtime for a todo ticket (or adopt its live one). The prompt is delivered when the agent is ready.',
     usage: 'mcc pickup KEY',
     positionals: keyArg,
     flags: {},
@@ -46,8 +59,16 @@ export const pickupCommand: Command = {
         out.stdout(`${toJson(res.value)}\n`);
         return 0;
       }
-      line(out, `${ticket.key} ${ticket.status}: ${how} ${runtime.tmuxSession} (pid ${runtime.pid ?? '?'}, ${runtime.status})`);
-      line(out, prompt === 'sent' ? 'prompt delivered' : 'prompt pending: delivered by the next pass once the agent is ready (mcc reconcile, the console, or mcc --auto)');
+      line(
+        out,
+        `${ticket.key} ${ticket.status}: ${how} ${runtime.tmuxSession} (pid ${runtime.pid ?? '?'}, ${runtime.status})`,
+      );
+      line(
+        out,
+        prompt === 'sent'
+          ? 'prompt delivered'
+          : 'prompt pending: delivered by the next pass once the agent is ready (mcc reconcile, the console, or mcc --auto)',
+      );
       return 0;
     }),
 };
@@ -57,7 +78,10 @@ export const sendCommand: Command = {
     name: 'send',
     summary: "Queue text for the ticket's runtime; delivered now if it is ready, else when it is.",
     usage: 'mcc send KEY TEXT',
-    positionals: [{ name: 'KEY', required: true }, { name: 'TEXT', required: true, rest: true }],
+    positionals: [
+      { name: 'KEY', required: true },
+      { name: 'TEXT', required: true, rest: true },
+    ],
     flags: {},
   },
   run: (args, env, out) =>
@@ -65,7 +89,12 @@ export const sendCommand: Command = {
       const [key, ...words] = args.positionals as [string, ...string[]];
       const res = await ctx.service.send(key, words.join(' '));
       if (!res.ok) return failWith(out, res);
-      line(out, res.value === 'sent' ? `sent to ${key}` : `queued for ${key}: the runtime is busy or not ready; delivered when it is`);
+      line(
+        out,
+        res.value === 'sent'
+          ? `sent to ${key}`
+          : `queued for ${key}: the runtime is busy or not ready; delivered when it is`,
+      );
       return 0;
     }),
 };
@@ -74,7 +103,14 @@ function describeApplied(a: Applied): string {
   const f = a.finding;
   const tag = f.drift ? `[${f.drift}] ` : '';
   const who = f.ticketKey ? `${f.ticketKey}: ` : '';
-  const verdict = a.outcome === 'skipped' ? (f.action.type === 'wait' ? 'waiting' : f.action.type === 'none' ? 'left alone' : 'planned') : a.outcome;
+  const verdict =
+    a.outcome === 'skipped'
+      ? f.action.type === 'wait'
+        ? 'waiting'
+        : f.action.type === 'none'
+          ? 'left alone'
+          : 'planned'
+      : a.outcome;
   return `${verdict.padEnd(10)} ${tag}${who}${f.summary}${a.detail ? ` (${a.detail})` : ''}`;
 }
 
@@ -99,7 +135,8 @@ export function printReport(out: Out, report: PassReport, json: boolean): void {
 export const reconcileCommand: Command = {
   spec: {
     name: 'reconcile',
-    summary: 'One reconcile pass: observe tmux and processes once, diagnose drift, apply the fixes (or only show them).',
+    summary:
+      'One reconcile pass: observe tmux and processes once, diagnose drift, apply the fixes (or only show them).',
     usage: 'mcc reconcile [--dry-run] [--json]',
     positionals: [],
     flags: { 'dry-run': { kind: 'boolean', help: 'show the plan, change nothing' } },
@@ -124,11 +161,18 @@ export const attachCommand: Command = {
   run: (args, env, out) =>
     withContext(args, env, out, async (ctx) => {
       const key = args.positionals[0]!;
-      if (!TICKET_KEY_RE.test(key)) return failWith(out, { ok: false, code: 'invalid', message: `attach: "${key}" is not a ticket key` });
-      if (!process.stdin.isTTY) return failWith(out, { ok: false, code: 'invalid', message: 'attach: needs a terminal (stdin is not a TTY)' });
+      if (!TICKET_KEY_RE.test(key))
+        return failWith(out, { ok: false, code: 'invalid', message: `attach: "${key}" is not a ticket key` });
+      if (!process.stdin.isTTY)
+        return failWith(out, { ok: false, code: 'invalid', message: 'attach: needs a terminal (stdin is not a TTY)' });
       const argv = ctx.service.deps.tmux.attachArgv(sessionName(key));
       const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' });
-      if (r.status !== 0) return failWith(out, { ok: false, code: 'not_found', message: `attach: no session ${sessionName(key)} on socket ${ctx.config.socket}` });
+      if (r.status !== 0)
+        return failWith(out, {
+          ok: false,
+          code: 'not_found',
+          message: `attach: no session ${sessionName(key)} on socket ${ctx.config.socket}`,
+        });
       return 0;
     }),
 };

@@ -8,7 +8,9 @@ import { ago, cell, failWith, line, toJson } from './output.js';
 // Commands over the ticket rows: add, list, show, move.
 
 function asStatus(s: string, what: string): TicketStatus | string {
-  return (TICKET_STATUSES as readonly string[]).includes(s) ? (s as TicketStatus) : `${what}: "${s}" is not one of ${TICKET_STATUSES.join(', ')}`;
+  return (TICKET_STATUSES as readonly string[]).includes(s)
+    ? (s as TicketStatus)
+    : `${what}: "${s}" is not one of ${TICKET_STATUSES.join(', ')}`;
 }
 
 export const addCommand: Command = {
@@ -36,12 +38,20 @@ export const addCommand: Command = {
         try {
           body = readFileSync(file === '-' ? 0 : file, 'utf8');
         } catch (e) {
-          return failWith(out, { ok: false, code: 'invalid', message: `add: --body-file ${file}: ${(e as Error).message}` });
+          return failWith(out, {
+            ok: false,
+            code: 'invalid',
+            message: `add: --body-file ${file}: ${(e as Error).message}`,
+          });
         }
       }
       const profile = String(args.flags['profile'] ?? ctx.config.defaultProfile);
       if (!ctx.config.profiles[profile]) {
-        return failWith(out, { ok: false, code: 'invalid', message: `add: --profile: no profile named "${profile}" (have: ${Object.keys(ctx.config.profiles).join(', ')})` });
+        return failWith(out, {
+          ok: false,
+          code: 'invalid',
+          message: `add: --profile: no profile named "${profile}" (have: ${Object.keys(ctx.config.profiles).join(', ')})`,
+        });
       }
       const t = await ctx.store.createTicket({ title, body, profile, now: Date.now(), actor: ctx.service.deps.actor });
       if (args.flags['json']) out.stdout(`${toJson(t)}\n`);
@@ -64,7 +74,8 @@ export const listCommand: Command = {
       let status: TicketStatus | undefined;
       if (typeof state === 'string') {
         const s = asStatus(state, 'list --state');
-        if (!(TICKET_STATUSES as readonly string[]).includes(s)) return failWith(out, { ok: false, code: 'invalid', message: s });
+        if (!(TICKET_STATUSES as readonly string[]).includes(s))
+          return failWith(out, { ok: false, code: 'invalid', message: s });
         status = s as TicketStatus;
       }
       const rows = (await ctx.store.overview()).filter((o) => !status || o.ticket.status === status);
@@ -77,7 +88,10 @@ export const listCommand: Command = {
         return 0;
       }
       const now = Date.now();
-      line(out, `${cell('KEY', 9)} ${cell('STATE', 11)} ${cell('RUNTIME', 9)} ${cell('PID', 8)} ${cell('AGE', 5)} ${cell('TRY', 3)} TITLE`);
+      line(
+        out,
+        `${cell('KEY', 9)} ${cell('STATE', 11)} ${cell('RUNTIME', 9)} ${cell('PID', 8)} ${cell('AGE', 5)} ${cell('TRY', 3)} TITLE`,
+      );
       for (const { ticket: t, runtime: r } of rows) {
         const open = r && r.status !== 'closed';
         line(
@@ -92,9 +106,15 @@ export const listCommand: Command = {
 function printDetail(out: Parameters<Command['run']>[2], d: TicketDetail): void {
   const t = d.ticket;
   const now = Date.now();
-  line(out, `${t.key}  ${t.status}${t.humanInputRequired ? '  (asks a human)' : ''}${t.blockedReason ? `  blocked: ${t.blockedReason}` : ''}`);
+  line(
+    out,
+    `${t.key}  ${t.status}${t.humanInputRequired ? '  (asks a human)' : ''}${t.blockedReason ? `  blocked: ${t.blockedReason}` : ''}`,
+  );
   line(out, `title:    ${t.title}`);
-  line(out, `profile:  ${t.profile}   attempts: ${t.attempts}   worker_pid: ${t.workerPid ?? '-'}   version: ${t.version}`);
+  line(
+    out,
+    `profile:  ${t.profile}   attempts: ${t.attempts}   worker_pid: ${t.workerPid ?? '-'}   version: ${t.version}`,
+  );
   if (t.body.trim()) {
     line(out, 'body:');
     for (const l of t.body.split('\n')) line(out, `  ${l}`);
@@ -102,11 +122,15 @@ function printDetail(out: Parameters<Command['run']>[2], d: TicketDetail): void 
   line(out, 'runtimes:');
   if (d.runtimes.length === 0) line(out, '  (none)');
   for (const r of d.runtimes) {
-    line(out, `  #${r.id} ${r.status} ${r.tmuxSession} pane ${r.paneId ?? '-'} pid ${r.pid ?? '-'} started ${ago(r.createdAt, now)} ago${r.closedReason ? ` closed: ${r.closedReason}` : ''}${r.exitStatus !== null ? ` exit ${r.exitStatus}` : ''}`);
+    line(
+      out,
+      `  #${r.id} ${r.status} ${r.tmuxSession} pane ${r.paneId ?? '-'} pid ${r.pid ?? '-'} started ${ago(r.createdAt, now)} ago${r.closedReason ? ` closed: ${r.closedReason}` : ''}${r.exitStatus !== null ? ` exit ${r.exitStatus}` : ''}`,
+    );
   }
   const open = d.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
   line(out, `messages: ${d.messages.length} (${open.length} waiting)`);
-  for (const m of d.messages) line(out, `  #${m.id} ${m.kind} ${m.status} attempts ${m.attempts} (${m.body.length} chars)`);
+  for (const m of d.messages)
+    line(out, `  #${m.id} ${m.kind} ${m.status} attempts ${m.attempts} (${m.body.length} chars)`);
   line(out, 'activity (newest first):');
   for (const e of d.events) {
     line(out, `  ${new Date(e.at).toISOString()} ${e.status.padEnd(7)} ${e.actor} ${e.kind}: ${e.summary}`);
@@ -129,7 +153,12 @@ export const showCommand: Command = {
   run: (args, env, out) =>
     withContext(args, env, out, async (ctx) => {
       const key = args.positionals[0]!;
-      if (!TICKET_KEY_RE.test(key)) return failWith(out, { ok: false, code: 'invalid', message: `show: "${key}" is not a ticket key (MC-<number>)` });
+      if (!TICKET_KEY_RE.test(key))
+        return failWith(out, {
+          ok: false,
+          code: 'invalid',
+          message: `show: "${key}" is not a ticket key (MC-<number>)`,
+        });
       const d = await ctx.store.ticketDetail(key);
       if (!d) return failWith(out, { ok: false, code: 'not_found', message: `no ticket ${key}` });
       if (args.flags['json']) out.stdout(`${toJson(d)}\n`);
@@ -141,16 +170,21 @@ export const showCommand: Command = {
 export const moveCommand: Command = {
   spec: {
     name: 'move',
-    summary: 'Operator move of a ticket to another state (e.g. review, done, back to todo). From blocked to todo resets attempts.',
+    summary:
+      'Operator move of a ticket to another state (e.g. review, done, back to todo). From blocked to todo resets attempts.',
     usage: 'mcc move KEY STATE',
-    positionals: [{ name: 'KEY', required: true }, { name: 'STATE', required: true }],
+    positionals: [
+      { name: 'KEY', required: true },
+      { name: 'STATE', required: true },
+    ],
     flags: {},
   },
   run: (args, env, out) =>
     withContext(args, env, out, async (ctx) => {
       const [key, state] = args.positionals as [string, string];
       const s = asStatus(state, 'move');
-      if (!(TICKET_STATUSES as readonly string[]).includes(s)) return failWith(out, { ok: false, code: 'invalid', message: s });
+      if (!(TICKET_STATUSES as readonly string[]).includes(s))
+        return failWith(out, { ok: false, code: 'invalid', message: s });
       const res = await ctx.service.move(key, s as TicketStatus);
       if (!res.ok) return failWith(out, res);
       line(out, `${key} -> ${res.value.status}`);

@@ -86,7 +86,10 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
         reason: a.reason,
         exitStatus: null,
         now,
-        event: ev(deps, f, { kind: 'runtime.close', summary: `closed runtime ${a.runtimeId} (${a.reason}); nothing killed` }),
+        event: ev(deps, f, {
+          kind: 'runtime.close',
+          summary: `closed runtime ${a.runtimeId} (${a.reason}); nothing killed`,
+        }),
       });
       if (!closed.ok) return closed;
       // Closing may release the ticket's worker_pid (a new version): adopt against what it left.
@@ -129,7 +132,8 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
       const fresh = await deps.store.ticketDetail(f.ticketKey ?? '', { eventLimit: 0 });
       const row = fresh?.runtimes.find((r) => r.id === a.runtimeId && r.status !== 'closed');
       if (!fresh || !row) return first;
-      const move = a.ticket && fresh.ticket.status === 'in_progress' ? { ...a.ticket, version: fresh.ticket.version } : null;
+      const move =
+        a.ticket && fresh.ticket.status === 'in_progress' ? { ...a.ticket, version: fresh.ticket.version } : null;
       const second = await closeRuntime(deps, f, a, row.version, move, evidence, now);
       return second.ok ? ok('applied') : second;
     }
@@ -174,7 +178,12 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
       const res =
         a.type === 'deliver'
           ? await deliver(deps, target)
-          : await resumeDelivery(deps, { ...target, token: message.deliveryToken ?? '', bufferPresent: a.bufferPresent, agentBusy: a.agentBusy });
+          : await resumeDelivery(deps, {
+              ...target,
+              token: message.deliveryToken ?? '',
+              bufferPresent: a.bufferPresent,
+              agentBusy: a.agentBusy,
+            });
       return res.ok ? ok('applied') : res;
     }
     case 'marker':
@@ -202,13 +211,21 @@ async function closeRuntime(
     reason: a.reason,
     exitStatus: a.exitStatus,
     now,
-    ...(move ? { ticket: { key: move.key, version: move.version, to: move.to, blockedReason: move.blockedReason } } : {}),
+    ...(move
+      ? { ticket: { key: move.key, version: move.version, to: move.to, blockedReason: move.blockedReason } }
+      : {}),
     event: ev(deps, f, {
       kind: 'runtime.close',
       status: to === 'blocked' ? 'error' : f.severity === 'info' ? 'ok' : 'warning',
       summary: `closed runtime ${a.runtimeId} (${a.reason})${to ? `; ticket -> ${to}` : ''}`,
-      safeRetry: to === 'todo' ? 'the ticket is todo again; a pickup starts a fresh runtime and its queued messages follow' : null,
-      stopCondition: to === 'blocked' ? (move?.blockedReason ?? 'retry limit reached') : `blocked after ${deps.config.retryLimit} attempts`,
+      safeRetry:
+        to === 'todo'
+          ? 'the ticket is todo again; a pickup starts a fresh runtime and its queued messages follow'
+          : null,
+      stopCondition:
+        to === 'blocked'
+          ? (move?.blockedReason ?? 'retry limit reached')
+          : `blocked after ${deps.config.retryLimit} attempts`,
       humanInputRequired: to === 'blocked',
       nextActions: to === 'blocked' ? ['inspect the evidence, then `mcc move KEY todo` to retry'] : [],
       artifacts: [`exit_status:${a.exitStatus ?? 'unknown'}`, ...evidence],
@@ -216,7 +233,12 @@ async function closeRuntime(
   });
 }
 
-async function applyMarker(deps: ApplyDeps, f: Finding, a: Extract<Action, { type: 'marker' }>, now: number): Promise<Result<Outcome>> {
+async function applyMarker(
+  deps: ApplyDeps,
+  f: Finding,
+  a: Extract<Action, { type: 'marker' }>,
+  now: number,
+): Promise<Result<Outcome>> {
   const { marker } = a;
   const to = marker.kind === 'REVIEW' ? 'in_review' : marker.kind === 'DONE' ? 'done' : 'in_progress';
   const question = marker.kind === 'QUESTION';

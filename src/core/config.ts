@@ -21,7 +21,9 @@ export const profileSchema = z
   .object({
     command: z.array(z.string().min(1, 'empty argv element')).min(1, 'must name a program'),
     cwd: z.string().min(1).optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.string()).optional(),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.string())
+      .optional(),
     ready: regexSource.optional(),
     busy: regexSource.optional(),
     question: regexSource.optional(),
@@ -36,7 +38,10 @@ export const configSchema = z
     ttlSeconds: z.number().int().positive().max(86_400).optional(),
     retryLimit: z.number().int().positive().max(100).optional(),
     intervalSeconds: z.number().positive().max(3600).optional(),
-    socket: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore only').optional(),
+    socket: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore only')
+      .optional(),
     profiles: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,40}$/, 'bad profile name'), profileSchema).optional(),
   })
   .strict();

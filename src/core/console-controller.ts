@@ -166,7 +166,11 @@ export class ConsoleController {
     if (this.lastError !== null) return { state: 'unknown', reason: this.lastError, lastOkAt: this.lastOkAt };
     if (this.lastOkAt === null) return { state: 'stale', reason: 'no observation yet', lastOkAt: null };
     if (now - this.lastOkAt > Math.max(3 * this.opts.intervalMs, 5000)) {
-      return { state: 'stale', reason: `last observation ${Math.round((now - this.lastOkAt) / 1000)}s ago`, lastOkAt: this.lastOkAt };
+      return {
+        state: 'stale',
+        reason: `last observation ${Math.round((now - this.lastOkAt) / 1000)}s ago`,
+        lastOkAt: this.lastOkAt,
+      };
     }
     return { state: 'ok', reason: null, lastOkAt: this.lastOkAt };
   }

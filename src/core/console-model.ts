@@ -107,7 +107,9 @@ export function buildConsoleState(
     };
   });
   // Orphan sessions whose ticket is unknown to this store have no row; they count as drift in the header.
-  driftCount += findings.filter((f) => f.drift && f.ticketKey && !overview.some((o) => o.ticket.key === f.ticketKey)).length;
+  driftCount += findings.filter(
+    (f) => f.drift && f.ticketKey && !overview.some((o) => o.ticket.key === f.ticketKey),
+  ).length;
   rows.sort((a, b) => a.rank - b.rank || Number(a.key.slice(3)) - Number(b.key.slice(3)));
   return { at: now, rows, counts, driftCount, liveRuntimes, openRuntimes, observation, lease };
 }

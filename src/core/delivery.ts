@@ -56,16 +56,27 @@ export async function resumeDelivery(
   target: DeliveryTarget & { token: string; bufferPresent: boolean; agentBusy: boolean },
 ): Promise<Result<'sent'>> {
   const buf = bufferName(target.message.id, target.token);
-  if (target.bufferPresent) return pasteAndSubmit(deps, target, buf, 'delivered after a crash (buffer was loaded, not pasted)');
+  if (target.bufferPresent)
+    return pasteAndSubmit(deps, target, buf, 'delivered after a crash (buffer was loaded, not pasted)');
   // Pasted, and the agent is working: the submit went through before the crash. Typing now would land
   // in a busy agent, the very thing this product never does.
-  if (target.agentBusy) return finish(deps, target, 'was pasted and submitted before a crash (the agent is working on it)');
+  if (target.agentBusy)
+    return finish(deps, target, 'was pasted and submitted before a crash (the agent is working on it)');
   const submitted = await deps.tmux.sendKeys(target.paneId, target.profile.submit);
   if (!submitted.ok) return submitted;
-  return finish(deps, target, 'pasted before a crash; submit keys sent again (an extra submit on an empty prompt is harmless)');
+  return finish(
+    deps,
+    target,
+    'pasted before a crash; submit keys sent again (an extra submit on an empty prompt is harmless)',
+  );
 }
 
-async function pasteAndSubmit(deps: DeliveryDeps, target: DeliveryTarget, buf: string, how: string): Promise<Result<'sent'>> {
+async function pasteAndSubmit(
+  deps: DeliveryDeps,
+  target: DeliveryTarget,
+  buf: string,
+  how: string,
+): Promise<Result<'sent'>> {
   const pasted = await deps.tmux.pasteBuffer(buf, target.paneId);
   if (!pasted.ok) {
     const still = await deps.tmux.hasBuffer(buf);
@@ -74,7 +85,13 @@ async function pasteAndSubmit(deps: DeliveryDeps, target: DeliveryTarget, buf: s
       await deps.store.revertDelivery({
         messageId: target.message.id,
         now: deps.now(),
-        event: event(deps, target, 'warning', `delivery of message ${target.message.id} failed before typing; it stays pending`, pasted.message),
+        event: event(
+          deps,
+          target,
+          'warning',
+          `delivery of message ${target.message.id} failed before typing; it stays pending`,
+          pasted.message,
+        ),
       });
       return pasted;
     }
@@ -97,7 +114,13 @@ async function finish(deps: DeliveryDeps, target: DeliveryTarget, how: string): 
   return done.ok ? ok('sent') : fail(done.code, done.message);
 }
 
-function event(deps: DeliveryDeps, target: DeliveryTarget, status: 'ok' | 'warning', summary: string, rootCause: string | null) {
+function event(
+  deps: DeliveryDeps,
+  target: DeliveryTarget,
+  status: 'ok' | 'warning',
+  summary: string,
+  rootCause: string | null,
+) {
   return {
     ticketKey: target.message.ticketKey,
     runtimeId: target.runtimeId,

@@ -4,7 +4,15 @@ import type { ProcessObservation } from './process.port.js';
 import { classifyScreen, findMarker, type Marker, type ScreenStatus } from './screen.js';
 import type { ActiveRows } from './store.port.js';
 import type { PaneInfo, TmuxObservation } from './tmux.port.js';
-import { keyOfSession, sessionName, type Message, type ProcessIdentity, type RuntimeSession, type Ticket, type TicketStatus } from './types.js';
+import {
+  keyOfSession,
+  sessionName,
+  type Message,
+  type ProcessIdentity,
+  type RuntimeSession,
+  type Ticket,
+  type TicketStatus,
+} from './types.js';
 
 // The reconciler's judgement: diagnose(snapshot) -> Finding[]. Pure: everything it knows is in the
 // snapshot, so every drift class is tested exhaustively without tmux or SQLite. Level-triggered: it never
@@ -44,7 +52,13 @@ export type Action =
     }
   | { type: 'mark_exited'; runtimeId: number; runtimeVersion: number; exitStatus: number | null }
   /** Close a dead runtime row (nothing killed) and adopt the new process its session name now holds, as a new row. */
-  | { type: 'replace'; runtimeId: number; runtimeVersion: number; reason: string; adopt: Extract<Action, { type: 'adopt' }> }
+  | {
+      type: 'replace';
+      runtimeId: number;
+      runtimeVersion: number;
+      reason: string;
+      adopt: Extract<Action, { type: 'adopt' }>;
+    }
   | {
       type: 'close';
       runtimeId: number;
@@ -56,7 +70,14 @@ export type Action =
       paneId: string | null;
       ticket: CloseTicketMove | null;
     }
-  | { type: 'requeue_ticket'; key: string; version: number; to: TicketStatus; blockedReason: string | null; killSession: string | null }
+  | {
+      type: 'requeue_ticket';
+      key: string;
+      version: number;
+      to: TicketStatus;
+      blockedReason: string | null;
+      killSession: string | null;
+    }
   | { type: 'kill_orphan'; session: string; key: string }
   | { type: 'observe'; runtimeId: number; runtimeVersion: number; status: ScreenStatus | null; lastSeenAt: number }
   | { type: 'deliver'; messageId: number; runtimeId: number; paneId: string; key: string; profile: string }
@@ -122,7 +143,10 @@ function profileOf(t: Ticket, snap: Snapshot): Profile | undefined {
 
 function requeueTarget(t: Ticket, policy: Policy, why: string): { to: TicketStatus; blockedReason: string | null } {
   if (t.attempts >= policy.retryLimit) {
-    return { to: 'blocked', blockedReason: `retry limit reached (${t.attempts}/${policy.retryLimit}); last runtime: ${why}` };
+    return {
+      to: 'blocked',
+      blockedReason: `retry limit reached (${t.attempts}/${policy.retryLimit}); last runtime: ${why}`,
+    };
   }
   return { to: 'todo', blockedReason: null };
 }
@@ -211,7 +235,15 @@ function diagnoseRuntime(ctx: TicketCtx, r: RuntimeSession): Finding[] {
   const base = { ticketKey: t.key, runtimeId: r.id };
   switch (live.kind) {
     case 'unknown':
-      return [finding({ ...base, drift: 'UNKNOWN', severity: 'warning', summary: `cannot confirm runtime ${r.id}: ${live.why}; declined`, action: { type: 'none' } })];
+      return [
+        finding({
+          ...base,
+          drift: 'UNKNOWN',
+          severity: 'warning',
+          summary: `cannot confirm runtime ${r.id}: ${live.why}; declined`,
+          action: { type: 'none' },
+        }),
+      ];
     case 'live':
     case 'unrecorded':
       return diagnoseLive(ctx, r, live);
@@ -229,7 +261,11 @@ function diagnoseRuntime(ctx: TicketCtx, r: RuntimeSession): Finding[] {
  * a reboot). The row is closed (nothing killed or signalled) and the newcomer adopted as a new runtime, in
  * one step, so the pass after finds nothing; the old row's history, and what was delivered to it, stays.
  */
-function replacedSession(ctx: TicketCtx, r: RuntimeSession, dead: Extract<Liveness, { kind: 'dead' }>): Finding[] | null {
+function replacedSession(
+  ctx: TicketCtx,
+  r: RuntimeSession,
+  dead: Extract<Liveness, { kind: 'dead' }>,
+): Finding[] | null {
   const { snap, t } = ctx;
   const pane = ctx.panes.get(r.tmuxSession)?.[0];
   if (!pane || pane.paneDead || !isOursOrUntagged(pane, snap.where)) return null;
@@ -244,15 +280,45 @@ function replacedSession(ctx: TicketCtx, r: RuntimeSession, dead: Extract<Livene
   const recorded = r.pid === null ? undefined : snap.processes.get(r.pid);
   if (recorded === undefined && r.pid !== null) return null;
   if (recorded?.kind === 'unknown') {
-    return [finding({ ...base, drift: 'UNKNOWN', severity: 'warning', summary: `cannot confirm whether agent pid ${r.pid} of ${t.key} lives: ${recorded.reason}; declined`, action: { type: 'none' } })];
+    return [
+      finding({
+        ...base,
+        drift: 'UNKNOWN',
+        severity: 'warning',
+        summary: `cannot confirm whether agent pid ${r.pid} of ${t.key} lives: ${recorded.reason}; declined`,
+        action: { type: 'none' },
+      }),
+    ];
   }
   const obs = snap.processes.get(pane.panePid);
   if (obs?.kind !== 'alive') return null;
   const adopt = adoptAction(t, null, r.tmuxSession, pane, obs.identity, snap);
-  return [finding({ ...base, drift: 'ORPHAN', severity: 'warning', summary: `${r.tmuxSession} was re-created and runs pid ${pane.panePid}; runtime ${r.id}'s agent is no longer in it: close the row, adopt the new one`, evidence: [`pane ${pane.paneId} pid ${pane.panePid}`, dead.why], action: { type: 'replace', runtimeId: r.id, runtimeVersion: r.version, reason: `session re-created: ${dead.why}`, adopt } })];
+  return [
+    finding({
+      ...base,
+      drift: 'ORPHAN',
+      severity: 'warning',
+      summary: `${r.tmuxSession} was re-created and runs pid ${pane.panePid}; runtime ${r.id}'s agent is no longer in it: close the row, adopt the new one`,
+      evidence: [`pane ${pane.paneId} pid ${pane.panePid}`, dead.why],
+      action: {
+        type: 'replace',
+        runtimeId: r.id,
+        runtimeVersion: r.version,
+        reason: `session re-created: ${dead.why}`,
+        adopt,
+      },
+    }),
+  ];
 }
 
-function adoptAction(t: Ticket, r: RuntimeSession | null, session: string, pane: PaneInfo, identity: ProcessIdentity, snap: Snapshot): Extract<Action, { type: 'adopt' }> {
+function adoptAction(
+  t: Ticket,
+  r: RuntimeSession | null,
+  session: string,
+  pane: PaneInfo,
+  identity: ProcessIdentity,
+  snap: Snapshot,
+): Extract<Action, { type: 'adopt' }> {
   const profile = profileOf(t, snap);
   const lines = snap.captures.get(pane.paneId);
   const status = (profile && lines && classifyScreen(lines, profile)) || 'running';
@@ -269,32 +335,93 @@ function adoptAction(t: Ticket, r: RuntimeSession | null, session: string, pane:
   };
 }
 
-function diagnoseLive(ctx: TicketCtx, r: RuntimeSession, live: Extract<Liveness, { kind: 'live' | 'unrecorded' }>): Finding[] {
+function diagnoseLive(
+  ctx: TicketCtx,
+  r: RuntimeSession,
+  live: Extract<Liveness, { kind: 'live' | 'unrecorded' }>,
+): Finding[] {
   const { snap, t } = ctx;
   const base = { ticketKey: t.key, runtimeId: r.id };
-  const evidence = [`session ${r.tmuxSession} pane ${live.pane.paneId} pid ${live.identity.pid} start ${live.identity.start}`];
+  const evidence = [
+    `session ${r.tmuxSession} pane ${live.pane.paneId} pid ${live.identity.pid} start ${live.identity.start}`,
+  ];
   if (live.kind === 'unrecorded' && snap.at - r.createdAt < snap.policy.ttlMs) {
-    return [finding({ ...base, drift: null, severity: 'info', summary: `runtime ${r.id} is spawning (${age(snap.at - r.createdAt)})`, action: { type: 'wait', until: r.createdAt + snap.policy.ttlMs } })];
+    return [
+      finding({
+        ...base,
+        drift: null,
+        severity: 'info',
+        summary: `runtime ${r.id} is spawning (${age(snap.at - r.createdAt)})`,
+        action: { type: 'wait', until: r.createdAt + snap.policy.ttlMs },
+      }),
+    ];
   }
   switch (t.status) {
     case 'todo':
-      return [finding({ ...base, drift: 'HIDDEN-LIVE', severity: 'warning', summary: `${t.key} is todo while its runtime lives: adopt it`, evidence, action: adoptAction(t, r, r.tmuxSession, live.pane, live.identity, snap) })];
+      return [
+        finding({
+          ...base,
+          drift: 'HIDDEN-LIVE',
+          severity: 'warning',
+          summary: `${t.key} is todo while its runtime lives: adopt it`,
+          evidence,
+          action: adoptAction(t, r, r.tmuxSession, live.pane, live.identity, snap),
+        }),
+      ];
     case 'in_progress': {
       const disagree: string[] = [];
       if (live.kind === 'unrecorded') disagree.push(`runtime ${r.id} never recorded its agent pid`);
-      if (t.workerPid !== live.identity.pid) disagree.push(`worker_pid ${t.workerPid ?? 'null'} != live pid ${live.identity.pid}`);
-      if (r.status === 'spawning' || r.status === 'exited') disagree.push(`runtime status ${r.status} but the agent is live`);
+      if (t.workerPid !== live.identity.pid)
+        disagree.push(`worker_pid ${t.workerPid ?? 'null'} != live pid ${live.identity.pid}`);
+      if (r.status === 'spawning' || r.status === 'exited')
+        disagree.push(`runtime status ${r.status} but the agent is live`);
       if (disagree.length > 0) {
-        return [finding({ ...base, drift: 'DRIFT', severity: 'warning', summary: `${t.key}: ${disagree.join('; ')}: normalize to the live runtime`, evidence: [...evidence, ...disagree], action: adoptAction(t, r, r.tmuxSession, live.pane, live.identity, snap) })];
+        return [
+          finding({
+            ...base,
+            drift: 'DRIFT',
+            severity: 'warning',
+            summary: `${t.key}: ${disagree.join('; ')}: normalize to the live runtime`,
+            evidence: [...evidence, ...disagree],
+            action: adoptAction(t, r, r.tmuxSession, live.pane, live.identity, snap),
+          }),
+        ];
       }
       return routine(ctx, r, live.pane);
     }
     case 'in_review':
       return [];
     case 'done':
-      return [finding({ ...base, drift: 'DONE-LIVE', severity: 'info', summary: `${t.key} is done; retire its runtime`, evidence, action: { type: 'close', runtimeId: r.id, runtimeVersion: r.version, reason: 'ticket done', exitStatus: null, killSession: r.tmuxSession, paneId: live.pane.paneId, ticket: null } })];
+      return [
+        finding({
+          ...base,
+          drift: 'DONE-LIVE',
+          severity: 'info',
+          summary: `${t.key} is done; retire its runtime`,
+          evidence,
+          action: {
+            type: 'close',
+            runtimeId: r.id,
+            runtimeVersion: r.version,
+            reason: 'ticket done',
+            exitStatus: null,
+            killSession: r.tmuxSession,
+            paneId: live.pane.paneId,
+            ticket: null,
+          },
+        }),
+      ];
     case 'blocked':
-      return [finding({ ...base, drift: 'NEEDS-OPERATOR', severity: 'warning', summary: `${t.key} is blocked but its runtime lives; the operator decides`, evidence, action: { type: 'none' } })];
+      return [
+        finding({
+          ...base,
+          drift: 'NEEDS-OPERATOR',
+          severity: 'warning',
+          summary: `${t.key} is blocked but its runtime lives; the operator decides`,
+          evidence,
+          action: { type: 'none' },
+        }),
+      ];
     default: {
       const never: never = t.status;
       throw new Error(`unhandled status ${String(never)}`);
@@ -311,25 +438,99 @@ function diagnoseDead(ctx: TicketCtx, r: RuntimeSession, dead: Extract<Liveness,
   if (r.status === 'spawning' && !dead.pane) {
     const waited = snap.at - r.createdAt;
     if (waited < snap.policy.ttlMs) {
-      return [finding({ ...base, drift: null, severity: 'info', summary: `runtime ${r.id} is spawning (${age(waited)})`, action: { type: 'wait', until: r.createdAt + snap.policy.ttlMs } })];
+      return [
+        finding({
+          ...base,
+          drift: null,
+          severity: 'info',
+          summary: `runtime ${r.id} is spawning (${age(waited)})`,
+          action: { type: 'wait', until: r.createdAt + snap.policy.ttlMs },
+        }),
+      ];
     }
-    const move = t.status === 'in_progress' ? { key: t.key, version: t.version, ...requeueTarget(t, snap.policy, 'spawn failed') } : null;
-    return [finding({ ...base, drift: 'SPAWN-FAILED', severity: 'warning', summary: `runtime ${r.id} never started within ${age(snap.policy.ttlMs)}: close it${move ? `, ${t.key} -> ${move.to}` : ''}`, evidence, action: { type: 'close', runtimeId: r.id, runtimeVersion: r.version, reason: 'spawn failed', exitStatus: null, killSession: null, paneId: null, ticket: move } })];
+    const move =
+      t.status === 'in_progress'
+        ? { key: t.key, version: t.version, ...requeueTarget(t, snap.policy, 'spawn failed') }
+        : null;
+    return [
+      finding({
+        ...base,
+        drift: 'SPAWN-FAILED',
+        severity: 'warning',
+        summary: `runtime ${r.id} never started within ${age(snap.policy.ttlMs)}: close it${move ? `, ${t.key} -> ${move.to}` : ''}`,
+        evidence,
+        action: {
+          type: 'close',
+          runtimeId: r.id,
+          runtimeVersion: r.version,
+          reason: 'spawn failed',
+          exitStatus: null,
+          killSession: null,
+          paneId: null,
+          ticket: move,
+        },
+      }),
+    ];
   }
   if (r.status !== 'exited') {
-    return [finding({ ...base, drift: 'DYING', severity: 'warning', summary: `runtime ${r.id} of ${t.key} is dead (${dead.why}); closing after ${age(snap.policy.ttlMs)}`, evidence, action: { type: 'mark_exited', runtimeId: r.id, runtimeVersion: r.version, exitStatus: dead.exitStatus } })];
+    return [
+      finding({
+        ...base,
+        drift: 'DYING',
+        severity: 'warning',
+        summary: `runtime ${r.id} of ${t.key} is dead (${dead.why}); closing after ${age(snap.policy.ttlMs)}`,
+        evidence,
+        action: { type: 'mark_exited', runtimeId: r.id, runtimeVersion: r.version, exitStatus: dead.exitStatus },
+      }),
+    ];
   }
   const since = r.deadSince ?? r.lastSeenAt ?? r.createdAt;
   if (snap.at - since < snap.policy.ttlMs) {
     const left = since + snap.policy.ttlMs - snap.at;
-    return [finding({ ...base, drift: 'DYING', severity: 'info', summary: `runtime ${r.id} dead ${age(snap.at - since)}, closing in ${age(left)}`, evidence, action: { type: 'wait', until: since + snap.policy.ttlMs } })];
+    return [
+      finding({
+        ...base,
+        drift: 'DYING',
+        severity: 'info',
+        summary: `runtime ${r.id} dead ${age(snap.at - since)}, closing in ${age(left)}`,
+        evidence,
+        action: { type: 'wait', until: since + snap.policy.ttlMs },
+      }),
+    ];
   }
-  const move = t.status === 'in_progress' ? { key: t.key, version: t.version, ...requeueTarget(t, snap.policy, dead.why) } : null;
-  return [finding({ ...base, drift: 'STALE', severity: 'warning', summary: `runtime ${r.id} dead for ${age(snap.at - since)}: close it${move ? `, ${t.key} -> ${move.to}` : ''}`, evidence, action: { type: 'close', runtimeId: r.id, runtimeVersion: r.version, reason: `dead: ${dead.why}`, exitStatus: dead.exitStatus ?? r.exitStatus, killSession, paneId, ticket: move } })];
+  const move =
+    t.status === 'in_progress' ? { key: t.key, version: t.version, ...requeueTarget(t, snap.policy, dead.why) } : null;
+  return [
+    finding({
+      ...base,
+      drift: 'STALE',
+      severity: 'warning',
+      summary: `runtime ${r.id} dead for ${age(snap.at - since)}: close it${move ? `, ${t.key} -> ${move.to}` : ''}`,
+      evidence,
+      action: {
+        type: 'close',
+        runtimeId: r.id,
+        runtimeVersion: r.version,
+        reason: `dead: ${dead.why}`,
+        exitStatus: dead.exitStatus ?? r.exitStatus,
+        killSession,
+        paneId,
+        ticket: move,
+      },
+    }),
+  ];
 }
 
 function blockedButRuns(t: Ticket, session: string, pane: PaneInfo): Finding {
-  return finding({ ticketKey: t.key, runtimeId: null, drift: 'NEEDS-OPERATOR', severity: 'warning', summary: `${t.key} is blocked but ${session} runs; the operator decides`, evidence: [`session ${session} pane ${pane.paneId} pid ${pane.panePid}`], action: { type: 'none' } });
+  return finding({
+    ticketKey: t.key,
+    runtimeId: null,
+    drift: 'NEEDS-OPERATOR',
+    severity: 'warning',
+    summary: `${t.key} is blocked but ${session} runs; the operator decides`,
+    evidence: [`session ${session} pane ${pane.paneId} pid ${pane.panePid}`],
+    action: { type: 'none' },
+  });
 }
 
 function diagnoseNoRuntime(ctx: TicketCtx): Finding[] {
@@ -342,7 +543,15 @@ function diagnoseNoRuntime(ctx: TicketCtx): Finding[] {
   if (pane && !pane.paneDead) {
     const obs = snap.processes.get(pane.panePid);
     if (!obs || obs.kind === 'unknown') {
-      return [finding({ ...base, drift: 'UNKNOWN', severity: 'warning', summary: `session ${session} exists but pid ${pane.panePid} cannot be checked; declined`, action: { type: 'none' } })];
+      return [
+        finding({
+          ...base,
+          drift: 'UNKNOWN',
+          severity: 'warning',
+          summary: `session ${session} exists but pid ${pane.panePid} cannot be checked; declined`,
+          action: { type: 'none' },
+        }),
+      ];
     }
     if (obs.kind === 'alive') {
       const evidence = [`orphan session ${session} pane ${pane.paneId} pid ${pane.panePid}`];
@@ -351,11 +560,29 @@ function diagnoseNoRuntime(ctx: TicketCtx): Finding[] {
         case 'in_progress': {
           // No open runtime row holds the ticket, so no verified worker can be stolen from: a foreign
           // worker (another host or socket) always has a row, and an unobservable row declines above.
-          return [finding({ ...base, drift: 'ORPHAN', severity: 'warning', summary: `${session} runs with no runtime row: adopt it`, evidence, action: adoptAction(t, null, session, pane, obs.identity, snap) })];
+          return [
+            finding({
+              ...base,
+              drift: 'ORPHAN',
+              severity: 'warning',
+              summary: `${session} runs with no runtime row: adopt it`,
+              evidence,
+              action: adoptAction(t, null, session, pane, obs.identity, snap),
+            }),
+          ];
         }
         case 'done':
           if (pane.storeTag !== snap.where.storeId) break;
-          return [finding({ ...base, drift: 'DONE-LIVE', severity: 'info', summary: `${t.key} is done; retire orphan ${session}`, evidence, action: { type: 'kill_orphan', session, key: t.key } })];
+          return [
+            finding({
+              ...base,
+              drift: 'DONE-LIVE',
+              severity: 'info',
+              summary: `${t.key} is done; retire orphan ${session}`,
+              evidence,
+              action: { type: 'kill_orphan', session, key: t.key },
+            }),
+          ];
         case 'blocked':
           return [blockedButRuns(t, session, pane)];
         case 'in_review':
@@ -370,17 +597,43 @@ function diagnoseNoRuntime(ctx: TicketCtx): Finding[] {
   // No live runtime at all: the ticket must not stay in_progress.
   if (t.status !== 'in_progress') {
     if (pane && pane.paneDead && pane.storeTag === snap.where.storeId) {
-      return [finding({ ...base, drift: 'STALE', severity: 'info', summary: `leftover dead session ${session}: kill it`, evidence: [`pane ${pane.paneId} dead`], action: { type: 'kill_orphan', session, key: t.key } })];
+      return [
+        finding({
+          ...base,
+          drift: 'STALE',
+          severity: 'info',
+          summary: `leftover dead session ${session}: kill it`,
+          evidence: [`pane ${pane.paneId} dead`],
+          action: { type: 'kill_orphan', session, key: t.key },
+        }),
+      ];
     }
     return [];
   }
   const waited = snap.at - t.updatedAt;
   if (waited < snap.policy.ttlMs) {
-    return [finding({ ...base, drift: 'DYING', severity: 'info', summary: `${t.key} is in_progress with no live runtime (${age(waited)}); requeue after ${age(snap.policy.ttlMs)}`, action: { type: 'wait', until: t.updatedAt + snap.policy.ttlMs } })];
+    return [
+      finding({
+        ...base,
+        drift: 'DYING',
+        severity: 'info',
+        summary: `${t.key} is in_progress with no live runtime (${age(waited)}); requeue after ${age(snap.policy.ttlMs)}`,
+        action: { type: 'wait', until: t.updatedAt + snap.policy.ttlMs },
+      }),
+    ];
   }
   const target = requeueTarget(t, snap.policy, 'no runtime');
   const kill = pane && pane.storeTag === snap.where.storeId ? session : null;
-  return [finding({ ...base, drift: 'STALE', severity: 'warning', summary: `${t.key} is in_progress with no live runtime: -> ${target.to}`, evidence: [pane ? `session ${session} pane dead` : 'no runtime row, no session'], action: { type: 'requeue_ticket', key: t.key, version: t.version, ...target, killSession: kill } })];
+  return [
+    finding({
+      ...base,
+      drift: 'STALE',
+      severity: 'warning',
+      summary: `${t.key} is in_progress with no live runtime: -> ${target.to}`,
+      evidence: [pane ? `session ${session} pane dead` : 'no runtime row, no session'],
+      action: { type: 'requeue_ticket', key: t.key, version: t.version, ...target, killSession: kill },
+    }),
+  ];
 }
 
 /** At its prompt: idle, or waiting after a QUESTION (the operator's answer must reach it). */
@@ -399,32 +652,98 @@ function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
   const stale = r.lastSeenAt === null || snap.at - r.lastSeenAt > LAST_SEEN_REFRESH_MS + (r.id % 60) * 1000;
   const open = ctx.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
   const promptPending = open.some((m) => m.kind === 'prompt');
-  const marker = lines && !promptPending ? findMarker(lines, [t.title, t.body, ...open.map((m) => m.body)], r.lastMarker) : null;
+  const marker =
+    lines && !promptPending ? findMarker(lines, [t.title, t.body, ...open.map((m) => m.body)], r.lastMarker) : null;
   if (marker) {
     // The marker's own runtime update carries the status: one CAS on the runtime row per pass.
-    out.push(finding({ ...base, summary: `${t.key} agent says ${marker.kind}`, evidence: [marker.line], action: { type: 'marker', key: t.key, ticketVersion: t.version, runtimeId: r.id, runtimeVersion: r.version, marker } }));
+    out.push(
+      finding({
+        ...base,
+        summary: `${t.key} agent says ${marker.kind}`,
+        evidence: [marker.line],
+        action: {
+          type: 'marker',
+          key: t.key,
+          ticketVersion: t.version,
+          runtimeId: r.id,
+          runtimeVersion: r.version,
+          marker,
+        },
+      }),
+    );
     return out;
   }
   if ((status !== null && status !== r.status) || stale) {
-    out.push(finding({ ...base, summary: status && status !== r.status ? `runtime ${r.id} is ${status}` : `runtime ${r.id} seen alive`, action: { type: 'observe', runtimeId: r.id, runtimeVersion: r.version, status: status !== r.status ? status : null, lastSeenAt: snap.at } }));
+    out.push(
+      finding({
+        ...base,
+        summary: status && status !== r.status ? `runtime ${r.id} is ${status}` : `runtime ${r.id} seen alive`,
+        action: {
+          type: 'observe',
+          runtimeId: r.id,
+          runtimeVersion: r.version,
+          status: status !== r.status ? status : null,
+          lastSeenAt: snap.at,
+        },
+      }),
+    );
   }
   const inFlight = open.find((m) => m.status === 'delivering');
   if (inFlight && inFlight.runtimeId === r.id && inFlight.deliveryToken && snap.buffers) {
     const bufferPresent = snap.buffers.has(bufferName(inFlight.id, inFlight.deliveryToken));
     if (!bufferPresent || acceptsInput(status)) {
-      out.push(finding({ ...base, summary: `finish delivery of message ${inFlight.id} interrupted by a crash`, evidence: [bufferPresent ? 'buffer still loaded: not pasted yet' : 'buffer consumed: pasted, submit not recorded'], action: { type: 'resume_delivery', messageId: inFlight.id, runtimeId: r.id, paneId: pane.paneId, key: t.key, profile: t.profile, bufferPresent, agentBusy: status === 'running' } }));
+      out.push(
+        finding({
+          ...base,
+          summary: `finish delivery of message ${inFlight.id} interrupted by a crash`,
+          evidence: [
+            bufferPresent ? 'buffer still loaded: not pasted yet' : 'buffer consumed: pasted, submit not recorded',
+          ],
+          action: {
+            type: 'resume_delivery',
+            messageId: inFlight.id,
+            runtimeId: r.id,
+            paneId: pane.paneId,
+            key: t.key,
+            profile: t.profile,
+            bufferPresent,
+            agentBusy: status === 'running',
+          },
+        }),
+      );
     }
     return out;
   }
   if (inFlight) return out;
-  const next = open.filter((m) => m.status === 'pending').sort((a, b) => (a.kind === b.kind ? a.id - b.id : a.kind === 'prompt' ? -1 : 1))[0];
+  const next = open
+    .filter((m) => m.status === 'pending')
+    .sort((a, b) => (a.kind === b.kind ? a.id - b.id : a.kind === 'prompt' ? -1 : 1))[0];
   if (next && acceptsInput(status)) {
-    out.push(finding({ ...base, summary: `deliver ${next.kind} message ${next.id} to runtime ${r.id}`, action: { type: 'deliver', messageId: next.id, runtimeId: r.id, paneId: pane.paneId, key: t.key, profile: t.profile } }));
+    out.push(
+      finding({
+        ...base,
+        summary: `deliver ${next.kind} message ${next.id} to runtime ${r.id}`,
+        action: {
+          type: 'deliver',
+          messageId: next.id,
+          runtimeId: r.id,
+          paneId: pane.paneId,
+          key: t.key,
+          profile: t.profile,
+        },
+      }),
+    );
     return out;
   }
   if (next) {
     const shown = status ?? r.status;
-    out.push(finding({ ...base, summary: `${next.kind} message ${next.id} waits for runtime ${r.id} to be ready (${shown})`, action: { type: 'wait', until: null } }));
+    out.push(
+      finding({
+        ...base,
+        summary: `${next.kind} message ${next.id} waits for runtime ${r.id} to be ready (${shown})`,
+        action: { type: 'wait', until: null },
+      }),
+    );
   }
   return out;
 }

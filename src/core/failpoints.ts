@@ -30,7 +30,10 @@ export const noFailpoints: Failpoints = { hit: () => undefined };
 /** Parse `pickup.after_claim=crash,deliver.after_paste=exit`; unknown names or modes are an error. */
 export function parseFailpoints(spec: string): Map<FailpointName, FailpointMode> {
   const out = new Map<FailpointName, FailpointMode>();
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, mode = 'crash', extra] = part.split('=');
     if (extra !== undefined) throw new Error(`MCC_FAILPOINTS: "${part}": expected name or name=mode`);
     if (!(FAILPOINTS as readonly string[]).includes(name ?? '')) {

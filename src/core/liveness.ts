@@ -55,14 +55,20 @@ function identityOfPane(
   const obs = processes.get(pane.panePid);
   if (!obs) return { unknown: `pid ${pane.panePid} was not inspected` };
   if (obs.kind === 'unknown') return { unknown: `pid ${pane.panePid}: ${obs.reason}` };
-  if (obs.kind === 'dead') return { dead: `pane pid ${pane.panePid} is ${obs.reason === 'zombie' ? 'a zombie' : 'gone'}` };
+  if (obs.kind === 'dead')
+    return { dead: `pane pid ${pane.panePid} is ${obs.reason === 'zombie' ? 'a zombie' : 'gone'}` };
   return { identity: obs.identity };
 }
 
 /** A dead pane's verdict with the best exit status known: tmux's status or signal, else the zombie's. */
 function deadPane(pane: PaneInfo, obs: ProcessObservation | undefined): Liveness {
   if (pane.paneDeadSignal) {
-    return { kind: 'dead', why: `agent killed by signal ${pane.paneDeadSignal}`, exitStatus: 128 + pane.paneDeadSignal, pane };
+    return {
+      kind: 'dead',
+      why: `agent killed by signal ${pane.paneDeadSignal}`,
+      exitStatus: 128 + pane.paneDeadSignal,
+      pane,
+    };
   }
   let st = pane.paneDeadStatus;
   if (st === null && obs?.kind === 'dead' && obs.waitStatus !== undefined) st = exitStatusOf(obs.waitStatus);
@@ -78,21 +84,36 @@ export function livenessOf(
   where: Where,
 ): Liveness {
   if (row.host !== where.host || row.tmuxSocket !== where.socket) {
-    return { kind: 'unknown', why: `runtime ${row.id} lives on ${row.host} socket ${row.tmuxSocket}, not observable here` };
+    return {
+      kind: 'unknown',
+      why: `runtime ${row.id} lives on ${row.host} socket ${row.tmuxSocket}, not observable here`,
+    };
   }
   if (tmux.kind !== 'ok') return { kind: 'unknown', why: `tmux observation unknown: ${tmux.reason}` };
   const pane = paneOf(row, panes);
   if (!pane) {
-    const why = panes.has(row.tmuxSession) ? `pane ${row.paneId} of ${row.tmuxSession} is gone (the session was re-created)` : `session ${row.tmuxSession} is gone`;
+    const why = panes.has(row.tmuxSession)
+      ? `pane ${row.paneId} of ${row.tmuxSession} is gone (the session was re-created)`
+      : `session ${row.tmuxSession} is gone`;
     return { kind: 'dead', why, exitStatus: null, pane: null };
   }
   if (row.pid !== null && pane.panePid !== row.pid) {
     // The agent was the pane's first process; another pid there is another program: never judge, paste
     // into or kill it on this row's behalf.
-    return { kind: 'dead', why: `pane ${pane.paneId} now runs pid ${pane.panePid}, not the recorded agent pid ${row.pid}`, exitStatus: null, pane: null };
+    return {
+      kind: 'dead',
+      why: `pane ${pane.paneId} now runs pid ${pane.panePid}, not the recorded agent pid ${row.pid}`,
+      exitStatus: null,
+      pane: null,
+    };
   }
   if (!isOursOrUntagged(pane, where)) {
-    return { kind: 'dead', why: `session ${row.tmuxSession} now belongs to another store`, exitStatus: null, pane: null };
+    return {
+      kind: 'dead',
+      why: `session ${row.tmuxSession} now belongs to another store`,
+      exitStatus: null,
+      pane: null,
+    };
   }
   if (pane.paneDead) return deadPane(pane, row.pid === null ? undefined : processes.get(row.pid));
   if (row.pid === null || row.pidStart === null || row.bootId === null) {
@@ -110,10 +131,20 @@ export function livenessOf(
     case 'unknown':
       return { kind: 'unknown', why: `pid ${row.pid}: ${obs.reason}` };
     case 'dead':
-      return { kind: 'dead', why: `agent pid ${row.pid} is ${obs.reason === 'zombie' ? 'a zombie' : 'gone'}`, exitStatus: null, pane };
+      return {
+        kind: 'dead',
+        why: `agent pid ${row.pid} is ${obs.reason === 'zombie' ? 'a zombie' : 'gone'}`,
+        exitStatus: null,
+        pane,
+      };
     case 'alive':
       if (!sameProcess(obs, { pid: row.pid, start: row.pidStart, bootId: row.bootId })) {
-        return { kind: 'dead', why: `pid ${row.pid} was reused by another process (${obs.comm})`, exitStatus: null, pane };
+        return {
+          kind: 'dead',
+          why: `pid ${row.pid} was reused by another process (${obs.comm})`,
+          exitStatus: null,
+          pane,
+        };
       }
       return { kind: 'live', pane, identity: obs.identity };
     default: {

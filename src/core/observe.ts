@@ -88,7 +88,12 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
     const pane = panes.get(r.tmuxSession)?.find((p) => p.paneId === r.paneId);
     const vouched = pane !== undefined && paneVouches(pane, r, bootId);
     if (vouched && r.pidStart !== null && r.bootId !== null) {
-      processes.set(r.pid, { kind: 'alive', identity: { pid: r.pid, start: r.pidStart, bootId: r.bootId }, state: 'pane', comm: pane.currentCommand });
+      processes.set(r.pid, {
+        kind: 'alive',
+        identity: { pid: r.pid, start: r.pidStart, bootId: r.bootId },
+        state: 'pane',
+        comm: pane.currentCommand,
+      });
     } else toInspect.add(r.pid);
   }
   for (const key of sessionKeys) {
@@ -96,7 +101,8 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
     if (p && !p.paneDead && !processes.has(p.panePid)) toInspect.add(p.panePid);
   }
   for (const pid of processes.keys()) toInspect.delete(pid);
-  if (toInspect.size > 0) for (const [pid, obs] of await deps.processes.inspect([...toInspect])) processes.set(pid, obs);
+  if (toInspect.size > 0)
+    for (const [pid, obs] of await deps.processes.inspect([...toInspect])) processes.set(pid, obs);
 
   const captures = new Map<string, readonly string[]>();
   const buffers = new Set<string>();

@@ -77,7 +77,8 @@ export function sanitizeForTerminal(text: string): string {
   const len = text.length;
   while (i < len) {
     const c = text.charCodeAt(i);
-    const special = isControl(c) || c === 0x2028 || c === 0x2029 || inRange(c, 0x202a, 0x202e) || inRange(c, 0x2066, 0x2069);
+    const special =
+      isControl(c) || c === 0x2028 || c === 0x2029 || inRange(c, 0x202a, 0x202e) || inRange(c, 0x2066, 0x2069);
     if (!special || c === 0x0a || c === 0x09) {
       i++;
       continue;

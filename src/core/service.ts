@@ -10,7 +10,14 @@ import { fail, ok, type Result } from './result.js';
 import { classifyScreen } from './screen.js';
 import type { StorePort } from './store.port.js';
 import type { TmuxPort } from './tmux.port.js';
-import { sessionName, TICKET_KEY_RE, type EventInput, type RuntimeSession, type Ticket, type TicketStatus } from './types.js';
+import {
+  sessionName,
+  TICKET_KEY_RE,
+  type EventInput,
+  type RuntimeSession,
+  type Ticket,
+  type TicketStatus,
+} from './types.js';
 
 // The one core service. The CLI, the console's keys and `mcc --auto` all call these functions; each
 // operation observes, decides with the same pure diagnosis as the automatic pass, and writes through
@@ -84,7 +91,11 @@ export class MissionControl {
       const wanted = mode === 'auto' || (mode === 'routine' && f.drift === null);
       if (!wanted || f.action.type === 'none' || f.action.type === 'wait' || lost.has(key)) {
         if (mode !== 'dry-run' && f.action.type === 'none' && f.severity !== 'info') await this.warnOnce(f);
-        applied.push({ finding: f, outcome: 'skipped', detail: lost.has(key) ? 'declined: rows changed this pass' : '' });
+        applied.push({
+          finding: f,
+          outcome: 'skipped',
+          detail: lost.has(key) ? 'declined: rows changed this pass' : '',
+        });
         continue;
       }
       const res = await this.applyOne(f, snapshot);
@@ -155,19 +166,25 @@ export class MissionControl {
     const found = await this.ticketOr404(key);
     if (!found.ok) return found;
     const { snapshot, findings } = await this.findingsFor(key);
-    if (snapshot.tmux.kind === 'unknown') return fail('probe_unknown', `cannot see tmux (${snapshot.tmux.reason}); nothing was started`);
+    if (snapshot.tmux.kind === 'unknown')
+      return fail('probe_unknown', `cannot see tmux (${snapshot.tmux.reason}); nothing was started`);
     const adopt = findings.find((f) => f.action.type === 'adopt');
     if (adopt) {
       const res = await this.applyOne(adopt, snapshot);
-      if (res.outcome !== 'applied') return fail('conflict', `${key}: adopting the live runtime lost a race (${res.detail})`);
+      if (res.outcome !== 'applied')
+        return fail('conflict', `${key}: adopting the live runtime lost a race (${res.detail})`);
       return this.outcomeAfter(key, 'adopted');
     }
     const ticket = snapshot.rows.tickets.find((t) => t.key === key) ?? found.value;
     const open = snapshot.rows.runtimes.find((r) => r.ticketKey === key && r.status !== 'closed');
-    if (ticket.status !== 'todo' || open) return fail('conflict', holderText(ticket, open), { holder: holderOf(ticket, open) });
+    if (ticket.status !== 'todo' || open)
+      return fail('conflict', holderText(ticket, open), { holder: holderOf(ticket, open) });
     const panes = panesBySession(snapshot.tmux);
     if (panes.has(sessionName(key))) {
-      return fail('conflict', `${key}: session ${sessionName(key)} already exists and is not adoptable (${findings.map((f) => f.summary).join('; ') || 'dead or foreign'})`);
+      return fail(
+        'conflict',
+        `${key}: session ${sessionName(key)} already exists and is not adoptable (${findings.map((f) => f.summary).join('; ') || 'dead or foreign'})`,
+      );
     }
     return this.spawn(ticket);
   }
@@ -182,9 +199,16 @@ export class MissionControl {
       runtime: { host, tmuxSocket: config.socket, tmuxSession: session },
       promptBody: promptOf(ticket),
       now: this.now(),
-      event: this.event(ticket.key, null, 'pickup.claim', 'ok', `claimed ${ticket.key} (attempt ${ticket.attempts + 1}); spawning ${session}`, {
-        stopCondition: `blocked after ${config.retryLimit} attempts`,
-      }),
+      event: this.event(
+        ticket.key,
+        null,
+        'pickup.claim',
+        'ok',
+        `claimed ${ticket.key} (attempt ${ticket.attempts + 1}); spawning ${session}`,
+        {
+          stopCondition: `blocked after ${config.retryLimit} attempts`,
+        },
+      ),
     });
     if (!claimed.ok) return claimed;
     this.failpoints.hit('pickup.after_claim');
@@ -198,11 +222,15 @@ export class MissionControl {
       storeTag: store.storeId,
     });
     if (!spawned.ok) {
-      const why = spawned.code === 'conflict' ? `session ${session} appeared meanwhile (another process spawned it)` : spawned.message;
+      const why =
+        spawned.code === 'conflict'
+          ? `session ${session} appeared meanwhile (another process spawned it)`
+          : spawned.message;
       await store.appendEvent(
         this.event(ticket.key, runtime.id, 'pickup.spawn', 'error', `could not start ${session}: ${why}`, {
           rootCause: spawned.message,
-          safeRetry: 'the runtime row stays `spawning`; the next pass adopts a live session or closes the row after the TTL',
+          safeRetry:
+            'the runtime row stays `spawning`; the next pass adopts a live session or closes the row after the TTL',
         }),
         this.now(),
       );
@@ -247,7 +275,9 @@ export class MissionControl {
     const detail = await this.deps.store.ticketDetail(key, { eventLimit: 1 });
     const runtime = detail?.runtimes.find((r) => r.status !== 'closed');
     if (!detail || !runtime) return fail('conflict', `${key}: the runtime was closed meanwhile`);
-    const pending = detail.messages.some((m) => m.kind === 'prompt' && (m.status === 'pending' || m.status === 'delivering'));
+    const pending = detail.messages.some(
+      (m) => m.kind === 'prompt' && (m.status === 'pending' || m.status === 'delivering'),
+    );
     return ok({ ticket: detail.ticket, runtime, how, prompt: pending ? 'pending' : 'sent' });
   }
 
@@ -256,7 +286,8 @@ export class MissionControl {
     const found = await this.ticketOr404(key);
     if (!found.ok) return found;
     const { snapshot, findings } = await this.findingsFor(key);
-    if (snapshot.tmux.kind === 'unknown') return fail('probe_unknown', `adopt: cannot see tmux (${snapshot.tmux.reason})`);
+    if (snapshot.tmux.kind === 'unknown')
+      return fail('probe_unknown', `adopt: cannot see tmux (${snapshot.tmux.reason})`);
     let f = findings.find((x) => x.action.type === 'adopt');
     if (!f) {
       const t = snapshot.rows.tickets.find((x) => x.key === key) ?? found.value;
@@ -283,7 +314,8 @@ export class MissionControl {
     }
     if (!f) return fail('conflict', `adopt: ${key} changed meanwhile`);
     const res = await this.applyOne(f, snapshot);
-    if (res.outcome !== 'applied') return fail('conflict', `adopt: ${key} changed meanwhile (${res.detail}); refreshed`);
+    if (res.outcome !== 'applied')
+      return fail('conflict', `adopt: ${key} changed meanwhile (${res.detail}); refreshed`);
     return ok(f.summary);
   }
 
@@ -307,7 +339,10 @@ export class MissionControl {
     const profile = this.profileFor(found.value);
     const sent = await this.deps.tmux.sendKeys(live.paneId, profile.interrupt);
     if (!sent.ok) return sent;
-    await this.deps.store.appendEvent(this.event(key, live.id, 'runtime.interrupt', 'ok', `sent ${profile.interrupt.join(' ')} to ${live.tmuxSession}`), this.now());
+    await this.deps.store.appendEvent(
+      this.event(key, live.id, 'runtime.interrupt', 'ok', `sent ${profile.interrupt.join(' ')} to ${live.tmuxSession}`),
+      this.now(),
+    );
     return ok(`interrupted ${key} (${profile.interrupt.join(' ')})`);
   }
 
@@ -316,7 +351,8 @@ export class MissionControl {
     const found = await this.ticketOr404(key);
     if (!found.ok) return found;
     const snapshot = await this.snapshot();
-    if (snapshot.tmux.kind === 'unknown') return fail('probe_unknown', `retire: cannot see tmux (${snapshot.tmux.reason}); nothing was killed`);
+    if (snapshot.tmux.kind === 'unknown')
+      return fail('probe_unknown', `retire: cannot see tmux (${snapshot.tmux.reason}); nothing was killed`);
     const t = snapshot.rows.tickets.find((x) => x.key === key) ?? found.value;
     const r = snapshot.rows.runtimes.find((x) => x.ticketKey === key && x.status !== 'closed');
     if (!r) return fail('not_found', `retire: ${key} has no open runtime`);
@@ -343,7 +379,8 @@ export class MissionControl {
       },
     };
     const res = await this.applyOne(f, snapshot);
-    if (res.outcome !== 'applied') return fail(res.outcome === 'declined' ? 'conflict' : 'tmux_failed', `retire: ${res.detail}`);
+    if (res.outcome !== 'applied')
+      return fail(res.outcome === 'declined' ? 'conflict' : 'tmux_failed', `retire: ${res.detail}`);
     return ok(`retired ${r.tmuxSession}${t.status === 'in_progress' ? `; ${key} -> todo` : ''}`);
   }
 
@@ -380,7 +417,11 @@ export class MissionControl {
   }
 
   /** Operator move of a ticket's state (review, done, todo, blocked). The system itself never does this. */
-  async move(key: string, to: TicketStatus, opts: { resetAttempts?: boolean; reason?: string } = {}): Promise<Result<Ticket>> {
+  async move(
+    key: string,
+    to: TicketStatus,
+    opts: { resetAttempts?: boolean; reason?: string } = {},
+  ): Promise<Result<Ticket>> {
     const found = await this.ticketOr404(key);
     if (!found.ok) return found;
     const t = found.value;
@@ -389,7 +430,11 @@ export class MissionControl {
       // A todo ticket with a runtime is the seed's drift: the operator retires the runtime instead.
       const detail = await this.deps.store.ticketDetail(key, { eventLimit: 0 });
       const open = detail?.runtimes.find((r) => r.status !== 'closed');
-      if (open) return fail('conflict', `move: ${key} still has runtime ${open.id} (${open.tmuxSession}, ${open.status}); retire it first`);
+      if (open)
+        return fail(
+          'conflict',
+          `move: ${key} still has runtime ${open.id} (${open.tmuxSession}, ${open.status}); retire it first`,
+        );
     }
     return this.deps.store.setTicketStatus({
       key,
@@ -400,7 +445,13 @@ export class MissionControl {
       blockedReason: to === 'blocked' ? (opts.reason ?? 'blocked by operator') : null,
       resetAttempts: opts.resetAttempts ?? (t.status === 'blocked' && to === 'todo'),
       now: this.now(),
-      event: this.event(key, null, 'ticket.move', 'ok', `${t.status} -> ${to}${opts.reason ? ` (${opts.reason})` : ''}`),
+      event: this.event(
+        key,
+        null,
+        'ticket.move',
+        'ok',
+        `${t.status} -> ${to}${opts.reason ? ` (${opts.reason})` : ''}`,
+      ),
     });
   }
 
@@ -416,7 +467,14 @@ export class MissionControl {
     return ok({ lines: cap.value, status: classifyScreen(cap.value, this.profileFor(found.value)) });
   }
 
-  event(key: string | null, runtimeId: number | null, kind: string, status: EventInput['status'], summary: string, extra: Partial<EventInput> = {}): EventInput {
+  event(
+    key: string | null,
+    runtimeId: number | null,
+    kind: string,
+    status: EventInput['status'],
+    summary: string,
+    extra: Partial<EventInput> = {},
+  ): EventInput {
     return { ticketKey: key, runtimeId, actor: this.deps.actor, kind, status, summary, ...extra };
   }
 }
@@ -428,7 +486,8 @@ export function promptOf(t: Pick<Ticket, 'key' | 'title' | 'body'>): string {
 }
 
 function holderOf(t: Ticket, r: RuntimeSession | undefined): string {
-  if (r) return `runtime ${r.id} (${r.tmuxSession}${r.pid ? `, pid ${r.pid}` : ''}, ${r.status}) on ${r.host} socket ${r.tmuxSocket}`;
+  if (r)
+    return `runtime ${r.id} (${r.tmuxSession}${r.pid ? `, pid ${r.pid}` : ''}, ${r.status}) on ${r.host} socket ${r.tmuxSocket}`;
   return t.workerPid ? `pid ${t.workerPid}` : t.status;
 }
 
@@ -436,4 +495,3 @@ function holderText(t: Ticket, r: RuntimeSession | undefined): string {
   if (r) return `${t.key} is ${t.status}, held by ${holderOf(t, r)}`;
   return `${t.key} is ${t.status}, not todo: nothing to pick up`;
 }
-

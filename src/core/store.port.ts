@@ -156,7 +156,13 @@ export interface StorePort {
   setTicketStatus(input: SetTicketStatusInput): Promise<Result<Ticket>>;
   updateRuntime(input: UpdateRuntimeInput): Promise<Result<RuntimeSession>>;
 
-  queueMessage(input: { key: string; body: string; kind: MessageKind; now: number; event: EventInput }): Promise<Result<Message>>;
+  queueMessage(input: {
+    key: string;
+    body: string;
+    kind: MessageKind;
+    now: number;
+    event: EventInput;
+  }): Promise<Result<Message>>;
   /** pending -> delivering (attempts+1, bound to the runtime, delivery_token set), before any text is typed. */
   beginDelivery(input: { messageId: number; runtimeId: number; token: string; now: number }): Promise<Result<Message>>;
   /** delivering -> sent. */

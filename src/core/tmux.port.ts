@@ -26,8 +26,7 @@ export interface PaneInfo {
  * other than "no server running" / a missing socket means we cannot see, and nothing destructive may follow.
  */
 export type TmuxObservation =
-  | { kind: 'ok'; at: number; panes: PaneInfo[] }
-  | { kind: 'unknown'; at: number; reason: string };
+  { kind: 'ok'; at: number; panes: PaneInfo[] } | { kind: 'unknown'; at: number; reason: string };
 
 export interface SpawnSpec {
   session: string;

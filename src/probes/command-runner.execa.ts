@@ -38,9 +38,15 @@ export class ExecaCommandRunner implements CommandRunner {
       const base = { exitCode: r.exitCode ?? null, stdout: asText(r.stdout), stderr: asText(r.stderr) };
       if (r.timedOut) return { ...base, exitCode: null, failure: 'timeout', detail: r.shortMessage ?? 'timed out' };
       if (r.isMaxBuffer) return { ...base, failure: 'signal', detail: 'output exceeded the buffer limit' };
-      if (r.signal !== undefined) return { ...base, exitCode: null, failure: 'signal', detail: `killed by ${r.signal}` };
+      if (r.signal !== undefined)
+        return { ...base, exitCode: null, failure: 'signal', detail: `killed by ${r.signal}` };
       if (r.exitCode === undefined) {
-        return { ...base, exitCode: null, failure: 'spawn_error', detail: r.code ?? r.shortMessage ?? 'could not start' };
+        return {
+          ...base,
+          exitCode: null,
+          failure: 'spawn_error',
+          detail: r.code ?? r.shortMessage ?? 'could not start',
+        };
       }
       return base;
     } catch (err) {

@@ -23,7 +23,10 @@ export function parseProcStat(text: string): ProcStat | null {
   if (open < 1 || close < open) return null;
   const pidText = text.slice(0, open).trim();
   if (!/^[0-9]+$/.test(pidText)) return null;
-  const rest = text.slice(close + 1).trim().split(' ');
+  const rest = text
+    .slice(close + 1)
+    .trim()
+    .split(' ');
   const state = rest[0] ?? '';
   const start = rest[22 - 3] ?? '';
   if (!/^[A-Za-z]$/.test(state) || !/^[0-9]+$/.test(start)) return null;
@@ -98,7 +101,8 @@ export interface PsEntry {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const PS_LINE_RE = /^\s*([0-9]+)\s+(\S+)\s+(.*)$/;
 // lstart in the C locale: `Mon Nov  4 09:01:02 2025` (local time, day padded with a space).
-const LSTART_RE = /^[A-Z][a-z]{2}\s+([A-Z][a-z]{2})\s+([0-9]{1,2})\s+([0-9]{1,2}):([0-9]{2}):([0-9]{2})\s+([0-9]{4})(?:\s+(.*))?$/;
+const LSTART_RE =
+  /^[A-Z][a-z]{2}\s+([A-Z][a-z]{2})\s+([0-9]{1,2})\s+([0-9]{1,2}):([0-9]{2}):([0-9]{2})\s+([0-9]{4})(?:\s+(.*))?$/;
 
 /** Parse `ps` output; null when any line is odd or a pid repeats (the whole answer is then unknown). */
 export function parsePsOutput(stdout: string): Map<number, PsEntry> | null {
@@ -152,7 +156,11 @@ export class PsProcessProbe implements ProcessPort {
   async bootId(): Promise<string | null> {
     if (this.cachedBootId !== null) return this.cachedBootId;
     // macOS moves kern.boottime when the wall clock is stepped; its per-boot UUID does not move. BSDs lack it.
-    const uuid = await this.runner.run({ file: 'sysctl', args: ['-n', 'kern.bootsessionuuid'], timeoutMs: this.timeoutMs });
+    const uuid = await this.runner.run({
+      file: 'sysctl',
+      args: ['-n', 'kern.bootsessionuuid'],
+      timeoutMs: this.timeoutMs,
+    });
     const id = uuid.exitCode === 0 && uuid.failure === undefined ? uuid.stdout.trim() : '';
     if (/^[0-9A-Fa-f-]{8,}$/.test(id)) return (this.cachedBootId = id);
     const bt = await this.runner.run({ file: 'sysctl', args: ['-n', 'kern.boottime'], timeoutMs: this.timeoutMs });
@@ -173,9 +181,12 @@ export class PsProcessProbe implements ProcessPort {
       timeoutMs: this.timeoutMs,
     });
     // ps exits 1 with nothing on stderr when none of the pids exists.
-    const answered = res.failure === undefined && (res.exitCode === 0 || (res.exitCode === 1 && res.stderr.trim() === ''));
+    const answered =
+      res.failure === undefined && (res.exitCode === 0 || (res.exitCode === 1 && res.stderr.trim() === ''));
     const parsed = answered ? parsePsOutput(res.stdout) : null;
-    const unreadable = answered ? 'unparsable ps output' : `ps failed: ${res.failure ?? (res.stderr.trim() || `exit status ${res.exitCode}`)}`;
+    const unreadable = answered
+      ? 'unparsable ps output'
+      : `ps failed: ${res.failure ?? (res.stderr.trim() || `exit status ${res.exitCode}`)}`;
     const asked = new Set(wanted);
     const foreign = parsed !== null && [...parsed.keys()].some((p) => !asked.has(p));
     for (const pid of wanted) {
@@ -187,7 +198,8 @@ export class PsProcessProbe implements ProcessPort {
       if (e === undefined) out.set(pid, { kind: 'dead', reason: 'absent' });
       else if (e.stat.startsWith('Z')) out.set(pid, { kind: 'dead', reason: 'zombie' });
       else if (boot === null || e.start === null) out.set(pid, { kind: 'unknown', reason: 'boot id unreadable' });
-      else out.set(pid, { kind: 'alive', identity: { pid, start: e.start, bootId: boot }, state: e.stat, comm: e.comm });
+      else
+        out.set(pid, { kind: 'alive', identity: { pid, start: e.start, bootId: boot }, state: e.stat, comm: e.comm });
     }
     return out;
   }

@@ -64,7 +64,18 @@ export function parsePaneList(stdout: string): PaneListParse {
     const bad = (why: string): PaneListParse => ({ ok: false, reason: `list-panes line ${i + 1}: ${why}` });
     if (f.length !== PANE_FIELDS.length) return bad(`${f.length} fields, expected ${PANE_FIELDS.length}`);
     const [session, win, pane, paneId, pid, dead, deadStatus, deadSignal, created, activity, storeTag, command] = f as [
-      string, string, string, string, string, string, string, string, string, string, string, string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
     ];
     if (session === '') return bad('empty session name');
     if (!UINT_RE.test(win) || !UINT_RE.test(pane)) return bad('window or pane index is not a number');
@@ -132,7 +143,8 @@ export function classifyTmuxError(outcome: CommandOutcome): TmuxErrorKind {
 
 /** One line describing why a command failed, for messages (safe to display: it ends up in the status line). */
 export function describeOutcome(outcome: CommandOutcome): string {
-  if (outcome.failure !== undefined) return sanitizeLine(`${outcome.failure}${outcome.detail ? `: ${outcome.detail}` : ''}`);
+  if (outcome.failure !== undefined)
+    return sanitizeLine(`${outcome.failure}${outcome.detail ? `: ${outcome.detail}` : ''}`);
   const err = outcome.stderr.trim().split('\n')[0] ?? '';
   const text = sanitizeLine(err !== '' ? err : `exit status ${String(outcome.exitCode)}`);
   return text.length > 200 ? `${text.slice(0, 200)}...` : text;

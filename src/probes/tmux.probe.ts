@@ -50,7 +50,8 @@ export class TmuxProbe implements TmuxPort {
 
   constructor(opts: TmuxProbeOptions) {
     // A bad socket name is a bug upstream (config validation); `/` in it would point -L elsewhere.
-    if (!SOCKET_NAME_RE.test(opts.socket)) throw new TypeError(`invalid tmux socket name ${JSON.stringify(opts.socket)}`);
+    if (!SOCKET_NAME_RE.test(opts.socket))
+      throw new TypeError(`invalid tmux socket name ${JSON.stringify(opts.socket)}`);
     this.socket = opts.socket;
     this.runner = opts.runner;
     this.bin = opts.tmuxBin ?? 'tmux';
@@ -72,7 +73,8 @@ export class TmuxProbe implements TmuxPort {
   }
 
   async newSession(spec: SpawnSpec): Promise<Result<SpawnedPane>> {
-    if (!SESSION_NAME_RE.test(spec.session)) return fail('invalid', `invalid session name ${JSON.stringify(spec.session)}`);
+    if (!SESSION_NAME_RE.test(spec.session))
+      return fail('invalid', `invalid session name ${JSON.stringify(spec.session)}`);
     const argv = directArgv(spec.argv);
     if (!argv.ok) return argv;
     const envArgs: string[] = [];
@@ -85,7 +87,8 @@ export class TmuxProbe implements TmuxPort {
     // between, so no observation ever sees the session untagged.
     const tagArgs: string[] = [];
     if (spec.storeTag !== undefined) {
-      if (!STORE_TAG_RE.test(spec.storeTag)) return fail('invalid', `invalid store tag ${JSON.stringify(spec.storeTag)}`);
+      if (!STORE_TAG_RE.test(spec.storeTag))
+        return fail('invalid', `invalid store tag ${JSON.stringify(spec.storeTag)}`);
       // set-option takes a pane target: `=name:` is the exact session, its current window and pane.
       tagArgs.push(';', 'set-option', '-t', `=${spec.session}:`, STORE_TAG_OPTION, spec.storeTag);
     }
@@ -101,23 +104,41 @@ export class TmuxProbe implements TmuxPort {
       return fail('tmux_failed', `cannot write tmux config ${this.configFile}: ${(err as Error).message}`);
     }
     const out = await this.tmux([
-      '-f', this.configFile,
+      '-f',
+      this.configFile,
       // The config is read only when this command starts the server. If something else started the server on
       // our socket, this set still runs before the pane exists, in the same command list; setting it on the
       // session afterwards would race with an agent that exits at once and lose its exit status.
-      'set-option', '-g', 'remain-on-exit', 'on', ';',
-      'new-session', '-d', '-s', spec.session, '-x', String(PANE_WIDTH), '-y', String(PANE_HEIGHT),
-      ...cwdArgs, ...envArgs,
-      '-P', '-F', '#{pane_id} #{pane_pid}',
-      '--', ...argv.value.map(tmuxArg),
+      'set-option',
+      '-g',
+      'remain-on-exit',
+      'on',
+      ';',
+      'new-session',
+      '-d',
+      '-s',
+      spec.session,
+      '-x',
+      String(PANE_WIDTH),
+      '-y',
+      String(PANE_HEIGHT),
+      ...cwdArgs,
+      ...envArgs,
+      '-P',
+      '-F',
+      '#{pane_id} #{pane_pid}',
+      '--',
+      ...argv.value.map(tmuxArg),
       ...tagArgs,
     ]);
     if (!succeeded(out)) {
-      if (classifyTmuxError(out) === 'duplicate_session') return fail('conflict', `tmux session ${spec.session} already exists`);
+      if (classifyTmuxError(out) === 'duplicate_session')
+        return fail('conflict', `tmux session ${spec.session} already exists`);
       return fail('tmux_failed', `tmux new-session ${spec.session}: ${describeOutcome(out)}`);
     }
     const m = /^(%[0-9]+) ([1-9][0-9]*)\n?$/.exec(out.stdout);
-    if (m === null) return fail('tmux_failed', `tmux new-session ${spec.session}: unexpected output ${JSON.stringify(out.stdout)}`);
+    if (m === null)
+      return fail('tmux_failed', `tmux new-session ${spec.session}: unexpected output ${JSON.stringify(out.stdout)}`);
     return ok({ paneId: m[1] as string, panePid: Number(m[2]) });
   }
 
@@ -132,7 +153,8 @@ export class TmuxProbe implements TmuxPort {
 
   async capture(paneId: string, lines: number): Promise<Result<string[]>> {
     if (!PANE_ID_RE.test(paneId)) return fail('invalid', `invalid pane id ${JSON.stringify(paneId)}`);
-    if (!Number.isInteger(lines) || lines < 1 || lines > MAX_CAPTURE_LINES) return fail('invalid', `invalid line count ${lines}`);
+    if (!Number.isInteger(lines) || lines < 1 || lines > MAX_CAPTURE_LINES)
+      return fail('invalid', `invalid line count ${lines}`);
     const out = await this.tmux(['capture-pane', '-p', '-J', '-t', paneId, '-S', `-${lines}`]);
     if (!succeeded(out)) {
       const kind = classifyTmuxError(out);
@@ -161,7 +183,8 @@ export class TmuxProbe implements TmuxPort {
     const out = await this.tmux(['paste-buffer', '-d', '-p', '-r', '-b', name, '-t', paneId]);
     if (succeeded(out)) return ok(undefined);
     const kind = classifyTmuxError(out);
-    if (kind === 'not_found' || kind === 'no_server') return fail('not_found', `tmux paste-buffer ${name} ${paneId}: ${describeOutcome(out)}`);
+    if (kind === 'not_found' || kind === 'no_server')
+      return fail('not_found', `tmux paste-buffer ${name} ${paneId}: ${describeOutcome(out)}`);
     return fail('tmux_failed', `tmux paste-buffer ${name} ${paneId}: ${describeOutcome(out)}`);
   }
 

@@ -107,8 +107,36 @@ class Smoke {
 
   constructor(private readonly o: Options) {
     const config = join(this.dir, 'config.json');
-    const demo = [process.execPath, BIN, 'demo-agent', '--boot-ms', String(o.bootMs), '--work-ms', String(o.workMs), '--outcome', 'review'];
-    writeFileSync(config, JSON.stringify({ defaultProfile: 'demo', profiles: { demo: { command: demo, ready: '^demo> ?$', busy: 'esc to interrupt', question: '^QUESTION:', interrupt: ['Escape'] } } }, null, 2));
+    const demo = [
+      process.execPath,
+      BIN,
+      'demo-agent',
+      '--boot-ms',
+      String(o.bootMs),
+      '--work-ms',
+      String(o.workMs),
+      '--outcome',
+      'review',
+    ];
+    writeFileSync(
+      config,
+      JSON.stringify(
+        {
+          defaultProfile: 'demo',
+          profiles: {
+            demo: {
+              command: demo,
+              ready: '^demo> ?$',
+              busy: 'esc to interrupt',
+              question: '^QUESTION:',
+              interrupt: ['Escape'],
+            },
+          },
+        },
+        null,
+        2,
+      ),
+    );
     const { TMUX: _t, TMUX_PANE: _p, MCC_FAILPOINTS: _f, ...env } = process.env;
     this.env = { ...env, MCC_DB: this.db, MCC_TMUX_SOCKET: this.socket, MCC_CONFIG: config, NO_COLOR: '1' };
     this.tmuxBin = env['MCC_TMUX_BIN'] || 'tmux';
@@ -116,12 +144,19 @@ class Smoke {
 
   async mcc(args: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
     if (this.cleaning) throw new SmokeFailure('stopped');
-    const child = execa(process.execPath, [BIN, ...args], { env: this.env, extendEnv: false, reject: false, timeout: 60_000, stdin: 'ignore' });
+    const child = execa(process.execPath, [BIN, ...args], {
+      env: this.env,
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+      stdin: 'ignore',
+    });
     this.children.add(child);
     const r = await child.finally(() => this.children.delete(child));
     const res = { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
     process.stdout.write(`  $ mcc ${args.join(' ')} -> exit ${res.exitCode ?? r.signal}\n`);
-    for (const l of `${res.stdout}\n${res.stderr}`.split('\n').filter((x) => x.trim())) process.stdout.write(`      ${clean(l)}\n`);
+    for (const l of `${res.stdout}\n${res.stderr}`.split('\n').filter((x) => x.trim()))
+      process.stdout.write(`      ${clean(l)}\n`);
     return res;
   }
 
@@ -133,26 +168,52 @@ class Smoke {
 
   private async tmux(args: string[]): Promise<string | null> {
     if (this.cleaning) throw new SmokeFailure('stopped');
-    const r = await execa(this.tmuxBin, ['-L', this.socket, ...args], { env: this.env, extendEnv: false, reject: false, timeout: 10_000, stdin: 'ignore' });
+    const r = await execa(this.tmuxBin, ['-L', this.socket, ...args], {
+      env: this.env,
+      extendEnv: false,
+      reject: false,
+      timeout: 10_000,
+      stdin: 'ignore',
+    });
     return r.exitCode === 0 ? String(r.stdout) : null;
   }
 
-  private rows(key: string): { ticket: TicketRow; open: RuntimeRow[]; latest: RuntimeRow | null; prompts: MessageRow[] } {
+  private rows(key: string): {
+    ticket: TicketRow;
+    open: RuntimeRow[];
+    latest: RuntimeRow | null;
+    prompts: MessageRow[];
+  } {
     const db = new Database(this.db, { readonly: true, fileMustExist: true });
     try {
       db.pragma('busy_timeout = 5000');
       const ticket = db.prepare('SELECT * FROM tickets WHERE key = ?').get(key) as TicketRow | undefined;
       if (!ticket) throw new SmokeFailure(`no ticket row ${key}`);
-      const runtimes = db.prepare('SELECT * FROM runtime_sessions WHERE ticket_key = ? ORDER BY id').all(key) as RuntimeRow[];
-      const prompts = db.prepare("SELECT * FROM messages WHERE ticket_key = ? AND kind = 'prompt' ORDER BY id").all(key) as MessageRow[];
-      return { ticket, open: runtimes.filter((r) => r.status !== 'closed'), latest: runtimes[runtimes.length - 1] ?? null, prompts };
+      const runtimes = db
+        .prepare('SELECT * FROM runtime_sessions WHERE ticket_key = ? ORDER BY id')
+        .all(key) as RuntimeRow[];
+      const prompts = db
+        .prepare("SELECT * FROM messages WHERE ticket_key = ? AND kind = 'prompt' ORDER BY id")
+        .all(key) as MessageRow[];
+      return {
+        ticket,
+        open: runtimes.filter((r) => r.status !== 'closed'),
+        latest: runtimes[runtimes.length - 1] ?? null,
+        prompts,
+      };
     } finally {
       db.close();
     }
   }
 
   private async pane(session: string): Promise<PaneView | null> {
-    const info = await this.tmux(['display-message', '-p', '-t', `=${session}:`, '#{pane_id} #{pane_pid} #{pane_dead}']);
+    const info = await this.tmux([
+      'display-message',
+      '-p',
+      '-t',
+      `=${session}:`,
+      '#{pane_id} #{pane_pid} #{pane_dead}',
+    ]);
     if (info === null) return null;
     const [id = '', pid = '0', dead = '0'] = info.trim().split(' ');
     const screen = (await this.tmux(['capture-pane', '-p', '-J', '-t', `=${session}:`])) ?? '';
@@ -169,14 +230,20 @@ class Smoke {
     const prompt = prompts[0];
     const shown = r ?? latest;
     const out = process.stdout;
-    out.write(`  ticket   ${t.key} status=${t.status} attempts=${t.attempts} worker_pid=${t.worker_pid ?? '-'} version=${t.version}\n`);
-    out.write(shown
-      ? `  runtime  #${shown.id} status=${shown.status} session=${shown.tmux_session} pane=${shown.pane_id ?? '-'} pid=${shown.pid ?? '-'}${shown.closed_reason ? ` closed_reason="${clean(shown.closed_reason)}"` : ''}\n`
-      : '  runtime  (none)\n');
+    out.write(
+      `  ticket   ${t.key} status=${t.status} attempts=${t.attempts} worker_pid=${t.worker_pid ?? '-'} version=${t.version}\n`,
+    );
+    out.write(
+      shown
+        ? `  runtime  #${shown.id} status=${shown.status} session=${shown.tmux_session} pane=${shown.pane_id ?? '-'} pid=${shown.pid ?? '-'}${shown.closed_reason ? ` closed_reason="${clean(shown.closed_reason)}"` : ''}\n`
+        : '  runtime  (none)\n',
+    );
     out.write(`  prompt   ${prompts.map((m) => `#${m.id} ${m.status}`).join(', ') || '(none)'}\n`);
-    out.write(pane
-      ? `  tmux     ${session} pane ${pane.id} pid ${pane.pid} ${pane.dead ? 'DEAD' : pidAlive(pane.pid) ? 'alive' : 'pid gone'}; screen: "${clean(pane.lastLine)}"\n`
-      : `  tmux     no session ${session} on socket ${this.socket}\n`);
+    out.write(
+      pane
+        ? `  tmux     ${session} pane ${pane.id} pid ${pane.pid} ${pane.dead ? 'DEAD' : pidAlive(pane.pid) ? 'alive' : 'pid gone'}; screen: "${clean(pane.lastLine)}"\n`
+        : `  tmux     no session ${session} on socket ${this.socket}\n`,
+    );
 
     const bad: string[] = [];
     const tickets = typeof want.ticket === 'string' ? [want.ticket] : want.ticket;
@@ -184,8 +251,10 @@ class Smoke {
     if (open.length > 1) bad.push(`${open.length} open runtime rows for one ticket`);
     if (want.prompt === 'none') {
       if (prompts.length !== 0) bad.push(`${prompts.length} prompt rows before pickup`);
-    } else if (prompts.length !== 1) bad.push(`${prompts.length} prompt rows (expected exactly 1: never lost, never doubled)`);
-    if (want.prompt && want.prompt !== 'none' && prompt?.status !== want.prompt) bad.push(`prompt is ${prompt?.status ?? 'missing'}, expected ${want.prompt}`);
+    } else if (prompts.length !== 1)
+      bad.push(`${prompts.length} prompt rows (expected exactly 1: never lost, never doubled)`);
+    if (want.prompt && want.prompt !== 'none' && prompt?.status !== want.prompt)
+      bad.push(`prompt is ${prompt?.status ?? 'missing'}, expected ${want.prompt}`);
     if (r) {
       if (want.runtime === 'none') bad.push(`runtime #${r.id} is still open (${r.status})`);
       if (!LIVE_STATUSES.includes(r.status)) bad.push(`runtime #${r.id} is ${r.status}, not running/idle/waiting`);
@@ -196,14 +265,18 @@ class Smoke {
         if (pane.id !== r.pane_id) bad.push(`pane ${pane.id} != recorded pane ${r.pane_id}`);
       }
       if (r.pid === null || !pidAlive(r.pid)) bad.push(`recorded agent pid ${r.pid ?? '-'} is not a running process`);
-      if (t.status === 'in_progress' && t.worker_pid !== r.pid) bad.push(`worker_pid ${t.worker_pid ?? '-'} != runtime pid ${r.pid}`);
+      if (t.status === 'in_progress' && t.worker_pid !== r.pid)
+        bad.push(`worker_pid ${t.worker_pid ?? '-'} != runtime pid ${r.pid}`);
       if (t.status === 'todo' || t.status === 'blocked') bad.push(`a live runtime is hidden behind ${t.status}`);
     } else {
       if (want.runtime === 'live') bad.push('no open runtime row');
       if (pane) bad.push(`session ${session} exists without an open runtime row`);
       if (t.status === 'in_progress') bad.push('ticket in_progress without a runtime');
     }
-    if (bad.length > 0) throw new SmokeFailure(`step ${this.step}: ticket row, runtime row and tmux disagree:\n  - ${bad.join('\n  - ')}`);
+    if (bad.length > 0)
+      throw new SmokeFailure(
+        `step ${this.step}: ticket row, runtime row and tmux disagree:\n  - ${bad.join('\n  - ')}`,
+      );
     out.write('  agree    yes\n');
     return { pane, prompt };
   }
@@ -221,7 +294,8 @@ class Smoke {
       await this.must(['reconcile']);
       await this.check(key, want);
       if (done()) return;
-      if (Date.now() > deadline) throw new SmokeFailure(`step ${this.step}: no ${what} after ${this.o.timeoutMs / 1000}s`);
+      if (Date.now() > deadline)
+        throw new SmokeFailure(`step ${this.step}: no ${what} after ${this.o.timeoutMs / 1000}s`);
       await new Promise((r) => setTimeout(r, 300));
     }
   }
@@ -229,18 +303,27 @@ class Smoke {
   async run(): Promise<void> {
     process.stdout.write(`mcc smoke: store ${this.db}, tmux socket ${this.socket} (private; removed at the end)\n`);
     this.heading('add a no-op ticket');
-    const key = (await this.must(['add', 'smoke: no-op ticket', '--body', 'Do nothing. Report ready for review.'])).trim();
+    const key = (
+      await this.must(['add', 'smoke: no-op ticket', '--body', 'Do nothing. Report ready for review.'])
+    ).trim();
     if (!/^MC-\d+$/.test(key)) throw new SmokeFailure(`mcc add printed ${JSON.stringify(key)}, not a key`);
     await this.check(key, { ticket: 'todo', runtime: 'none', prompt: 'none' });
 
     this.heading('pickup while the agent is still booting (busy)');
     const picked = await this.must(['pickup', key]);
-    if (!picked.includes('prompt pending')) throw new SmokeFailure('pickup delivered at once: the agent was not busy, so the busy start was not exercised');
+    if (!picked.includes('prompt pending'))
+      throw new SmokeFailure('pickup delivered at once: the agent was not busy, so the busy start was not exercised');
     const first = await this.check(key, { ticket: 'in_progress', runtime: 'live', prompt: 'pending' });
-    if (first.pane && /demo> ?$/.test(first.pane.lastLine)) process.stdout.write('  note     the agent is already ready; the next pass delivers\n');
+    if (first.pane && /demo> ?$/.test(first.pane.lastLine))
+      process.stdout.write('  note     the agent is already ready; the next pass delivers\n');
 
     this.heading('reconcile passes until the prompt is delivered');
-    await this.passesUntil(key, 'prompt delivery', { ticket: 'in_progress', runtime: 'live' }, () => this.rows(key).prompts[0]?.status === 'sent');
+    await this.passesUntil(
+      key,
+      'prompt delivery',
+      { ticket: 'in_progress', runtime: 'live' },
+      () => this.rows(key).prompts[0]?.status === 'sent',
+    );
 
     this.heading('reconcile passes until the agent prints REVIEW: (ticket in_review)');
     const review: Expect = { ticket: ['in_progress', 'in_review'], runtime: 'live', prompt: 'sent' };
@@ -248,7 +331,9 @@ class Smoke {
 
     this.heading('one more pass: nothing to do (no repeated warning)');
     const quiet = await this.must(['reconcile', '--json']);
-    const drift = (JSON.parse(quiet) as { findings: { drift: string | null }[] }).findings.filter((f) => f.drift !== null);
+    const drift = (JSON.parse(quiet) as { findings: { drift: string | null }[] }).findings.filter(
+      (f) => f.drift !== null,
+    );
     if (drift.length > 0) throw new SmokeFailure(`a pass after healing still reports drift: ${JSON.stringify(drift)}`);
     await this.check(key, { ticket: 'in_review', runtime: 'live', prompt: 'sent' });
 
@@ -273,7 +358,11 @@ class Smoke {
       const deadline = Date.now() + 10_000;
       for (;;) {
         try {
-          execFileSync(this.tmuxBin, ['-L', this.socket, 'kill-server'], { stdio: 'ignore', env: this.env, timeout: 10_000 });
+          execFileSync(this.tmuxBin, ['-L', this.socket, 'kill-server'], {
+            stdio: 'ignore',
+            env: this.env,
+            timeout: 10_000,
+          });
         } catch {
           // no server was started, or it is gone already
         }
@@ -294,7 +383,8 @@ function processesNaming(word: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(word) && pidAlive(Number(entry))) out.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(word) && pidAlive(Number(entry)))
+        out.push(Number(entry));
     } catch {
       // gone meanwhile
     }

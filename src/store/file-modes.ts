@@ -27,7 +27,9 @@ export function prepareStoreFiles(path: string): string[] {
     if (first !== undefined) {
       let current = first;
       chmodSync(current, PRIVATE_DIR);
-      for (const part of relative(first, dir).split(sep).filter((p) => p !== '')) {
+      for (const part of relative(first, dir)
+        .split(sep)
+        .filter((p) => p !== '')) {
         current = resolve(current, part);
         chmodSync(current, PRIVATE_DIR);
       }

@@ -31,7 +31,10 @@ function transition(
 ): MessageRow {
   const m = mustMessage(c, id);
   if (!from.includes(m.status as MessageStatus)) {
-    refuse('conflict', `cannot move message ${id} of ${m.ticket_key} to ${to}: it is ${m.status}, not ${from.join(' or ')}`);
+    refuse(
+      'conflict',
+      `cannot move message ${id} of ${m.ticket_key} to ${to}: it is ${m.status}, not ${from.join(' or ')}`,
+    );
   }
   const placeholders = from.map((_, n) => `@from${n}`).join(', ');
   const fromParams = Object.fromEntries(from.map((s, n) => [`from${n}`, s]));
@@ -43,15 +46,23 @@ function transition(
 }
 
 /** pending -> delivering, bound to an open runtime of the same ticket, before any text is typed. */
-export function beginDelivery(c: Ctx, i: { messageId: number; runtimeId: number; token: string; now: number }): Message {
+export function beginDelivery(
+  c: Ctx,
+  i: { messageId: number; runtimeId: number; token: string; now: number },
+): Message {
   const m = mustMessage(c, i.messageId);
   const r = mustRuntime(c, i.runtimeId);
   if (r.ticket_key !== m.ticket_key) {
     refuse('invalid', `message ${m.id} belongs to ${m.ticket_key}, runtime ${r.id} to ${r.ticket_key}`);
   }
-  if (r.status === 'closed') refuse('conflict', `cannot deliver message ${m.id}: runtime ${r.id} of ${r.ticket_key} is closed`);
+  if (r.status === 'closed')
+    refuse('conflict', `cannot deliver message ${m.id}: runtime ${r.id} of ${r.ticket_key} is closed`);
   const row = transition(
-    c, i.messageId, ['pending'], 'delivering', ', attempts = attempts + 1, runtime_id = @rid, delivery_token = @token',
+    c,
+    i.messageId,
+    ['pending'],
+    'delivering',
+    ', attempts = attempts + 1, runtime_id = @rid, delivery_token = @token',
     { rid: i.runtimeId, token: i.token },
   );
   return toMessage(row);

@@ -29,18 +29,23 @@ export function getTicket(c: Ctx, key: string): Ticket | null {
 
 /** Tickets in numeric key order (MC-9 before MC-10), optionally of one status. */
 export function listTickets(c: Ctx, filter: { status?: TicketStatus } = {}): Ticket[] {
-  const rows = filter.status === undefined
-    ? c.all<TicketRow>('SELECT * FROM tickets ORDER BY seq')
-    : c.all<TicketRow>('SELECT * FROM tickets WHERE status = ? ORDER BY seq', [filter.status]);
+  const rows =
+    filter.status === undefined
+      ? c.all<TicketRow>('SELECT * FROM tickets ORDER BY seq')
+      : c.all<TicketRow>('SELECT * FROM tickets WHERE status = ? ORDER BY seq', [filter.status]);
   return rows.map(toTicket);
 }
 
 /** Events newest first, of one ticket or of all. */
 export function listEvents(c: Ctx, filter: { ticketKey?: string; limit: number }): McEvent[] {
   const limit = Math.max(0, Math.floor(filter.limit));
-  const rows = filter.ticketKey === undefined
-    ? c.all<EventRow>('SELECT * FROM events ORDER BY id DESC LIMIT ?', [limit])
-    : c.all<EventRow>('SELECT * FROM events WHERE ticket_key = ? ORDER BY id DESC LIMIT ?', [filter.ticketKey, limit]);
+  const rows =
+    filter.ticketKey === undefined
+      ? c.all<EventRow>('SELECT * FROM events ORDER BY id DESC LIMIT ?', [limit])
+      : c.all<EventRow>('SELECT * FROM events WHERE ticket_key = ? ORDER BY id DESC LIMIT ?', [
+          filter.ticketKey,
+          limit,
+        ]);
   return rows.map(toEvent);
 }
 
@@ -50,7 +55,9 @@ export function ticketDetail(c: Ctx, key: string, opts: { eventLimit?: number } 
   if (t === undefined) return null;
   return {
     ticket: toTicket(t),
-    runtimes: c.all<RuntimeRow>('SELECT * FROM runtime_sessions WHERE ticket_key = ? ORDER BY id', [key]).map(toRuntime),
+    runtimes: c
+      .all<RuntimeRow>('SELECT * FROM runtime_sessions WHERE ticket_key = ? ORDER BY id', [key])
+      .map(toRuntime),
     messages: c.all<MessageRow>('SELECT * FROM messages WHERE ticket_key = ? ORDER BY id', [key]).map(toMessage),
     events: listEvents(c, { ticketKey: key, limit: opts.eventLimit ?? 200 }),
   };

@@ -220,6 +220,22 @@ export function eventParams(e: EventInput, now: number): Record<string, string |
 
 /** Columns of runtime_sessions, for joins that alias them with a prefix. */
 export const RUNTIME_COLUMNS = [
-  'id', 'ticket_key', 'host', 'tmux_socket', 'tmux_session', 'pane_id', 'pid', 'pid_start', 'boot_id', 'status',
-  'exit_status', 'created_at', 'last_seen_at', 'dead_since', 'closed_at', 'closed_reason', 'last_marker', 'version',
+  'id',
+  'ticket_key',
+  'host',
+  'tmux_socket',
+  'tmux_session',
+  'pane_id',
+  'pid',
+  'pid_start',
+  'boot_id',
+  'status',
+  'exit_status',
+  'created_at',
+  'last_seen_at',
+  'dead_since',
+  'closed_at',
+  'closed_reason',
+  'last_marker',
+  'version',
 ] as const satisfies readonly (keyof RuntimeRow)[];

@@ -1,14 +1,7 @@
 import type Database from 'better-sqlite3';
 import { fail, ok, type ErrorCode, type Failure, type Result } from '../core/result.js';
 import type { EventInput, McEvent } from '../core/types.js';
-import {
-  eventParams,
-  toEvent,
-  type EventRow,
-  type MessageRow,
-  type RuntimeRow,
-  type TicketRow,
-} from './rows.js';
+import { eventParams, toEvent, type EventRow, type MessageRow, type RuntimeRow, type TicketRow } from './rows.js';
 
 // Shared machinery of the SQLite adapter: the statement cache, the write-transaction runner that turns
 // refusals into Results, and the row look-ups and conflict messages every operation needs.
@@ -99,7 +92,10 @@ export async function runWrite<T>(db: Database.Database, fn: () => T, onCommit: 
       if (err instanceof Refusal) return err.failure;
       if (!isBusy(err)) throw err;
       if (attempt >= BUSY_ATTEMPTS) {
-        return fail('conflict', `store busy: another process kept ${db.name} locked through ${attempt} attempts; try again`);
+        return fail(
+          'conflict',
+          `store busy: another process kept ${db.name} locked through ${attempt} attempts; try again`,
+        );
       }
       await sleep(20 * attempt + Math.random() * 50);
     }
@@ -194,7 +190,14 @@ export function refuseRuntime(r: RuntimeRow, expectedVersion: number, action: st
  * caller has already checked the row inside this same immediate transaction, so 0 rows is a bug in the
  * caller's check; it is still refused rather than ignored.
  */
-export function casTicket(c: Ctx, key: string, version: number, set: string, params: Params, action: string): TicketRow {
+export function casTicket(
+  c: Ctx,
+  key: string,
+  version: number,
+  set: string,
+  params: Params,
+  action: string,
+): TicketRow {
   const row = c.get<TicketRow>(
     `UPDATE tickets SET ${set}, version = version + 1, updated_at = @now WHERE key = @key AND version = @version RETURNING *`,
     { ...params, key, version },
@@ -205,7 +208,14 @@ export function casTicket(c: Ctx, key: string, version: number, set: string, par
 }
 
 /** Compare-and-set a runtime row, as casTicket. */
-export function casRuntime(c: Ctx, id: number, version: number, set: string, params: Params, action: string): RuntimeRow {
+export function casRuntime(
+  c: Ctx,
+  id: number,
+  version: number,
+  set: string,
+  params: Params,
+  action: string,
+): RuntimeRow {
   const row = c.get<RuntimeRow>(
     `UPDATE runtime_sessions SET ${set}, version = version + 1 WHERE id = @id AND version = @version RETURNING *`,
     { ...params, id, version },
@@ -216,7 +226,12 @@ export function casRuntime(c: Ctx, id: number, version: number, set: string, par
 }
 
 /** Append an event, filling its ticket and runtime from the operation when the caller left them null. */
-export function insertEvent(c: Ctx, e: EventInput, now: number, fill: { key?: string; runtimeId?: number | null } = {}): McEvent {
+export function insertEvent(
+  c: Ctx,
+  e: EventInput,
+  now: number,
+  fill: { key?: string; runtimeId?: number | null } = {},
+): McEvent {
   const filled: EventInput = {
     ...e,
     ticketKey: e.ticketKey ?? fill.key ?? null,

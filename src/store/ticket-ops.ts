@@ -45,7 +45,14 @@ export function createTicket(
   ) as TicketRow;
   insertEvent(
     c,
-    { ticketKey: row.key, runtimeId: null, actor: i.actor, kind: 'ticket.created', status: 'ok', summary: `created ${row.key}` },
+    {
+      ticketKey: row.key,
+      runtimeId: null,
+      actor: i.actor,
+      kind: 'ticket.created',
+      status: 'ok',
+      summary: `created ${row.key}`,
+    },
     i.now,
   );
   return toTicket(row);
@@ -76,30 +83,42 @@ export function claim(c: Ctx, i: ClaimInput): { ticket: Ticket; runtime: Runtime
     refuseTicket(c, t, i.ticketVersion, 'claim');
   }
   const ticket = casTicket(
-    c, i.key, i.ticketVersion,
+    c,
+    i.key,
+    i.ticketVersion,
     "status = 'in_progress', attempts = attempts + 1, worker_pid = NULL, human_input_required = 0, blocked_reason = NULL",
-    { now: iso(i.now) }, 'claim',
+    { now: iso(i.now) },
+    'claim',
   );
-  const runtime = insertRuntime(c, i.key, {
-    host: i.runtime.host, tmux_socket: i.runtime.tmuxSocket, tmux_session: i.runtime.tmuxSession,
-    status: 'spawning', now: iso(i.now),
-  }, 'claim');
+  const runtime = insertRuntime(
+    c,
+    i.key,
+    {
+      host: i.runtime.host,
+      tmux_socket: i.runtime.tmuxSocket,
+      tmux_session: i.runtime.tmuxSession,
+      status: 'spawning',
+      now: iso(i.now),
+    },
+    'claim',
+  );
   const waiting = c.get<MessageRow>(
     `SELECT * FROM messages WHERE ticket_key = ? AND kind = 'prompt' AND status IN ('pending', 'delivering')
      ORDER BY id LIMIT 1`,
     [i.key],
   );
   // A prompt that never reached the last runtime is still this ticket's prompt; a second one would be typed twice.
-  const prompt = waiting !== undefined
-    ? (c.get<MessageRow>(
-        "UPDATE messages SET status = 'pending', runtime_id = ?, delivery_token = NULL WHERE id = ? RETURNING *",
-        [runtime.id, waiting.id],
-      ) as MessageRow)
-    : (c.get<MessageRow>(
-        `INSERT INTO messages (ticket_key, runtime_id, kind, body, status, attempts, created_at)
+  const prompt =
+    waiting !== undefined
+      ? (c.get<MessageRow>(
+          "UPDATE messages SET status = 'pending', runtime_id = ?, delivery_token = NULL WHERE id = ? RETURNING *",
+          [runtime.id, waiting.id],
+        ) as MessageRow)
+      : (c.get<MessageRow>(
+          `INSERT INTO messages (ticket_key, runtime_id, kind, body, status, attempts, created_at)
          VALUES (?, ?, 'prompt', ?, 'pending', 0, ?) RETURNING *`,
-        [i.key, runtime.id, i.promptBody, iso(i.now)],
-      ) as MessageRow);
+          [i.key, runtime.id, i.promptBody, iso(i.now)],
+        ) as MessageRow);
   insertEvent(c, i.event, i.now, { key: i.key, runtimeId: runtime.id });
   return { ticket: toTicket(ticket), runtime: toRuntime(runtime), prompt: toMessage(prompt) };
 }
@@ -108,18 +127,29 @@ export function claim(c: Ctx, i: ClaimInput): { ticket: Ticket; runtime: Runtime
 export function recordSpawn(c: Ctx, i: RecordSpawnInput): { ticket: Ticket; runtime: RuntimeSession } {
   const r = mustRuntime(c, i.runtimeId);
   if (r.ticket_key !== i.ticketKey) refuse('invalid', `runtime ${r.id} belongs to ${r.ticket_key}, not ${i.ticketKey}`);
-  if (r.status !== 'spawning' || r.version !== i.runtimeVersion) refuseRuntime(r, i.runtimeVersion, 'record the spawn of');
+  if (r.status !== 'spawning' || r.version !== i.runtimeVersion)
+    refuseRuntime(r, i.runtimeVersion, 'record the spawn of');
   const t = mustTicket(c, i.ticketKey);
-  if (t.status !== 'in_progress' || t.version !== i.ticketVersion) refuseTicket(c, t, i.ticketVersion, 'record the spawn of');
+  if (t.status !== 'in_progress' || t.version !== i.ticketVersion)
+    refuseTicket(c, t, i.ticketVersion, 'record the spawn of');
   const now = iso(i.now);
   const runtime = casRuntime(
-    c, r.id, i.runtimeVersion,
+    c,
+    r.id,
+    i.runtimeVersion,
     `status = 'running', pane_id = @pane_id, pid = @pid, pid_start = @pid_start, boot_id = @boot_id,
      last_seen_at = @now, dead_since = NULL`,
     { pane_id: i.paneId, pid: i.identity.pid, pid_start: i.identity.start, boot_id: i.identity.bootId, now },
     'record the spawn of',
   );
-  const ticket = casTicket(c, t.key, i.ticketVersion, 'worker_pid = @pid', { pid: i.identity.pid, now }, 'record the spawn of');
+  const ticket = casTicket(
+    c,
+    t.key,
+    i.ticketVersion,
+    'worker_pid = @pid',
+    { pid: i.identity.pid, now },
+    'record the spawn of',
+  );
   insertEvent(c, i.event, i.now, { key: t.key, runtimeId: r.id });
   return { ticket: toTicket(ticket), runtime: toRuntime(runtime) };
 }
@@ -132,8 +162,15 @@ export function adopt(c: Ctx, i: AdoptInput): { ticket: Ticket; runtime: Runtime
   }
   const now = iso(i.now);
   const fields = {
-    host: i.target.host, tmux_socket: i.target.tmuxSocket, tmux_session: i.target.tmuxSession, pane_id: i.paneId,
-    pid: i.identity.pid, pid_start: i.identity.start, boot_id: i.identity.bootId, status: i.status, now,
+    host: i.target.host,
+    tmux_socket: i.target.tmuxSocket,
+    tmux_session: i.target.tmuxSession,
+    pane_id: i.paneId,
+    pid: i.identity.pid,
+    pid_start: i.identity.start,
+    boot_id: i.identity.bootId,
+    status: i.status,
+    now,
   };
   let runtime: RuntimeRow;
   if (i.runtimeId !== null) {
@@ -142,22 +179,33 @@ export function adopt(c: Ctx, i: AdoptInput): { ticket: Ticket; runtime: Runtime
     if (r.ticket_key !== i.key) refuse('invalid', `runtime ${r.id} belongs to ${r.ticket_key}, not ${i.key}`);
     if (r.status === 'closed' || r.version !== i.runtimeVersion) refuseRuntime(r, i.runtimeVersion, 'adopt');
     runtime = casRuntime(
-      c, r.id, i.runtimeVersion,
+      c,
+      r.id,
+      i.runtimeVersion,
       `status = @status, host = @host, tmux_socket = @tmux_socket, tmux_session = @tmux_session, pane_id = @pane_id,
        pid = @pid, pid_start = @pid_start, boot_id = @boot_id, last_seen_at = @now, dead_since = NULL`,
-      fields, 'adopt',
+      fields,
+      'adopt',
     );
   } else {
     const open = openRuntimeOf(c, i.key);
     if (open !== undefined) {
       const holder = holderOf(open);
-      refuse('conflict', `cannot adopt a session for ${i.key}: it already has open runtime ${open.id}, held by ${holder}`, holder);
+      refuse(
+        'conflict',
+        `cannot adopt a session for ${i.key}: it already has open runtime ${open.id}, held by ${holder}`,
+        holder,
+      );
     }
     runtime = insertRuntime(c, i.key, { ...fields, last_seen_at: now }, 'adopt a session for');
   }
   const ticket = casTicket(
-    c, t.key, i.ticketVersion, "status = 'in_progress', worker_pid = @pid, blocked_reason = NULL",
-    { pid: i.identity.pid, now }, 'adopt a runtime for',
+    c,
+    t.key,
+    i.ticketVersion,
+    "status = 'in_progress', worker_pid = @pid, blocked_reason = NULL",
+    { pid: i.identity.pid, now },
+    'adopt a runtime for',
   );
   insertEvent(c, i.event, i.now, { key: t.key, runtimeId: runtime.id });
   return { ticket: toTicket(ticket), runtime: toRuntime(runtime) };
@@ -175,9 +223,12 @@ export function closeRuntime(c: Ctx, i: CloseRuntimeInput): { runtime: RuntimeSe
   if (r.status === 'closed' || r.version !== i.runtimeVersion) refuseRuntime(r, i.runtimeVersion, 'close');
   const now = iso(i.now);
   const runtime = casRuntime(
-    c, r.id, i.runtimeVersion,
+    c,
+    r.id,
+    i.runtimeVersion,
     "status = 'closed', closed_at = @now, closed_reason = @reason, exit_status = coalesce(@exit_status, exit_status)",
-    { now, reason: i.reason, exit_status: i.exitStatus }, 'close',
+    { now, reason: i.reason, exit_status: i.exitStatus },
+    'close',
   );
   // Text that was never confirmed typed belongs to the ticket, not to a dead pane: the next runtime sends it.
   c.run("UPDATE messages SET runtime_id = NULL WHERE runtime_id = ? AND status = 'pending'", [r.id]);
@@ -192,7 +243,9 @@ export function closeRuntime(c: Ctx, i: CloseRuntimeInput): { runtime: RuntimeSe
     const t = mustTicket(c, move.key);
     if (t.version !== move.version) refuseTicket(c, t, move.version, `move to ${move.to}`);
     ticket = casTicket(
-      c, t.key, move.version,
+      c,
+      t.key,
+      move.version,
       `status = @to, blocked_reason = @blocked_reason, worker_pid = ${move.to === 'in_progress' ? 'worker_pid' : 'NULL'}`,
       { to: move.to, blocked_reason: blockedReasonFor(move.to, move.blockedReason, t.blocked_reason), now },
       `move to ${move.to}`,
@@ -219,19 +272,27 @@ export function setTicketStatus(c: Ctx, i: SetTicketStatusInput): Ticket {
     i.resetAttempts === true ? 'attempts = 0' : null,
     releasesWorker ? 'worker_pid = NULL' : null,
   ].filter((s): s is string => s !== null);
-  const ticket = casTicket(c, t.key, i.version, sets.join(', '), {
-    to: i.to,
-    blocked_reason: blockedReasonFor(i.to, i.blockedReason, t.blocked_reason),
-    hir: i.humanInputRequired === true ? 1 : 0,
-    now: iso(i.now),
-  }, action);
+  const ticket = casTicket(
+    c,
+    t.key,
+    i.version,
+    sets.join(', '),
+    {
+      to: i.to,
+      blocked_reason: blockedReasonFor(i.to, i.blockedReason, t.blocked_reason),
+      hir: i.humanInputRequired === true ? 1 : 0,
+      now: iso(i.now),
+    },
+    action,
+  );
   insertEvent(c, i.event, i.now, { key: t.key });
   return toTicket(ticket);
 }
 
 /** Change only the given fields of an open runtime; closing goes through closeRuntime (messages must move). */
 export function updateRuntime(c: Ctx, i: UpdateRuntimeInput): RuntimeSession {
-  if (i.status === 'closed') refuse('invalid', `runtime ${i.runtimeId}: close it with closeRuntime, which also requeues its messages`);
+  if (i.status === 'closed')
+    refuse('invalid', `runtime ${i.runtimeId}: close it with closeRuntime, which also requeues its messages`);
   const r = mustRuntime(c, i.runtimeId);
   if (r.status === 'closed' || r.version !== i.version) refuseRuntime(r, i.version, 'update');
   const sets: string[] = [];

@@ -64,7 +64,13 @@ export class SqliteStore implements StorePort {
     return runRead(this.db, () => fn(this.c));
   }
 
-  async createTicket(input: { title: string; body: string; profile: string; now: number; actor: string }): Promise<Ticket> {
+  async createTicket(input: {
+    title: string;
+    body: string;
+    profile: string;
+    now: number;
+    actor: string;
+  }): Promise<Ticket> {
     return this.writeOrThrow((c) => ops.createTicket(c, input));
   }
 
@@ -129,11 +135,22 @@ export class SqliteStore implements StorePort {
     return this.write((c) => ops.updateRuntime(c, input));
   }
 
-  async queueMessage(input: { key: string; body: string; kind: MessageKind; now: number; event: EventInput }): Promise<Result<Message>> {
+  async queueMessage(input: {
+    key: string;
+    body: string;
+    kind: MessageKind;
+    now: number;
+    event: EventInput;
+  }): Promise<Result<Message>> {
     return this.write((c) => msg.queueMessage(c, input));
   }
 
-  async beginDelivery(input: { messageId: number; runtimeId: number; token: string; now: number }): Promise<Result<Message>> {
+  async beginDelivery(input: {
+    messageId: number;
+    runtimeId: number;
+    token: string;
+    now: number;
+  }): Promise<Result<Message>> {
     return this.write((c) => msg.beginDelivery(c, input));
   }
 
@@ -197,7 +214,9 @@ export function openSqliteStore(path: string, opts: { busyTimeoutMs?: number } =
     withBusyRetry(() => assertNotNewer(db, path));
     const mode = withBusyRetry(() => db.pragma('journal_mode = WAL', { simple: true }));
     if (mode !== 'wal') {
-      throw new Error(`the store at ${path} cannot use WAL (journal_mode is ${String(mode)}); is it on a network filesystem?`);
+      throw new Error(
+        `the store at ${path} cannot use WAL (journal_mode is ${String(mode)}); is it on a network filesystem?`,
+      );
     }
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');

@@ -10,7 +10,15 @@ import { draftOf, editDraft } from './line-editor.js';
 import { commandOf, disabledReason, resolveKeys, type CommandContext, type CommandId, type View } from './keymap.js';
 import type { ScreenLayout } from './layout.js';
 import { planFindings } from './plan.js';
-import { baseOf, effectiveSelection, navigate, scrollView, type Mode, type NavCommand, type UiStore } from './ui-store.js';
+import {
+  baseOf,
+  effectiveSelection,
+  navigate,
+  scrollView,
+  type Mode,
+  type NavCommand,
+  type UiStore,
+} from './ui-store.js';
 
 // What each command does. Every change goes through the MissionControl service; every outcome, good or
 // bad, lands on the one status line with its cause in words, and the controller is poked to refresh.
@@ -52,7 +60,13 @@ function failureText(verb: string, f: Failure): string {
 }
 
 /** Run one service call with a pending note, then report its Result on the status line and refresh. */
-async function perform<T>(env: CommandEnv, verb: string, pending: string, call: () => Promise<Result<T>>, success: (v: T) => string): Promise<void> {
+async function perform<T>(
+  env: CommandEnv,
+  verb: string,
+  pending: string,
+  call: () => Promise<Result<T>>,
+  success: (v: T) => string,
+): Promise<void> {
   const { flash } = env.ui.getState();
   flash(`${verb}: ${pending}…`);
   try {
@@ -67,7 +81,8 @@ async function perform<T>(env: CommandEnv, verb: string, pending: string, call: 
 }
 
 function pickedUp(v: PickupOutcome): string {
-  if (v.how === 'adopted') return `pickup: ${v.ticket.key} already had a live runtime; adopted ${v.runtime.tmuxSession}`;
+  if (v.how === 'adopted')
+    return `pickup: ${v.ticket.key} already had a live runtime; adopted ${v.runtime.tmuxSession}`;
   const pid = v.runtime.pid ? `, agent pid ${v.runtime.pid}` : '';
   const prompt = v.prompt === 'sent' ? 'prompt sent' : 'prompt queued until the agent is ready';
   return `pickup: ${v.ticket.key} started in ${v.runtime.tmuxSession}${pid}; ${prompt}`;
@@ -118,10 +133,24 @@ export function runCommand(id: CommandId, env: CommandEnv): void {
       if (row) void perform(env, 'pickup', `starting ${row.key}`, () => service.pickup(row.key), pickedUp);
       return;
     case 'runtime.adopt':
-      if (row) void perform(env, 'adopt', `adopting the runtime of ${row.key}`, () => service.adopt(row.key), (v) => `adopt: ${v}`);
+      if (row)
+        void perform(
+          env,
+          'adopt',
+          `adopting the runtime of ${row.key}`,
+          () => service.adopt(row.key),
+          (v) => `adopt: ${v}`,
+        );
       return;
     case 'runtime.interrupt':
-      if (row) void perform(env, 'interrupt', `interrupting ${row.key}`, () => service.interrupt(row.key), (v) => `interrupt: ${v}`);
+      if (row)
+        void perform(
+          env,
+          'interrupt',
+          `interrupting ${row.key}`,
+          () => service.interrupt(row.key),
+          (v) => `interrupt: ${v}`,
+        );
       return;
     case 'runtime.retire':
       if (row) {
@@ -146,8 +175,13 @@ export function runCommand(id: CommandId, env: CommandEnv): void {
       void planReconcile(env);
       return;
     case 'demo.load':
-      void perform(env, 'demo', 'creating demo tickets', () => loadDemoTickets(service), (keys) =>
-        `demo: created ${keys.join(', ')} (profile demo); select one and press ${commandOf('ticket.pickup').keys[0]} to start its agent`,
+      void perform(
+        env,
+        'demo',
+        'creating demo tickets',
+        () => loadDemoTickets(service),
+        (keys) =>
+          `demo: created ${keys.join(', ')} (profile demo); select one and press ${commandOf('ticket.pickup').keys[0]} to start its agent`,
       );
       return;
     case 'app.quit':
@@ -184,7 +218,13 @@ function confirmYes(env: CommandEnv): void {
   const m = s.mode;
   if (m.kind === 'confirm') {
     s.setMode(m.back);
-    void perform(env, 'retire', `retiring ${m.key}`, () => env.deps.service.retire(m.key), (v) => `retire: ${v}`);
+    void perform(
+      env,
+      'retire',
+      `retiring ${m.key}`,
+      () => env.deps.service.retire(m.key),
+      (v) => `retire: ${v}`,
+    );
   } else if (m.kind === 'plan') {
     s.setMode(m.back);
     void applyReconcile(env);
@@ -216,11 +256,16 @@ async function applyReconcile(env: CommandEnv): Promise<void> {
   flash('reconcile: applying…');
   try {
     const report = await env.deps.service.reconcile('auto');
-    const acted = report.applied.filter((a) => a.outcome !== 'skipped' && (a.finding.drift !== null || a.finding.action.type !== 'observe'));
+    const acted = report.applied.filter(
+      (a) => a.outcome !== 'skipped' && (a.finding.drift !== null || a.finding.action.type !== 'observe'),
+    );
     const n = (o: string) => acted.filter((a) => a.outcome === o).length;
     const failed = acted.filter((a) => a.outcome === 'failed');
     const text = `reconcile: ${n('applied')} applied, ${n('declined')} declined (changed by someone else), ${failed.length} failed`;
-    flash(failed.length > 0 ? `${text}: ${failed[0]?.detail ?? ''}` : text, failed.length > 0 ? 'error' : n('declined') > 0 ? 'warn' : 'ok');
+    flash(
+      failed.length > 0 ? `${text}: ${failed[0]?.detail ?? ''}` : text,
+      failed.length > 0 ? 'error' : n('declined') > 0 ? 'warn' : 'ok',
+    );
   } catch (e) {
     flash(`reconcile: failed: ${e instanceof Error ? e.message : String(e)}`, 'error');
   } finally {
@@ -245,8 +290,13 @@ export function submitText(env: CommandEnv, text: string): void {
   const { service } = env.deps;
   if (m.purpose === 'send' && m.key) {
     const key = m.key;
-    void perform(env, 'send', `sending to ${key}`, () => service.send(key, text), (v) =>
-      v === 'sent' ? `send: delivered to ${key}` : `send: queued for ${key}; delivered when the agent is ready`,
+    void perform(
+      env,
+      'send',
+      `sending to ${key}`,
+      () => service.send(key, text),
+      (v) =>
+        v === 'sent' ? `send: delivered to ${key}` : `send: queued for ${key}; delivered when the agent is ready`,
     );
     return;
   }
@@ -277,10 +327,19 @@ async function createTicket(env: CommandEnv, title: string): Promise<void> {
   const { service } = env.deps;
   const { store, config, clock, actor } = service.deps;
   try {
-    const t = await store.createTicket({ title: title.trim(), body: '', profile: config.defaultProfile, now: clock.now(), actor });
+    const t = await store.createTicket({
+      title: title.trim(),
+      body: '',
+      profile: config.defaultProfile,
+      now: clock.now(),
+      actor,
+    });
     const s = env.ui.getState();
     s.setSelection({ key: t.key, index: s.selectedIndex, top: s.top });
-    flash(`new: created ${t.key} (profile ${config.defaultProfile}); ${commandOf('ticket.pickup').keys[0]} starts it`, 'ok');
+    flash(
+      `new: created ${t.key} (profile ${config.defaultProfile}); ${commandOf('ticket.pickup').keys[0]} starts it`,
+      'ok',
+    );
   } catch (e) {
     flash(`new: could not create the ticket: ${e instanceof Error ? e.message : String(e)}`, 'error');
   } finally {

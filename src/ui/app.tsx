@@ -3,7 +3,16 @@ import { useMemo, useState } from 'react';
 import type { ConsoleState, GridRow } from '../core/console-model.js';
 import type { MissionControl } from '../core/service.js';
 import { Confirm, PlanConfirm } from './confirm.js';
-import { ConsoleProvider, useConsoleState, useDeps, useScreenLayout, useUi, useVisibleRows, type ConsoleDeps, type ConsoleSource } from './context.js';
+import {
+  ConsoleProvider,
+  useConsoleState,
+  useDeps,
+  useScreenLayout,
+  useUi,
+  useVisibleRows,
+  type ConsoleDeps,
+  type ConsoleSource,
+} from './context.js';
 import { DetailView } from './detail-view.js';
 import { Footer } from './footer.js';
 import { Grid } from './grid.js';
@@ -36,7 +45,16 @@ export function App(props: AppProps) {
   const [ui] = useState(() => props.ui ?? createUiStore());
   const { service, controller, readonly, dbPath, socket, onAttach, onQuit, color } = props;
   const deps = useMemo<ConsoleDeps>(
-    () => ({ service, controller, readonly, dbPath, socket, onAttach, onQuit, theme: makeTheme(color ?? !noColorRequested()) }),
+    () => ({
+      service,
+      controller,
+      readonly,
+      dbPath,
+      socket,
+      onAttach,
+      onQuit,
+      theme: makeTheme(color ?? !noColorRequested()),
+    }),
     [service, controller, readonly, dbPath, socket, onAttach, onQuit, color],
   );
   return (

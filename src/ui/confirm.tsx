@@ -11,7 +11,10 @@ import { wrap, type ViewLine } from './text.js';
 
 /** The answer line: which key confirms, which cancels. */
 export function answerLine(what: string): ViewLine {
-  return { text: `${keysLabel(commandOf('confirm.yes'))} ${what}   ${keysLabel(commandOf('confirm.no'))} cancel`, style: 'heading' };
+  return {
+    text: `${keysLabel(commandOf('confirm.yes'))} ${what}   ${keysLabel(commandOf('confirm.no'))} cancel`,
+    style: 'heading',
+  };
 }
 
 /** A yes/no question over the body. */

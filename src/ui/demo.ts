@@ -7,9 +7,18 @@ import type { MissionControl } from '../core/service.js';
 export const DEMO_PROFILE = 'demo';
 
 export const DEMO_TICKETS: ReadonlyArray<{ title: string; body: string }> = [
-  { title: 'Demo: tidy the README keys table', body: 'A demo ticket. The demo agent pretends to work on it and reports back.' },
-  { title: 'Demo: add a --json flag to status', body: 'A demo ticket. Try s to send the agent a message while it runs.' },
-  { title: 'Demo: investigate a flaky test', body: 'A demo ticket. Try t to attach to its tmux session (detach with C-b d).' },
+  {
+    title: 'Demo: tidy the README keys table',
+    body: 'A demo ticket. The demo agent pretends to work on it and reports back.',
+  },
+  {
+    title: 'Demo: add a --json flag to status',
+    body: 'A demo ticket. Try s to send the agent a message while it runs.',
+  },
+  {
+    title: 'Demo: investigate a flaky test',
+    body: 'A demo ticket. Try t to attach to its tmux session (detach with C-b d).',
+  },
 ];
 
 /** Create the demo tickets through the store; their keys, or why not. */

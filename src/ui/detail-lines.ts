@@ -28,7 +28,13 @@ function paragraph(text: string, width: number, indent = ''): ViewLine[] {
 }
 
 function runtimeLine(r: RuntimeSession, now: number): ViewLine {
-  const parts = [`runtime ${r.id}`, r.status, r.tmuxSession, r.paneId ? `pane ${r.paneId}` : 'no pane', r.pid ? `pid ${r.pid}` : 'no pid'];
+  const parts = [
+    `runtime ${r.id}`,
+    r.status,
+    r.tmuxSession,
+    r.paneId ? `pane ${r.paneId}` : 'no pane',
+    r.pid ? `pid ${r.pid}` : 'no pid',
+  ];
   parts.push(`host ${sanitizeLine(r.host)}`, `started ${ago(now, r.createdAt)}`);
   if (r.lastSeenAt !== null) parts.push(`seen ${ago(now, r.lastSeenAt)}`);
   if (r.exitStatus !== null) parts.push(`exit ${r.exitStatus}`);
@@ -39,7 +45,9 @@ function runtimeLine(r: RuntimeSession, now: number): ViewLine {
 /** One event in the seed's terminal-state shape: status and summary, then the fields that are set. */
 export function eventLines(e: McEvent, now: number, width: number): ViewLine[] {
   const style: ViewLine['style'] = e.status === 'error' ? 'error' : e.status === 'warning' ? 'warn' : 'ok';
-  const out: ViewLine[] = [{ text: `${ago(now, e.at)}  status: ${e.status}  ${sanitizeLine(e.kind)}  by ${sanitizeLine(e.actor)}`, style }];
+  const out: ViewLine[] = [
+    { text: `${ago(now, e.at)}  status: ${e.status}  ${sanitizeLine(e.kind)}  by ${sanitizeLine(e.actor)}`, style },
+  ];
   out.push(...paragraph(`summary: ${e.summary}`, width, '  '));
   if (e.rootCause) out.push(...paragraph(`root_cause: ${e.rootCause}`, width, '  '));
   if (e.safeRetry) out.push(...paragraph(`safe_retry: ${e.safeRetry}`, width, '  '));
@@ -51,7 +59,13 @@ export function eventLines(e: McEvent, now: number, width: number): ViewLine[] {
 }
 
 /** Everything the detail view shows for one ticket, top to bottom. */
-export function detailLines(key: string, row: GridRow | null, data: DetailData, now: number, width: number): ViewLine[] {
+export function detailLines(
+  key: string,
+  row: GridRow | null,
+  data: DetailData,
+  now: number,
+  width: number,
+): ViewLine[] {
   const lines: ViewLine[] = [];
   const head = (text: string) => lines.push({ text, style: 'heading' });
   if (data.error) lines.push({ text: `cannot load ${key}: ${sanitizeLine(data.error)}`, style: 'error' });
@@ -62,11 +76,17 @@ export function detailLines(key: string, row: GridRow | null, data: DetailData, 
   }
   const t = d.ticket;
   head(`${t.key}  ${sanitizeLine(t.title)}`);
-  const facts = [`state ${t.status}`, `profile ${sanitizeLine(t.profile)}`, `attempts ${t.attempts}`, `runtime ${row?.runtime ?? '?'}`];
+  const facts = [
+    `state ${t.status}`,
+    `profile ${sanitizeLine(t.profile)}`,
+    `attempts ${t.attempts}`,
+    `runtime ${row?.runtime ?? '?'}`,
+  ];
   if (row?.badge) facts.push(`drift ${row.badge}`);
   if (t.humanInputRequired) facts.push('NEEDS-INPUT: the agent asked a question');
   lines.push({ text: facts.join('  ') });
-  if (t.blockedReason) lines.push(...paragraph(`blocked: ${t.blockedReason}`, width).map((l) => ({ ...l, style: 'warn' as const })));
+  if (t.blockedReason)
+    lines.push(...paragraph(`blocked: ${t.blockedReason}`, width).map((l) => ({ ...l, style: 'warn' as const })));
 
   head('Body');
   lines.push(...(t.body.trim() ? paragraph(t.body, width, '  ') : [{ text: '  (no body)', style: 'dim' as const }]));

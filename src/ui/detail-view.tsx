@@ -31,7 +31,11 @@ function useTicketDetail(key: string, at: number | null): DetailData {
         const detail = await service.deps.store.ticketDetail(key, { eventLimit: EVENT_LIMIT });
         const tail = detail ? await service.paneTail(key, PANE_LINES) : null;
         const pane: DetailData['pane'] =
-          tail === null ? null : tail.ok ? { ok: true, lines: tail.value.lines, status: tail.value.status } : { ok: false, reason: tail.message };
+          tail === null
+            ? null
+            : tail.ok
+              ? { ok: true, lines: tail.value.lines, status: tail.value.status }
+              : { ok: false, reason: tail.message };
         if (mounted.current) setData({ detail, pane, error: detail ? null : `no ticket ${key}` });
       } catch (e) {
         if (mounted.current) setData((d) => ({ ...d, error: e instanceof Error ? e.message : String(e) }));
@@ -49,6 +53,9 @@ export function DetailView(props: { ticketKey: string; state: ConsoleState | nul
   const data = useTicketDetail(ticketKey, state?.at ?? null);
   const row = state?.rows.find((r) => r.key === ticketKey) ?? null;
   const now = state?.at ?? Date.now();
-  const lines = useMemo(() => detailLines(ticketKey, row, data, now, layout.columns), [ticketKey, row, data, now, layout.columns]);
+  const lines = useMemo(
+    () => detailLines(ticketKey, row, data, now, layout.columns),
+    [ticketKey, row, data, now, layout.columns],
+  );
   return <ScrollView lines={lines} height={layout.body} width={layout.columns} />;
 }

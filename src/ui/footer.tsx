@@ -28,7 +28,12 @@ export function hintItems(view: View, readonly: boolean): string[] {
 }
 
 /** Pack hint items into at most `maxLines` lines of `width`; when some do not fit, the help key ends the last line. */
-export function packHints(items: readonly string[], width: number, maxLines: number, helpHint = hintOf(commandOf('view.help'))): string[] {
+export function packHints(
+  items: readonly string[],
+  width: number,
+  maxLines: number,
+  helpHint = hintOf(commandOf('view.help')),
+): string[] {
   const lines: string[] = [''];
   const sep = '  ';
   let cut = false;
@@ -48,7 +53,8 @@ export function packHints(items: readonly string[], width: number, maxLines: num
   }
   if (cut && items.includes(helpHint)) {
     let last = lines[lines.length - 1] as string;
-    while (last !== '' && cellWidth(`${last}${sep}${helpHint}`) > width) last = last.slice(0, Math.max(0, last.lastIndexOf(sep)));
+    while (last !== '' && cellWidth(`${last}${sep}${helpHint}`) > width)
+      last = last.slice(0, Math.max(0, last.lastIndexOf(sep)));
     lines[lines.length - 1] = last.includes(helpHint) ? last : last === '' ? helpHint : `${last}${sep}${helpHint}`;
   }
   return lines;

@@ -11,7 +11,13 @@ import { effectiveSelection } from './ui-store.js';
 // The ticket grid. Windowed: only the rows on screen are laid out and rendered, so 10,000 tickets scroll
 // like 10. Selection follows the ticket key across refreshes, not the index.
 
-const GridLine = memo(function GridLine(props: { row: GridRow; cols: readonly Column[]; selected: boolean; now: number; theme: Theme }) {
+const GridLine = memo(function GridLine(props: {
+  row: GridRow;
+  cols: readonly Column[];
+  selected: boolean;
+  now: number;
+  theme: Theme;
+}) {
   const { row, cols, selected, now, theme } = props;
   const parts = cols.map((c, i) => {
     const text = cellText(row, c, now);
@@ -77,7 +83,9 @@ export function Grid(props: { state: ConsoleState | null; rows: readonly GridRow
               {truncate(l, layout.columns)}
             </Text>
           ))
-        : visible.map((r, i) => <GridLine key={r.key} row={r} cols={cols} selected={sel.top + i === sel.index} now={now} theme={theme} />)}
+        : visible.map((r, i) => (
+            <GridLine key={r.key} row={r} cols={cols} selected={sel.top + i === sel.index} now={now} theme={theme} />
+          ))}
     </Box>
   );
 }

@@ -22,7 +22,10 @@ export function observationLine(state: ConsoleState | null): { text: string; ton
       return { text: `OBSERVATION UNKNOWN: ${reason || 'no reason given'} (${since}); runtimes show ?`, tone: 'error' };
     case 'stale':
       return {
-        text: o.lastOkAt === null ? `STALE: ${reason || 'no observation yet'}` : `STALE ${shortAge(state.at - o.lastOkAt)}: ${reason}`,
+        text:
+          o.lastOkAt === null
+            ? `STALE: ${reason || 'no observation yet'}`
+            : `STALE ${shortAge(state.at - o.lastOkAt)}: ${reason}`,
         tone: 'warn',
       };
     default: {
@@ -40,8 +43,12 @@ export function countsLine(state: ConsoleState | null): string {
 }
 
 /** The identity line: mode, socket, daemon lease, store path (last, so a long path is what gets cut). */
-export function identityLine(state: ConsoleState | null, opts: { dbPath: string; socket: string; readonly: boolean }): string {
-  const lease = state?.lease && state.lease.expiresAt > state.at ? `daemon ${sanitizeLine(state.lease.holder)}` : 'no daemon';
+export function identityLine(
+  state: ConsoleState | null,
+  opts: { dbPath: string; socket: string; readonly: boolean },
+): string {
+  const lease =
+    state?.lease && state.lease.expiresAt > state.at ? `daemon ${sanitizeLine(state.lease.holder)}` : 'no daemon';
   const mode = opts.readonly ? 'READ-ONLY  ' : '';
   return `mcc  ${mode}socket ${sanitizeLine(opts.socket)}  ${lease}  store ${sanitizeLine(opts.dbPath)}`;
 }

@@ -19,9 +19,7 @@ const VIEW_NAMES: Record<View, string> = {
 /** Help as lines: one entry per command, wrapped under its keys. */
 export function helpLines(readonly: boolean, width: number): ViewLine[] {
   const keyW = Math.max(...COMMANDS.map((c) => keysLabel(c).length)) + 2;
-  const lines: ViewLine[] = [
-    { text: 'Keys (generated from the keymap; * changes state)', style: 'heading' },
-  ];
+  const lines: ViewLine[] = [{ text: 'Keys (generated from the keymap; * changes state)', style: 'heading' }];
   if (readonly) lines.push({ text: 'Read-only console: the * keys are disabled and say so.', style: 'warn' });
   for (const c of COMMANDS) {
     const where = c.views.map((v) => VIEW_NAMES[v]).join(', ');
@@ -29,7 +27,10 @@ export function helpLines(readonly: boolean, width: number): ViewLine[] {
     const body = wrap(text, Math.max(10, width - keyW));
     body.forEach((l, i) => lines.push({ text: `${fit(i === 0 ? keysLabel(c) : '', keyW)}${l}` }));
   }
-  lines.push({ text: 'Filter tokens: free text, state:todo|in_progress|in_review|done|blocked, drift:<CLASS>|any|none', style: 'dim' });
+  lines.push({
+    text: 'Filter tokens: free text, state:todo|in_progress|in_review|done|blocked, drift:<CLASS>|any|none',
+    style: 'dim',
+  });
   lines.push({ text: 'Quitting never stops agents: their tmux sessions keep running.', style: 'dim' });
   return lines;
 }

@@ -57,7 +57,9 @@ export interface Command {
 }
 
 /** Named keys: how the operator reads them, the bytes a terminal sends, and how Ink reports them. */
-export const NAMED_KEYS: Readonly<Record<string, { label: string; sequence: string; test: (k: Key, input: string) => boolean }>> = {
+export const NAMED_KEYS: Readonly<
+  Record<string, { label: string; sequence: string; test: (k: Key, input: string) => boolean }>
+> = {
   '<down>': { label: 'Down', sequence: '\x1b[B', test: (k) => k.downArrow },
   '<up>': { label: 'Up', sequence: '\x1b[A', test: (k) => k.upArrow },
   '<pgdn>': { label: 'PgDn', sequence: '\x1b[6~', test: (k) => k.pageDown },
@@ -75,7 +77,9 @@ const ON_TICKET: readonly View[] = ['grid', 'details'];
 const needRow = (verb: string) => (c: CommandContext) => (c.row ? null : `${verb}: no ticket selected`);
 
 function unknownObservation(verb: string, row: GridRow): string | null {
-  return row.runtime === '?' ? `${verb}: cannot see the runtime of ${row.key} (observation unknown); nothing was done` : null;
+  return row.runtime === '?'
+    ? `${verb}: cannot see the runtime of ${row.key} (observation unknown); nothing was done`
+    : null;
 }
 
 function hasAdoptable(row: GridRow): boolean {
@@ -84,12 +88,47 @@ function hasAdoptable(row: GridRow): boolean {
 
 /** The table itself: order is the order of the footer hints and the help screen. */
 export const COMMANDS: readonly Command[] = [
-  { id: 'nav.down', keys: ['j', '<down>'], hint: 'down', description: 'move down one row (scroll in a view)', mutates: false, views: NAV },
-  { id: 'nav.up', keys: ['k', '<up>'], hint: 'up', description: 'move up one row (scroll in a view)', mutates: false, views: NAV },
+  {
+    id: 'nav.down',
+    keys: ['j', '<down>'],
+    hint: 'down',
+    description: 'move down one row (scroll in a view)',
+    mutates: false,
+    views: NAV,
+  },
+  {
+    id: 'nav.up',
+    keys: ['k', '<up>'],
+    hint: 'up',
+    description: 'move up one row (scroll in a view)',
+    mutates: false,
+    views: NAV,
+  },
   { id: 'nav.top', keys: ['g', '<home>'], hint: 'top', description: 'go to the first row', mutates: false, views: NAV },
-  { id: 'nav.bottom', keys: ['G', '<end>'], hint: 'bottom', description: 'go to the last row', mutates: false, views: NAV },
-  { id: 'nav.pageDown', keys: ['<pgdn>'], hint: 'page down', description: 'move down one screen', mutates: false, views: NAV },
-  { id: 'nav.pageUp', keys: ['<pgup>'], hint: 'page up', description: 'move up one screen', mutates: false, views: NAV },
+  {
+    id: 'nav.bottom',
+    keys: ['G', '<end>'],
+    hint: 'bottom',
+    description: 'go to the last row',
+    mutates: false,
+    views: NAV,
+  },
+  {
+    id: 'nav.pageDown',
+    keys: ['<pgdn>'],
+    hint: 'page down',
+    description: 'move down one screen',
+    mutates: false,
+    views: NAV,
+  },
+  {
+    id: 'nav.pageUp',
+    keys: ['<pgup>'],
+    hint: 'page up',
+    description: 'move up one screen',
+    mutates: false,
+    views: NAV,
+  },
   {
     id: 'view.details',
     keys: ['<enter>'],
@@ -106,10 +145,25 @@ export const COMMANDS: readonly Command[] = [
     description: 'back to the grid (in the grid: clear the filter)',
     mutates: false,
     views: ['grid', 'details', 'help'],
-    disabledReason: (c) => (c.view === 'grid' && c.filter === '' ? 'back: already at the grid, no filter to clear' : null),
+    disabledReason: (c) =>
+      c.view === 'grid' && c.filter === '' ? 'back: already at the grid, no filter to clear' : null,
   },
-  { id: 'view.filter', keys: ['/'], hint: 'filter', description: 'filter rows: free text, state:<state>, drift:<class>|any', mutates: false, views: ['grid'] },
-  { id: 'view.help', keys: ['?'], hint: 'help', description: 'show every key', mutates: false, views: ['grid', 'details'] },
+  {
+    id: 'view.filter',
+    keys: ['/'],
+    hint: 'filter',
+    description: 'filter rows: free text, state:<state>, drift:<class>|any',
+    mutates: false,
+    views: ['grid'],
+  },
+  {
+    id: 'view.help',
+    keys: ['?'],
+    hint: 'help',
+    description: 'show every key',
+    mutates: false,
+    views: ['grid', 'details'],
+  },
   {
     id: 'ticket.pickup',
     keys: ['p'],
@@ -178,12 +232,20 @@ export const COMMANDS: readonly Command[] = [
       return r.state === 'done' ? `send: ${r.key} is done` : null;
     },
   },
-  { id: 'ticket.new', keys: ['n'], hint: 'new', description: 'create a ticket (asks for its title)', mutates: true, views: ['grid'] },
+  {
+    id: 'ticket.new',
+    keys: ['n'],
+    hint: 'new',
+    description: 'create a ticket (asks for its title)',
+    mutates: true,
+    views: ['grid'],
+  },
   {
     id: 'runtime.attach',
     keys: ['t'],
     hint: 'attach',
-    description: "attach this terminal to the agent's tmux session (C-b d detaches back; read-only client with --readonly)",
+    description:
+      "attach this terminal to the agent's tmux session (C-b d detaches back; read-only client with --readonly)",
     mutates: false,
     views: ON_TICKET,
     disabledReason: (c) => {
@@ -209,11 +271,39 @@ export const COMMANDS: readonly Command[] = [
     mutates: true,
     views: ['grid'],
   },
-  { id: 'app.quit', keys: ['q', '<C-c>'], hint: 'quit', description: 'quit the console (agents keep running in tmux)', mutates: false, views: ['grid', 'details', 'help'] },
+  {
+    id: 'app.quit',
+    keys: ['q', '<C-c>'],
+    hint: 'quit',
+    description: 'quit the console (agents keep running in tmux)',
+    mutates: false,
+    views: ['grid', 'details', 'help'],
+  },
   { id: 'confirm.yes', keys: ['y'], hint: 'yes', description: 'confirm', mutates: false, views: ['confirm', 'plan'] },
-  { id: 'confirm.no', keys: ['n', '<esc>'], hint: 'no', description: 'cancel', mutates: false, views: ['confirm', 'plan'] },
-  { id: 'prompt.submit', keys: ['<enter>'], hint: 'ok', description: 'submit the text', mutates: false, views: ['prompt', 'filter'] },
-  { id: 'prompt.cancel', keys: ['<esc>'], hint: 'cancel', description: 'cancel the input', mutates: false, views: ['prompt', 'filter'] },
+  {
+    id: 'confirm.no',
+    keys: ['n', '<esc>'],
+    hint: 'no',
+    description: 'cancel',
+    mutates: false,
+    views: ['confirm', 'plan'],
+  },
+  {
+    id: 'prompt.submit',
+    keys: ['<enter>'],
+    hint: 'ok',
+    description: 'submit the text',
+    mutates: false,
+    views: ['prompt', 'filter'],
+  },
+  {
+    id: 'prompt.cancel',
+    keys: ['<esc>'],
+    hint: 'cancel',
+    description: 'cancel the input',
+    mutates: false,
+    views: ['prompt', 'filter'],
+  },
 ];
 
 const BY_ID = new Map(COMMANDS.map((c) => [c.id, c]));

@@ -32,7 +32,18 @@ export function editDraft(d: Draft, input: string, key: Key): Draft {
     return { text: [...cs.slice(0, at - 1), ...cs.slice(at)].join(''), cursor: at - 1 };
   }
   if (key.ctrl && input === 'u') return EMPTY_DRAFT;
-  if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.tab || key.escape || key.return) return d;
+  if (
+    key.ctrl ||
+    key.meta ||
+    key.upArrow ||
+    key.downArrow ||
+    key.pageUp ||
+    key.pageDown ||
+    key.tab ||
+    key.escape ||
+    key.return
+  )
+    return d;
   const typed = [...input.replace(/\r\n?|\n/g, ' ').replace(CONTROL, '')];
   if (typed.length === 0) return d;
   return { text: [...cs.slice(0, at), ...typed, ...cs.slice(at)].join(''), cursor: at + typed.length };

@@ -6,7 +6,9 @@ import type { ViewLine } from './text.js';
 
 /** Findings worth showing in a plan: every drift, and routine work that does something (not bookkeeping). */
 export function planFindings(findings: readonly Finding[]): Finding[] {
-  return findings.filter((f) => f.drift !== null || (f.action.type !== 'none' && f.action.type !== 'wait' && f.action.type !== 'observe'));
+  return findings.filter(
+    (f) => f.drift !== null || (f.action.type !== 'none' && f.action.type !== 'wait' && f.action.type !== 'observe'),
+  );
 }
 
 /** What applying an action would do, in a few words. */

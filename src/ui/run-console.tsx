@@ -30,7 +30,12 @@ const ALT_SCREEN_ON = '\x1b[?1049h\x1b[H\x1b[2J';
 const ALT_SCREEN_OFF = '\x1b[?1049l';
 
 /** One mounted App until the operator quits or attaches. */
-function renderUntilExit(ctx: ConsoleContext, controller: ConsoleController, ui: UiStore, opts: ConsoleOptions): Promise<Exit> {
+function renderUntilExit(
+  ctx: ConsoleContext,
+  controller: ConsoleController,
+  ui: UiStore,
+  opts: ConsoleOptions,
+): Promise<Exit> {
   return new Promise((resolve) => {
     let exit: Exit | null = null;
     // Unmount outside the key handler that asked for it, so Ink finishes the keypress first.
@@ -61,7 +66,12 @@ function renderUntilExit(ctx: ConsoleContext, controller: ConsoleController, ui:
 }
 
 /** Give the terminal to `tmux attach`; true when tmux exited cleanly (the operator detached). */
-function attach(ctx: ConsoleContext, session: string, alt: boolean, readonly: boolean): { ok: boolean; detail: string } {
+function attach(
+  ctx: ConsoleContext,
+  session: string,
+  alt: boolean,
+  readonly: boolean,
+): { ok: boolean; detail: string } {
   const argv = ctx.service.deps.tmux.attachArgv(session);
   // A read-only console attaches a read-only client: watching must not be able to type into an agent.
   if (readonly) argv.push('-r');
@@ -78,7 +88,9 @@ function attach(ctx: ConsoleContext, session: string, alt: boolean, readonly: bo
 /** Run the interactive console until `q`; resolves with the exit code. Never touches the runtimes on exit. */
 export async function runConsole(ctx: ConsoleContext, opts: ConsoleOptions): Promise<number> {
   if (!process.stdin.isTTY) {
-    process.stderr.write('mcc: the console needs a terminal (stdin is not a TTY); use `mcc list` or `mcc --auto` instead\n');
+    process.stderr.write(
+      'mcc: the console needs a terminal (stdin is not a TTY); use `mcc list` or `mcc --auto` instead\n',
+    );
     return 2;
   }
   const controller = new ConsoleController(ctx.service, { intervalMs: opts.intervalMs, readonly: opts.readonly });
@@ -91,7 +103,10 @@ export async function runConsole(ctx: ConsoleContext, opts: ConsoleOptions): Pro
       const exit = await renderUntilExit(ctx, controller, ui, opts);
       if (exit.kind === 'quit') return 0;
       const res = attach(ctx, exit.session, alt, opts.readonly);
-      ui.getState().flash(res.ok ? `attach: back from ${exit.session}` : `attach: ${res.detail}`, res.ok ? 'ok' : 'error');
+      ui.getState().flash(
+        res.ok ? `attach: back from ${exit.session}` : `attach: ${res.detail}`,
+        res.ok ? 'ok' : 'error',
+      );
       controller.poke();
     }
   } finally {

@@ -11,7 +11,8 @@ import type { Mode } from './ui-store.js';
 // hook that is never swapped, so no key is lost while a prompt mounts. Input is never blocked: actions
 // that talk to tmux or the store run asynchronously and report on the status line.
 
-const editing = (m: Mode): m is Extract<Mode, { kind: 'prompt' | 'filter' }> => m.kind === 'prompt' || m.kind === 'filter';
+const editing = (m: Mode): m is Extract<Mode, { kind: 'prompt' | 'filter' }> =>
+  m.kind === 'prompt' || m.kind === 'filter';
 
 /** Route every key of the console to the keymap's commands or the open line editor. */
 export function useCommandKeys(state: ConsoleState | null, rows: readonly GridRow[], layout: ScreenLayout): void {
@@ -26,7 +27,11 @@ export function useCommandKeys(state: ConsoleState | null, rows: readonly GridRo
       const viewNow = () => viewOf(mode());
       const run = (r: Resolved) => {
         if ('id' in r) runCommand(r.id, env.current);
-        else ui.getState().flash(`no command on ${r.unbound} here; ${keysLabel(commandOf('view.help'))} lists the keys`, 'warn');
+        else
+          ui.getState().flash(
+            `no command on ${r.unbound} here; ${keysLabel(commandOf('view.help'))} lists the keys`,
+            'warn',
+          );
       };
       const m = mode();
       if (editing(m)) return editText(env.current, input, key, m.kind);

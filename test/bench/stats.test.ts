@@ -85,8 +85,12 @@ describe('verdicts', () => {
 
   it('judges the median unless the target names p95', () => {
     const summary = summarize([10, 10, 10, 10, 10, 10, 10, 10, 10, 100]);
-    expect(resultRow({ section: 's', name: 'm', unit: 'ms', summary, target: { op: '<', limit: 50 } }).verdict).toBe('PASS');
-    expect(resultRow({ section: 's', name: 'p', unit: 'ms', summary, target: { op: '<', limit: 50, of: 'p95' } }).verdict).toBe('MISS');
+    expect(resultRow({ section: 's', name: 'm', unit: 'ms', summary, target: { op: '<', limit: 50 } }).verdict).toBe(
+      'PASS',
+    );
+    expect(
+      resultRow({ section: 's', name: 'p', unit: 'ms', summary, target: { op: '<', limit: 50, of: 'p95' } }).verdict,
+    ).toBe('MISS');
   });
 
   it('leaves rows without a target unjudged, and marks an unmeasured target SKIP with its reason', () => {
@@ -99,15 +103,37 @@ describe('verdicts', () => {
 
 describe('renderColumns', () => {
   it('pads left columns on the right and the rest on the left, without trailing blanks', () => {
-    expect(renderColumns([['a', 'bb', '1'], ['ccc', 'd', '22']], 2)).toEqual(['a    bb   1', 'ccc  d   22']);
+    expect(
+      renderColumns(
+        [
+          ['a', 'bb', '1'],
+          ['ccc', 'd', '22'],
+        ],
+        2,
+      ),
+    ).toEqual(['a    bb   1', 'ccc  d   22']);
   });
 });
 
 describe('renderTable', () => {
   const rows = [
-    resultRow({ section: '1. Pass', name: 'pass / floor', unit: 'x', summary: summarize([1.5, 1.7, 1.6]), target: { op: '<=', limit: 2 } }),
+    resultRow({
+      section: '1. Pass',
+      name: 'pass / floor',
+      unit: 'x',
+      summary: summarize([1.5, 1.7, 1.6]),
+      target: { op: '<=', limit: 2 },
+    }),
     resultRow({ section: '1. Pass', name: 'pass', unit: 'ms', summary: summarize([10, 12, 11]) }),
-    resultRow({ section: '3. Console', name: 'key', unit: 'ms', summary: summarize([5, 6, 80]), showP95: true, target: { op: '<', limit: 50, of: 'p95' }, note: 'a note' }),
+    resultRow({
+      section: '3. Console',
+      name: 'key',
+      unit: 'ms',
+      summary: summarize([5, 6, 80]),
+      showP95: true,
+      target: { op: '<', limit: 50, of: 'p95' },
+      note: 'a note',
+    }),
     skippedRow('3. Console', 'idle CPU', '% core', 'not built', { op: '<', limit: 3 }),
   ];
   const lines = renderTable(rows).split('\n');
@@ -141,8 +167,22 @@ describe('renderTable', () => {
 describe('renderBreakdown', () => {
   it('lists each part per size and its share of the largest size', () => {
     const text = renderBreakdown([
-      { label: '10', totalMs: 5, parts: new Map([['exec', 4], ['diagnose', 1]]) },
-      { label: '1000', totalMs: 50, parts: new Map([['exec', 40], ['diagnose', 10]]) },
+      {
+        label: '10',
+        totalMs: 5,
+        parts: new Map([
+          ['exec', 4],
+          ['diagnose', 1],
+        ]),
+      },
+      {
+        label: '1000',
+        totalMs: 50,
+        parts: new Map([
+          ['exec', 40],
+          ['diagnose', 10],
+        ]),
+      },
     ]);
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^part \(median ms per pass\)\s+10\s+1000\s+share$/);

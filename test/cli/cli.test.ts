@@ -6,8 +6,22 @@ import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, useHarness, waitFor } from '../runtime/helpers.js';
 
-
-const COMMANDS = ['add', 'list', 'show', 'move', 'pickup', 'send', 'adopt', 'interrupt', 'retire', 'reconcile', 'attach', 'doctor', 'console', 'demo-agent'];
+const COMMANDS = [
+  'add',
+  'list',
+  'show',
+  'move',
+  'pickup',
+  'send',
+  'adopt',
+  'interrupt',
+  'retire',
+  'reconcile',
+  'attach',
+  'doctor',
+  'console',
+  'demo-agent',
+];
 // Control characters a terminal would act on: ESC, the C1 range (U+0080-U+009F), CR.
 const TERMINAL_CONTROLS = /[\x1b\x80-\x9f\r]/;
 
@@ -34,7 +48,11 @@ describe('usage', () => {
     const cmd = await h.mcc(['frobnicate']);
     expect(cmd.exitCode).toBe(2);
     expect(cmd.stderr).toContain('frobnicate');
-    for (const args of [['list', '--bogus'], ['pickup', 'MC-1', '--no-such-flag=1'], ['--auto', '--once', '--turbo']]) {
+    for (const args of [
+      ['list', '--bogus'],
+      ['pickup', 'MC-1', '--no-such-flag=1'],
+      ['--auto', '--once', '--turbo'],
+    ]) {
       const r = await h.mcc(args);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(args[args.length - 1]!.replace(/=.*/, ''));
@@ -44,7 +62,10 @@ describe('usage', () => {
     expect(missing.stderr).toContain('STATE');
     expect(existsSync(h.dbPath)).toBe(false);
     // The console and the daemon accept the same --interval range, and say which flag was wrong.
-    for (const args of [['--auto', '--once', '--interval', '0'], ['console', '--interval', '7200']]) {
+    for (const args of [
+      ['--auto', '--once', '--interval', '0'],
+      ['console', '--interval', '7200'],
+    ]) {
       const r = await h.mcc(args);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(r.stderr).toContain('--interval must be in (0, 3600]');
@@ -63,7 +84,10 @@ describe('tickets', () => {
     expect(list.stdout).toMatch(/^MC-1 +todo .*first ticket$/m);
     expect(list.stdout).toMatch(/^MC-2 +todo .*second ticket$/m);
     const json = JSON.parse((await h.mcc(['list', '--json'])).stdout) as { ticket: { key: string; status: string } }[];
-    expect(json.map((o) => [o.ticket.key, o.ticket.status])).toEqual([['MC-1', 'todo'], ['MC-2', 'todo']]);
+    expect(json.map((o) => [o.ticket.key, o.ticket.status])).toEqual([
+      ['MC-1', 'todo'],
+      ['MC-2', 'todo'],
+    ]);
 
     const show = await h.mcc(['show', 'MC-1']);
     expect(show.exitCode).toBe(0);
@@ -74,7 +98,9 @@ describe('tickets', () => {
     expect(move.exitCode).toBe(0);
     expect(move.stdout).toContain('MC-1 -> in_review');
     expect((await h.mcc(['list', '--state', 'in_review'])).stdout).not.toContain('MC-2');
-    const detail = JSON.parse((await h.mcc(['show', 'MC-1', '--json'])).stdout) as { ticket: { status: string; version: number } };
+    const detail = JSON.parse((await h.mcc(['show', 'MC-1', '--json'])).stdout) as {
+      ticket: { status: string; version: number };
+    };
     expect(detail.ticket).toMatchObject({ status: 'in_review', version: 2 });
     expect(h.ticket('MC-1').status).toBe('in_review');
 
@@ -116,7 +142,8 @@ describe('tickets', () => {
 });
 
 describe('hostile text', () => {
-  const title = 'evil\x1b]52;c;aGVsbG8=\x07 clip \x1b[2J\x1b[31mred\x1b[0m c1:\u009b31m cr:\roverwrite \x1b]0;pwned\x07 end';
+  const title =
+    'evil\x1b]52;c;aGVsbG8=\x07 clip \x1b[2J\x1b[31mred\x1b[0m c1:\u009b31m cr:\roverwrite \x1b]0;pwned\x07 end';
   const body = 'line1\r\nline2 \x1b[1mbold\x1b[0m nel:\u0085 bidi:\u202e';
 
   it('JSON output escapes it but keeps it intact; human output contains no ESC, C1 or CR', async () => {
@@ -183,11 +210,16 @@ describe('doctor and the store on disk', () => {
     // Hold a connection open so the -wal and -shm files exist while we look.
     const daemon = h.spawn(['--auto', '--interval', '30']);
     try {
-      await waitFor('the daemon to take its lease', () => h.leases().length, (n) => n === 1);
+      await waitFor(
+        'the daemon to take its lease',
+        () => h.leases().length,
+        (n) => n === 1,
+      );
       const mode = (p: string) => statSync(p).mode & 0o777;
       expect(mode(h.dbPath)).toBe(0o600);
       expect(mode(dirname(h.dbPath))).toBe(0o700);
-      for (const side of ['-wal', '-shm']) if (existsSync(h.dbPath + side)) expect(mode(h.dbPath + side), side).toBe(0o600);
+      for (const side of ['-wal', '-shm'])
+        if (existsSync(h.dbPath + side)) expect(mode(h.dbPath + side), side).toBe(0o600);
       expect(existsSync(`${h.dbPath}-wal`)).toBe(true);
     } finally {
       daemon.kill('SIGTERM');

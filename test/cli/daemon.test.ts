@@ -4,15 +4,23 @@ import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { disagreements, useHarness, waitFor, type Harness } from '../runtime/helpers.js';
 
-
 // The lease name the daemon takes (src/core/console-controller.ts DAEMON_LEASE); a column value operators see.
 const LEASE = 'auto-daemon';
 
 function holdLease(h: Harness, holder: string, expiresInMs: number): void {
-  h.sql('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)', LEASE, holder, new Date(Date.now() + expiresInMs).toISOString());
+  h.sql(
+    'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)',
+    LEASE,
+    holder,
+    new Date(Date.now() + expiresInMs).toISOString(),
+  );
 }
 
-const jsonLines = (out: string) => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; text: string; holder?: string });
+const jsonLines = (out: string) =>
+  out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { kind: string; text: string; holder?: string });
 
 describe('--auto lease', () => {
   it('--auto --once exits 3 naming the holder while another daemon holds an unexpired lease, and leaves it', async () => {
@@ -49,9 +57,17 @@ describe('--auto signals', () => {
       const key = await h.add(`stopped by ${signal}`);
       const daemon = h.spawn(['--auto', '--interval', '0.2', '--pickup', '--json'], { timeoutMs: 60_000 });
       const holder = `${hostname()}:${daemon.pid}`;
-      await waitFor('the daemon to hold the lease', () => h.leases().map((l) => l.holder), (hs) => hs.includes(holder));
+      await waitFor(
+        'the daemon to hold the lease',
+        () => h.leases().map((l) => l.holder),
+        (hs) => hs.includes(holder),
+      );
       // Signal as soon as its pickup has claimed the ticket: the pass is (very likely) still in flight.
-      await waitFor('the claim', () => h.ticket(key).status, (s) => s === 'in_progress');
+      await waitFor(
+        'the claim',
+        () => h.ticket(key).status,
+        (s) => s === 'in_progress',
+      );
       daemon.kill(signal);
       const r = await daemon;
       // Soft, so that a daemon killed mid-pass also shows what it left behind.
@@ -61,7 +77,9 @@ describe('--auto signals', () => {
       expect.soft(lines[lines.length - 1], 'last line').toMatchObject({ kind: 'stop' });
       expect.soft(h.leases(), 'lease left behind').toEqual([]);
       // The pickup it started was carried through, not left half-done.
-      expect.soft(h.openRuntimes(key), 'runtime row after the signal').toEqual([expect.objectContaining({ status: 'running' })]);
+      expect
+        .soft(h.openRuntimes(key), 'runtime row after the signal')
+        .toEqual([expect.objectContaining({ status: 'running' })]);
       expect.soft(await disagreements(h, key)).toEqual([]);
     });
   }
@@ -70,14 +88,26 @@ describe('--auto signals', () => {
     const h = useHarness();
     // The first daemon idles between passes (interval 5 s), so the SIGTERM below lands between passes.
     const first = h.spawn(['--auto', '--interval', '5', '--json'], { timeoutMs: 60_000 });
-    await waitFor('the first daemon to hold the lease', () => h.leases().map((l) => l.holder), (hs) => hs.includes(`${hostname()}:${first.pid}`));
+    await waitFor(
+      'the first daemon to hold the lease',
+      () => h.leases().map((l) => l.holder),
+      (hs) => hs.includes(`${hostname()}:${first.pid}`),
+    );
     const second = h.spawn(['--auto', '--interval', '0.2', '--json'], { timeoutMs: 60_000 });
     let out = '';
     second.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor('the second daemon to report the holder', () => out, (o) => o.includes(`${hostname()}:${first.pid}`));
+    await waitFor(
+      'the second daemon to report the holder',
+      () => out,
+      (o) => o.includes(`${hostname()}:${first.pid}`),
+    );
     first.kill('SIGTERM');
     expect((await first).exitCode).toBe(0);
-    await waitFor('the second daemon to take the lease', () => h.leases().map((l) => l.holder), (hs) => hs.includes(`${hostname()}:${second.pid}`));
+    await waitFor(
+      'the second daemon to take the lease',
+      () => h.leases().map((l) => l.holder),
+      (hs) => hs.includes(`${hostname()}:${second.pid}`),
+    );
     // Its exit code is not asserted here: a signal that lands mid-pass is the bug the tests above pin down.
     second.kill('SIGTERM');
     const r = await second;

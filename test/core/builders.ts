@@ -5,7 +5,13 @@ import type { Finding, Policy, Snapshot } from '../../src/core/diagnose.js';
 import type { Where } from '../../src/core/liveness.js';
 import type { ProcessObservation } from '../../src/core/process.port.js';
 import type { PaneInfo, TmuxObservation } from '../../src/core/tmux.port.js';
-import { sessionName, type Message, type ProcessIdentity, type RuntimeSession, type Ticket } from '../../src/core/types.js';
+import {
+  sessionName,
+  type Message,
+  type ProcessIdentity,
+  type RuntimeSession,
+  type Ticket,
+} from '../../src/core/types.js';
 
 export const T0 = Date.parse('2026-11-25T01:30:00.000Z');
 export const TTL = 30_000;
@@ -20,7 +26,9 @@ export const POLICY: Policy = { ttlMs: TTL, retryLimit: RETRY_LIMIT };
 
 /** The real config with its built-in profiles (demo, shell); only `self` is made up. */
 export function testConfig(json: object | null = null): Config {
-  const res = parseConfig(json === null ? null : JSON.stringify(json), json === null ? null : 'test.json', { argv: ['node', 'mcc.js'] });
+  const res = parseConfig(json === null ? null : JSON.stringify(json), json === null ? null : 'test.json', {
+    argv: ['node', 'mcc.js'],
+  });
   if (!res.ok) throw new Error(res.message);
   return res.value;
 }
@@ -74,7 +82,15 @@ export function runtime(over: Partial<RuntimeSession> = {}): RuntimeSession {
 
 /** A `spawning` row: claimed, pid not recorded yet. */
 export function spawningRow(over: Partial<RuntimeSession> = {}): RuntimeSession {
-  return runtime({ status: 'spawning', paneId: null, pid: null, pidStart: null, bootId: null, lastSeenAt: null, ...over });
+  return runtime({
+    status: 'spawning',
+    paneId: null,
+    pid: null,
+    pidStart: null,
+    bootId: null,
+    lastSeenAt: null,
+    ...over,
+  });
 }
 
 export function pane(over: Partial<PaneInfo> = {}): PaneInfo {
@@ -99,7 +115,12 @@ export function identity(pid = 100, start = 5000, bootId = BOOT): ProcessIdentit
 }
 
 export const obs = {
-  alive: (pid = 100, start = 5000, bootId = BOOT, comm = 'node'): ProcessObservation => ({ kind: 'alive', identity: identity(pid, start, bootId), state: 'S', comm }),
+  alive: (pid = 100, start = 5000, bootId = BOOT, comm = 'node'): ProcessObservation => ({
+    kind: 'alive',
+    identity: identity(pid, start, bootId),
+    state: 'S',
+    comm,
+  }),
   absent: (): ProcessObservation => ({ kind: 'dead', reason: 'absent' }),
   zombie: (): ProcessObservation => ({ kind: 'dead', reason: 'zombie' }),
   unknown: (reason = 'permission denied'): ProcessObservation => ({ kind: 'unknown', reason }),
@@ -125,9 +146,19 @@ export const SCREEN = {
   booting: ['demo-agent pid 100', '⠋ booting… (esc to interrupt)'],
   idle: ['demo-agent pid 100', 'demo> '],
   working: ['demo-agent pid 100', '│ MC-1: fix the thing', '⠋ working on prompt 1… (esc to interrupt)'],
-  review: ['demo-agent pid 100', '│ MC-1: fix the thing', 'REVIEW: demo work for prompt 1 is ready for review', 'demo> '],
+  review: [
+    'demo-agent pid 100',
+    '│ MC-1: fix the thing',
+    'REVIEW: demo work for prompt 1 is ready for review',
+    'demo> ',
+  ],
   done: ['demo-agent pid 100', '│ MC-1: fix the thing', 'DONE: demo work for prompt 1 complete', 'demo> '],
-  question: ['demo-agent pid 100', '│ MC-1: fix the thing', 'QUESTION: demo needs a human decision for prompt 1', 'demo> '],
+  question: [
+    'demo-agent pid 100',
+    '│ MC-1: fix the thing',
+    'QUESTION: demo needs a human decision for prompt 1',
+    'demo> ',
+  ],
 };
 
 export interface SnapInput {

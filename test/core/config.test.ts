@@ -31,7 +31,9 @@ describe('parseConfig: bad configs name the offending key', () => {
 
   it('a bad key name in interrupt or submit', () => {
     expect(bad({ profiles: { x: { command: ['a'], interrupt: ['Ctrl+C'] } } })).toContain('profiles.x.interrupt.0');
-    expect(bad({ profiles: { x: { command: ['a'], submit: ['Enter', 'Return; rm -rf'] } } })).toContain('profiles.x.submit.1');
+    expect(bad({ profiles: { x: { command: ['a'], submit: ['Enter', 'Return; rm -rf'] } } })).toContain(
+      'profiles.x.submit.1',
+    );
   });
 
   it('an unknown top-level key, and an unknown profile key', () => {
@@ -81,9 +83,22 @@ describe('parseConfig: good configs', () => {
     if (!res.ok) throw new Error(res.message);
     const c = res.value;
     expect(Object.keys(c.profiles).sort()).toEqual(['claude', 'demo', 'shell']);
-    expect(c).toMatchObject({ defaultProfile: 'claude', ttlSeconds: 45, retryLimit: DEFAULTS.retryLimit, source: '/etc/mcc.json' });
+    expect(c).toMatchObject({
+      defaultProfile: 'claude',
+      ttlSeconds: 45,
+      retryLimit: DEFAULTS.retryLimit,
+      source: '/etc/mcc.json',
+    });
     const p = c.profiles['claude']!;
-    expect(p).toMatchObject({ name: 'claude', command: ['claude'], cwd: null, env: { FOO: 'bar' }, interrupt: ['Escape'], submit: ['Enter'], question: null });
+    expect(p).toMatchObject({
+      name: 'claude',
+      command: ['claude'],
+      cwd: null,
+      env: { FOO: 'bar' },
+      interrupt: ['Escape'],
+      submit: ['Enter'],
+      question: null,
+    });
     expect(p.ready).toBeInstanceOf(RegExp);
     expect(p.busy!.test('working (esc to interrupt)')).toBe(true);
   });

@@ -14,7 +14,16 @@ function row(t: Partial<Ticket>, r: Partial<RuntimeSession> | null = null, pendi
 }
 
 function driftFinding(key: string, f: Partial<Finding>): Finding {
-  return { ticketKey: key, runtimeId: null, drift: 'STALE', severity: 'warning', summary: 's', evidence: [], action: { type: 'none' }, ...f };
+  return {
+    ticketKey: key,
+    runtimeId: null,
+    drift: 'STALE',
+    severity: 'warning',
+    summary: 's',
+    evidence: [],
+    action: { type: 'none' },
+    ...f,
+  };
 }
 
 describe('buildConsoleState', () => {
@@ -41,7 +50,10 @@ describe('buildConsoleState', () => {
     const overview = [row({ key: 'MC-1' }), row({ key: 'MC-2' }), row({ key: 'MC-3', status: 'todo' })];
     const findings = [
       driftFinding('MC-1', { drift: 'DYING', action: { type: 'wait', until: NOW + 11_200 } }),
-      driftFinding('MC-2', { drift: 'DYING', action: { type: 'mark_exited', runtimeId: 1, runtimeVersion: 1, exitStatus: null } }),
+      driftFinding('MC-2', {
+        drift: 'DYING',
+        action: { type: 'mark_exited', runtimeId: 1, runtimeVersion: 1, exitStatus: null },
+      }),
       driftFinding('MC-3', { drift: 'HIDDEN-LIVE' }),
     ];
     const snap = snapshot();
@@ -53,13 +65,25 @@ describe('buildConsoleState', () => {
   });
 
   it('a DYING wait already past shows 0s, never a negative count', () => {
-    const s = buildConsoleState([row({})], null, [driftFinding('MC-1', { drift: 'DYING', action: { type: 'wait', until: NOW - 5000 } })], OK, null, NOW);
+    const s = buildConsoleState(
+      [row({})],
+      null,
+      [driftFinding('MC-1', { drift: 'DYING', action: { type: 'wait', until: NOW - 5000 } })],
+      OK,
+      null,
+      NOW,
+    );
     expect(s.rows[0]!.badge).toBe('DYING 0s');
   });
 
   it('shows ? when the observation is unknown, never a guessed status', () => {
     const overview = [row({ key: 'MC-1' }, { status: 'running' })];
-    const snap = snapshot({ tickets: [overview[0]!.ticket], runtimes: [overview[0]!.runtime!], panes: [pane()], processes: [[100, obs.alive()]] });
+    const snap = snapshot({
+      tickets: [overview[0]!.ticket],
+      runtimes: [overview[0]!.runtime!],
+      panes: [pane()],
+      processes: [[100, obs.alive()]],
+    });
     const unknown = buildConsoleState(overview, snap, [], UNKNOWN, null, NOW);
     expect(unknown.rows[0]).toMatchObject({ runtime: '?', live: false });
     expect(unknown.liveRuntimes).toBe(0);
@@ -72,12 +96,20 @@ describe('buildConsoleState', () => {
 
   it('a runtime whose pid cannot be checked shows ? even when tmux answered', () => {
     const overview = [row({ key: 'MC-1' }, { status: 'running' })];
-    const snap = snapshot({ tickets: [overview[0]!.ticket], runtimes: [overview[0]!.runtime!], panes: [pane()], processes: [[100, obs.unknown()]] });
+    const snap = snapshot({
+      tickets: [overview[0]!.ticket],
+      runtimes: [overview[0]!.runtime!],
+      panes: [pane()],
+      processes: [[100, obs.unknown()]],
+    });
     expect(buildConsoleState(overview, snap, [], OK, null, NOW).rows[0]).toMatchObject({ runtime: '?', live: false });
   });
 
   it('a dead runtime shows its stored status, not live; a closed one shows none and no pid', () => {
-    const overview = [row({ key: 'MC-1' }, { status: 'exited' }), row({ key: 'MC-2' }, { status: 'closed', ticketKey: 'MC-2' })];
+    const overview = [
+      row({ key: 'MC-1' }, { status: 'exited' }),
+      row({ key: 'MC-2' }, { status: 'closed', ticketKey: 'MC-2' }),
+    ];
     const snap = snapshot({ runtimes: [overview[0]!.runtime!], panes: [] });
     const s = buildConsoleState(overview, snap, [], OK, null, NOW);
     expect(s.rows.map((r) => [r.key, r.runtime, r.live, r.pid])).toEqual([

@@ -36,7 +36,9 @@ describe('delivery: only when the agent is ready, never while it is busy', () =>
   it('a pending prompt is delivered to an idle agent, to the live pane', () => {
     const fs = healthy({ screen: SCREEN.idle, messages: [prompt] });
     expect(drifts(fs)).toEqual([]);
-    expect(fs.map((f) => f.action)).toEqual([{ type: 'deliver', messageId: 21, runtimeId: 11, paneId: '%1', key: 'MC-1', profile: 'demo' }]);
+    expect(fs.map((f) => f.action)).toEqual([
+      { type: 'deliver', messageId: 21, runtimeId: 11, paneId: '%1', key: 'MC-1', profile: 'demo' },
+    ]);
   });
 
   it.each([
@@ -73,7 +75,12 @@ describe('delivery: only when the agent is ready, never while it is busy', () =>
 
   it('an agent waiting on its QUESTION takes the operator’s answer', () => {
     const answer = message({ id: 40, kind: 'operator', body: 'use the second option', runtimeId: null });
-    const fs = healthy({ screen: SCREEN.question, messages: [answer], r: { status: 'waiting', lastMarker: fp(SCREEN.question) }, t: { humanInputRequired: false } });
+    const fs = healthy({
+      screen: SCREEN.question,
+      messages: [answer],
+      r: { status: 'waiting', lastMarker: fp(SCREEN.question) },
+      t: { humanInputRequired: false },
+    });
     expect(fs.map((f) => f.action.type === 'deliver' && f.action.messageId)).toEqual([40]);
   });
 });
@@ -85,7 +92,16 @@ describe('resume_delivery: a delivery a crash interrupted is finished, never typ
   it('buffer still loaded and agent idle: paste it now', () => {
     const fs = healthy({ screen: SCREEN.idle, messages: [inFlight], buffers: [buf] });
     expect(fs.map((f) => f.action)).toEqual([
-      { type: 'resume_delivery', messageId: 21, runtimeId: 11, paneId: '%1', key: 'MC-1', profile: 'demo', bufferPresent: true, agentBusy: false },
+      {
+        type: 'resume_delivery',
+        messageId: 21,
+        runtimeId: 11,
+        paneId: '%1',
+        key: 'MC-1',
+        profile: 'demo',
+        bufferPresent: true,
+        agentBusy: false,
+      },
     ]);
   });
 
@@ -96,7 +112,11 @@ describe('resume_delivery: a delivery a crash interrupted is finished, never typ
   });
 
   it('buffer consumed: the paste happened; a working agent means the submit went through too', () => {
-    for (const [screen, busy] of [[SCREEN.idle, false], [SCREEN.working, true], [null, false]] as const) {
+    for (const [screen, busy] of [
+      [SCREEN.idle, false],
+      [SCREEN.working, true],
+      [null, false],
+    ] as const) {
       const fs = healthy({ screen, messages: [inFlight], buffers: [] });
       const resume = fs.find((f) => f.action.type === 'resume_delivery');
       expect(resume?.action).toMatchObject({ bufferPresent: false, agentBusy: busy, messageId: 21 });
@@ -111,7 +131,11 @@ describe('resume_delivery: a delivery a crash interrupted is finished, never typ
 
   it('a delivery bound to another runtime is not resumed here, and nothing else is delivered meanwhile', () => {
     const foreign = message({ status: 'delivering', deliveryToken: 'tok9', runtimeId: 99 });
-    const fs = healthy({ screen: SCREEN.idle, messages: [foreign, message({ id: 22, kind: 'operator' })], buffers: [] });
+    const fs = healthy({
+      screen: SCREEN.idle,
+      messages: [foreign, message({ id: 22, kind: 'operator' })],
+      buffers: [],
+    });
     expect(actionTypes(fs)).toEqual([]);
   });
 });
@@ -125,11 +149,20 @@ describe('markers: REVIEW, DONE and QUESTION act once, after the prompt, never f
     const fs = healthy({ screen });
     expect(fs).toHaveLength(1);
     expect(fs[0]!.drift).toBeNull();
-    expect(fs[0]!.action).toMatchObject({ type: 'marker', key: 'MC-1', ticketVersion: 7, runtimeId: 11, runtimeVersion: 3, marker: { kind } });
+    expect(fs[0]!.action).toMatchObject({
+      type: 'marker',
+      key: 'MC-1',
+      ticketVersion: 7,
+      runtimeId: 11,
+      runtimeVersion: 3,
+      marker: { kind },
+    });
   });
 
   it('a marker acts once: the fingerprint stored on the runtime silences it', () => {
-    expect(actionTypes(healthy({ screen: SCREEN.review, r: { lastMarker: fp(SCREEN.review) } }))).not.toContain('marker');
+    expect(actionTypes(healthy({ screen: SCREEN.review, r: { lastMarker: fp(SCREEN.review) } }))).not.toContain(
+      'marker',
+    );
   });
 
   it('a newer marker below the one already acted on acts', () => {
@@ -140,7 +173,13 @@ describe('markers: REVIEW, DONE and QUESTION act once, after the prompt, never f
 
   it('an echo of the ticket’s own text never counts (its body names DONE:)', () => {
     const body = 'Steps:\nDONE: only when the tests pass';
-    const screen = ['demo-agent pid 100', 'MC-1: fix the thing', 'Steps:', 'DONE: only when the tests pass', '⠋ working on prompt 1… (esc to interrupt)'];
+    const screen = [
+      'demo-agent pid 100',
+      'MC-1: fix the thing',
+      'Steps:',
+      'DONE: only when the tests pass',
+      '⠋ working on prompt 1… (esc to interrupt)',
+    ];
     const fs = healthy({ screen, t: { body } });
     expect(actionTypes(fs)).not.toContain('marker');
   });
@@ -156,14 +195,19 @@ describe('markers: REVIEW, DONE and QUESTION act once, after the prompt, never f
     }
   });
 
-  it.each(['  REVIEW: indented', 'say REVIEW: inline', '│ DONE: quoted echo', 'review: lower case'])('%j is not a marker', (line) => {
-    expect(actionTypes(healthy({ screen: ['demo-agent pid 100', line, 'demo> '] }))).not.toContain('marker');
-  });
+  it.each(['  REVIEW: indented', 'say REVIEW: inline', '│ DONE: quoted echo', 'review: lower case'])(
+    '%j is not a marker',
+    (line) => {
+      expect(actionTypes(healthy({ screen: ['demo-agent pid 100', line, 'demo> '] }))).not.toContain('marker');
+    },
+  );
 });
 
 describe('status bookkeeping', () => {
   it('a changed screen status is recorded; an unchanged fresh one writes nothing', () => {
-    expect(healthy({ screen: SCREEN.working }).map((f) => f.action)).toEqual([{ type: 'observe', runtimeId: 11, runtimeVersion: 3, status: 'running', lastSeenAt: NOW }]);
+    expect(healthy({ screen: SCREEN.working }).map((f) => f.action)).toEqual([
+      { type: 'observe', runtimeId: 11, runtimeVersion: 3, status: 'running', lastSeenAt: NOW },
+    ]);
     expect(healthy({ screen: SCREEN.idle })).toEqual([]);
   });
 
@@ -172,7 +216,9 @@ describe('status bookkeeping', () => {
     expect(healthy({ screen: null, r: { lastSeenAt: NOW - TTL } })).toEqual([]);
     expect(healthy({ screen: null, r: { lastSeenAt: NOW - 5 * 60_000 } })).toEqual([]);
     const fs = healthy({ screen: null, r: { lastSeenAt: NOW - 6 * 60_000 - 1 } });
-    expect(fs.map((f) => f.action)).toEqual([{ type: 'observe', runtimeId: 11, runtimeVersion: 3, status: null, lastSeenAt: NOW }]);
+    expect(fs.map((f) => f.action)).toEqual([
+      { type: 'observe', runtimeId: 11, runtimeVersion: 3, status: null, lastSeenAt: NOW },
+    ]);
     expect(healthy({ screen: null, r: { lastSeenAt: null } }).map((f) => f.action.type)).toEqual(['observe']);
   });
 });

@@ -32,31 +32,75 @@ function deadRow(ph: Phase, over: Partial<RuntimeSession> = {}): RuntimeSession 
 const SITUATIONS: Record<string, (ph: Phase) => World> = {
   'no row, no session': () => ({}),
   'live, verified': () => ({ runtimes: [runtime()], panes: [pane()], processes: [[100, obs.alive()]] }),
-  'spawning, pane up': (ph) => ({ runtimes: [spawningRow({ createdAt: at(ph) })], panes: [pane()], processes: [[100, obs.alive()]] }),
+  'spawning, pane up': (ph) => ({
+    runtimes: [spawningRow({ createdAt: at(ph) })],
+    panes: [pane()],
+    processes: [[100, obs.alive()]],
+  }),
   'spawning, no session': (ph) => ({ runtimes: [spawningRow({ createdAt: at(ph) })] }),
   'pane dead (137)': (ph) => ({ runtimes: [deadRow(ph)], panes: [pane({ paneDead: true, paneDeadStatus: 137 })] }),
   'session gone': (ph) => ({ runtimes: [deadRow(ph)], processes: [[100, obs.alive()]] }),
   'pid gone': (ph) => ({ runtimes: [deadRow(ph)], panes: [pane()], processes: [[100, obs.absent()]] }),
   zombie: (ph) => ({ runtimes: [deadRow(ph)], panes: [pane()], processes: [[100, obs.zombie()]] }),
-  'pid reused': (ph) => ({ runtimes: [deadRow(ph)], panes: [pane()], processes: [[100, obs.alive(100, 9999, undefined, 'bash')]] }),
-  'other boot': (ph) => ({ runtimes: [deadRow(ph, { bootId: 'boot-0' })], panes: [pane()], processes: [[100, obs.alive(100, 5000, 'boot-0')]] }),
-  'session now another store’s': (ph) => ({ runtimes: [deadRow(ph)], panes: [pane({ storeTag: 'store-theirs' })], processes: [[100, obs.alive()]] }),
-  'row on another host': () => ({ runtimes: [runtime({ host: 'h2' })], panes: [pane()], processes: [[100, obs.alive()]] }),
-  'row on another socket': () => ({ runtimes: [runtime({ tmuxSocket: 'other' })], panes: [pane()], processes: [[100, obs.alive()]] }),
-  'tmux unknown': () => ({ runtimes: [runtime()], tmux: { kind: 'unknown', at: NOW, reason: 'server not responding' } }),
+  'pid reused': (ph) => ({
+    runtimes: [deadRow(ph)],
+    panes: [pane()],
+    processes: [[100, obs.alive(100, 9999, undefined, 'bash')]],
+  }),
+  'other boot': (ph) => ({
+    runtimes: [deadRow(ph, { bootId: 'boot-0' })],
+    panes: [pane()],
+    processes: [[100, obs.alive(100, 5000, 'boot-0')]],
+  }),
+  'session now another store’s': (ph) => ({
+    runtimes: [deadRow(ph)],
+    panes: [pane({ storeTag: 'store-theirs' })],
+    processes: [[100, obs.alive()]],
+  }),
+  'row on another host': () => ({
+    runtimes: [runtime({ host: 'h2' })],
+    panes: [pane()],
+    processes: [[100, obs.alive()]],
+  }),
+  'row on another socket': () => ({
+    runtimes: [runtime({ tmuxSocket: 'other' })],
+    panes: [pane()],
+    processes: [[100, obs.alive()]],
+  }),
+  'tmux unknown': () => ({
+    runtimes: [runtime()],
+    tmux: { kind: 'unknown', at: NOW, reason: 'server not responding' },
+  }),
   '/proc unknown': () => ({ runtimes: [runtime()], panes: [pane()], processes: [[100, obs.unknown()]] }),
   'orphan session (ours)': () => ({ panes: [pane()], processes: [[100, obs.alive()]] }),
   'orphan session (untagged)': () => ({ panes: [pane({ storeTag: '' })], processes: [[100, obs.alive()]] }),
   'orphan session, dead pane': () => ({ panes: [pane({ paneDead: true, paneDeadStatus: 1 })] }),
-  'orphan session of another store': () => ({ panes: [pane({ storeTag: 'store-theirs' })], processes: [[100, obs.alive()]] }),
+  'orphan session of another store': () => ({
+    panes: [pane({ storeTag: 'store-theirs' })],
+    processes: [[100, obs.alive()]],
+  }),
 };
 
 /** What one cell must produce: no finding at all, or exactly one finding of this shape. */
 type Expect =
   | 'nothing'
-  | { drift: DriftClass | null; action: Action['type']; move?: TicketStatus | null; kill?: string | null; exit?: number | null };
+  | {
+      drift: DriftClass | null;
+      action: Action['type'];
+      move?: TicketStatus | null;
+      kill?: string | null;
+      exit?: number | null;
+    };
 
-const DEAD_SITUATIONS = ['pane dead (137)', 'session gone', 'pid gone', 'zombie', 'pid reused', 'other boot', 'session now another store’s'];
+const DEAD_SITUATIONS = [
+  'pane dead (137)',
+  'session gone',
+  'pid gone',
+  'zombie',
+  'pid reused',
+  'other boot',
+  'session now another store’s',
+];
 const S = 'mc-MC-1';
 
 function expected(situation: string, status: TicketStatus, ph: Phase): Expect {
@@ -71,13 +115,17 @@ function expected(situation: string, status: TicketStatus, ph: Phase): Expect {
   switch (situation) {
     case 'no row, no session':
       if (!ip) return 'nothing';
-      return ph === 'after' ? { drift: 'STALE', action: 'requeue_ticket', move: 'todo', kill: null } : { drift: 'DYING', action: 'wait' };
+      return ph === 'after'
+        ? { drift: 'STALE', action: 'requeue_ticket', move: 'todo', kill: null }
+        : { drift: 'DYING', action: 'wait' };
     case 'live, verified':
       return liveExpect(status, false);
     case 'spawning, pane up':
       return ph === 'after' ? liveExpect(status, true) : { drift: null, action: 'wait' };
     case 'spawning, no session':
-      return ph === 'after' ? { drift: 'SPAWN-FAILED', action: 'close', move: ip ? 'todo' : null, kill: null } : { drift: null, action: 'wait' };
+      return ph === 'after'
+        ? { drift: 'SPAWN-FAILED', action: 'close', move: ip ? 'todo' : null, kill: null }
+        : { drift: null, action: 'wait' };
     case 'row on another host':
     case 'row on another socket':
     case '/proc unknown':
@@ -92,11 +140,15 @@ function expected(situation: string, status: TicketStatus, ph: Phase): Expect {
     }
     case 'orphan session, dead pane':
       if (!ip) return { drift: 'STALE', action: 'kill_orphan' };
-      return ph === 'after' ? { drift: 'STALE', action: 'requeue_ticket', move: 'todo', kill: S } : { drift: 'DYING', action: 'wait' };
+      return ph === 'after'
+        ? { drift: 'STALE', action: 'requeue_ticket', move: 'todo', kill: S }
+        : { drift: 'DYING', action: 'wait' };
     case 'orphan session of another store':
       // Never touch their session, but an in_progress ticket without a runtime of ours is still requeued.
       if (!ip) return 'nothing';
-      return ph === 'after' ? { drift: 'STALE', action: 'requeue_ticket', move: 'todo', kill: null } : { drift: 'DYING', action: 'wait' };
+      return ph === 'after'
+        ? { drift: 'STALE', action: 'requeue_ticket', move: 'todo', kill: null }
+        : { drift: 'DYING', action: 'wait' };
     default:
       throw new Error(`no expectation for ${situation}`);
   }
@@ -117,10 +169,23 @@ function liveExpect(status: TicketStatus, unrecorded: boolean): Expect {
   }
 }
 
-function run(situation: string, status: TicketStatus, ph: Phase, over: Partial<ReturnType<typeof ticket>> = {}): Finding[] {
+function run(
+  situation: string,
+  status: TicketStatus,
+  ph: Phase,
+  over: Partial<ReturnType<typeof ticket>> = {},
+): Finding[] {
   const w = SITUATIONS[situation]!(ph);
   const t = ticket({ status, updatedAt: at(ph), ...over });
-  return diagnose(snapshot({ tickets: [t], runtimes: w.runtimes ?? [], panes: w.panes ?? [], processes: w.processes ?? [], ...(w.tmux ? { tmux: w.tmux } : {}) }));
+  return diagnose(
+    snapshot({
+      tickets: [t],
+      runtimes: w.runtimes ?? [],
+      panes: w.panes ?? [],
+      processes: w.processes ?? [],
+      ...(w.tmux ? { tmux: w.tmux } : {}),
+    }),
+  );
 }
 
 function moveOf(a: Action): TicketStatus | null | undefined {
@@ -164,16 +229,25 @@ describe('diagnose: ticket state x runtime situation x TTL', () => {
 function everyCell(): Array<{ situation: string; status: TicketStatus; ph: Phase; findings: Finding[] }> {
   const cells = [];
   for (const situation of Object.keys(SITUATIONS)) {
-    for (const status of TICKET_STATUSES) for (const ph of PHASES) cells.push({ situation, status, ph, findings: run(situation, status, ph) });
+    for (const status of TICKET_STATUSES)
+      for (const ph of PHASES) cells.push({ situation, status, ph, findings: run(situation, status, ph) });
   }
   return cells;
 }
 
 describe('named invariants over the whole matrix', () => {
   it('1: a todo ticket is never left behind a live runtime: every live situation adopts it', () => {
-    for (const [situation, ph] of [['live, verified', 'first'], ['spawning, pane up', 'after'], ['orphan session (ours)', 'first'], ['orphan session (untagged)', 'first']] as const) {
+    for (const [situation, ph] of [
+      ['live, verified', 'first'],
+      ['spawning, pane up', 'after'],
+      ['orphan session (ours)', 'first'],
+      ['orphan session (untagged)', 'first'],
+    ] as const) {
       const fs = run(situation, 'todo', ph);
-      expect(fs.map((f) => f.action.type), situation).toEqual(['adopt']);
+      expect(
+        fs.map((f) => f.action.type),
+        situation,
+      ).toEqual(['adopt']);
       const a = fs[0]!.action;
       if (a.type === 'adopt') expect(a.identity).toEqual({ pid: 100, start: 5000, bootId: 'boot-1' });
     }
@@ -182,14 +256,18 @@ describe('named invariants over the whole matrix', () => {
   it('4: in_review and done are never moved by any finding (done + live -> close without a ticket move)', () => {
     for (const c of everyCell().filter((x) => x.status === 'in_review' || x.status === 'done')) {
       for (const f of c.findings) {
-        expect(['adopt', 'requeue_ticket', 'marker', 'deliver'], `${c.situation} ${c.status} ${c.ph}`).not.toContain(f.action.type);
+        expect(['adopt', 'requeue_ticket', 'marker', 'deliver'], `${c.situation} ${c.status} ${c.ph}`).not.toContain(
+          f.action.type,
+        );
         if (f.action.type === 'close') expect(f.action.ticket).toBeNull();
       }
     }
   });
 
   it('6: a reused pid, a zombie, a gone pid, another boot: never adopted, never routine work, first seen -> only marked exited', () => {
-    for (const c of everyCell().filter((x) => ['pid reused', 'zombie', 'pid gone', 'other boot'].includes(x.situation))) {
+    for (const c of everyCell().filter((x) =>
+      ['pid reused', 'zombie', 'pid gone', 'other boot'].includes(x.situation),
+    )) {
       for (const f of c.findings) {
         expect(['adopt', 'deliver', 'resume_delivery', 'marker', 'observe']).not.toContain(f.action.type);
         if (c.ph !== 'after') expect(f.action.type).not.toBe('close');
@@ -200,9 +278,16 @@ describe('named invariants over the whole matrix', () => {
   it('7: an unknown observation never acts: tmux unknown is exactly one UNKNOWN finding and nothing else', () => {
     for (const c of everyCell().filter((x) => x.situation === 'tmux unknown')) {
       expect(c.findings).toHaveLength(1);
-      expect(c.findings[0]).toMatchObject({ ticketKey: null, drift: 'UNKNOWN', severity: 'warning', action: { type: 'none' } });
+      expect(c.findings[0]).toMatchObject({
+        ticketKey: null,
+        drift: 'UNKNOWN',
+        severity: 'warning',
+        action: { type: 'none' },
+      });
     }
-    for (const c of everyCell().filter((x) => ['/proc unknown', 'row on another host', 'row on another socket'].includes(x.situation))) {
+    for (const c of everyCell().filter((x) =>
+      ['/proc unknown', 'row on another host', 'row on another socket'].includes(x.situation),
+    )) {
       expect(c.findings.map((f) => f.action.type)).toEqual(['none']);
     }
   });

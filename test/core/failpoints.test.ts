@@ -29,7 +29,9 @@ describe('parseFailpoints', () => {
   });
 
   it('an unknown failpoint is an error that lists the known ones', () => {
-    expect(() => parseFailpoints('pickup.after_clam=crash')).toThrow(/unknown failpoint "pickup.after_clam".*pickup.after_claim/);
+    expect(() => parseFailpoints('pickup.after_clam=crash')).toThrow(
+      /unknown failpoint "pickup.after_clam".*pickup.after_claim/,
+    );
   });
 
   it('an unknown mode is an error naming the failpoint', () => {

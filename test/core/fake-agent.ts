@@ -58,10 +58,10 @@ export class FakeAgent {
       outcome === 'NONE'
         ? `[demo] finished prompt ${n}`
         : outcome === 'REVIEW'
-        ? `REVIEW: demo work for prompt ${n} is ready for review`
-        : outcome === 'DONE'
-          ? `DONE: demo work for prompt ${n} complete`
-          : `QUESTION: demo needs a human decision for prompt ${n}`;
+          ? `REVIEW: demo work for prompt ${n} is ready for review`
+          : outcome === 'DONE'
+            ? `DONE: demo work for prompt ${n} complete`
+            : `QUESTION: demo needs a human decision for prompt ${n}`;
     this.history.push(line);
     this.phase = 'ready';
     this.status = PROMPT;

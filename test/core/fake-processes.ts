@@ -77,7 +77,8 @@ export class FakeProcesses implements ProcessPort {
       if (this.unknown) out.set(pid, { kind: 'unknown', reason: 'cannot read /proc' });
       else if (!p) out.set(pid, { kind: 'dead', reason: 'absent' });
       else if (p.zombie) out.set(pid, { kind: 'dead', reason: 'zombie' });
-      else out.set(pid, { kind: 'alive', identity: { pid, start: p.start, bootId: this.boot }, state: 'S', comm: p.comm });
+      else
+        out.set(pid, { kind: 'alive', identity: { pid, start: p.start, bootId: this.boot }, state: 'S', comm: p.comm });
     }
     return out;
   }

@@ -82,7 +82,8 @@ export class FakeTmux implements TmuxPort {
     const at = this.clock.now();
     if (this.failing) return { kind: 'unknown', at, reason: 'server not responding' };
     // tmux reaps its children on SIGCHLD before it answers: a pane whose first process is a zombie is dead.
-    for (const s of this.sessions.values()) if (!s.pane.dead && this.procs.isZombie(s.pane.pid)) this.processExited(s.pane.pid, 0);
+    for (const s of this.sessions.values())
+      if (!s.pane.dead && this.procs.isZombie(s.pane.pid)) this.processExited(s.pane.pid, 0);
     const panes: PaneInfo[] = [...this.sessions.values()].map((s) => ({
       session: s.name,
       windowIndex: 0,
@@ -104,10 +105,23 @@ export class FakeTmux implements TmuxPort {
     if (this.sessions.has(spec.session)) return fail('conflict', `duplicate session: ${spec.session}`);
     const pid = this.procs.spawn('node');
     const paneId = `%${++this.paneSeq}`;
-    const pane: FakePane = { session: spec.session, paneId, pid, dead: false, deadStatus: null, activity: 0, agent: null as unknown as FakeAgent };
+    const pane: FakePane = {
+      session: spec.session,
+      paneId,
+      pid,
+      dead: false,
+      deadStatus: null,
+      activity: 0,
+      agent: null as unknown as FakeAgent,
+    };
     pane.agent = new FakeAgent(pid, () => this.touch(pane), this.instantBoot);
     this.touch(pane);
-    this.sessions.set(spec.session, { name: spec.session, storeTag: spec.storeTag ?? '', created: this.clock.now(), pane });
+    this.sessions.set(spec.session, {
+      name: spec.session,
+      storeTag: spec.storeTag ?? '',
+      created: this.clock.now(),
+      pane,
+    });
     this.panes.set(paneId, pane);
     this.spawnLog.push(spec.session);
     return ok({ paneId, panePid: pid });
@@ -152,7 +166,15 @@ export class FakeTmux implements TmuxPort {
     if (this.sessions.has(session)) return;
     const pid = this.procs.spawn('node');
     const paneId = `%${++this.paneSeq}`;
-    const pane: FakePane = { session, paneId, pid, dead: false, deadStatus: null, activity: 0, agent: null as unknown as FakeAgent };
+    const pane: FakePane = {
+      session,
+      paneId,
+      pid,
+      dead: false,
+      deadStatus: null,
+      activity: 0,
+      agent: null as unknown as FakeAgent,
+    };
     pane.agent = new FakeAgent(pid, () => this.touch(pane), true);
     this.touch(pane);
     this.sessions.set(session, { name: session, storeTag: '', created: this.clock.now(), pane });
@@ -235,7 +257,13 @@ export class FakeWorld {
 
   /** Fingerprint of everything the system could destroy, to prove a pass destroyed nothing. */
   fingerprint(): string {
-    const sessions = [...this.tmux.sessions.values()].map((s) => [s.name, s.pane.paneId, s.pane.pid, s.pane.dead, s.pane.agent.received.length]);
+    const sessions = [...this.tmux.sessions.values()].map((s) => [
+      s.name,
+      s.pane.paneId,
+      s.pane.pid,
+      s.pane.dead,
+      s.pane.agent.received.length,
+    ]);
     return JSON.stringify({ sessions, procs: [...this.procs.table.entries()], buffers: [...this.tmux.buffers.keys()] });
   }
 }

@@ -6,7 +6,16 @@ import type { Outcome } from './fake-agent.js';
 import { InvariantViolation, settle } from './model-checks.js';
 import { Cmd, keyOf, MAX_TICKETS, type Model } from './model-cmd.js';
 import { Crash, TTL_MS, type Env } from './model-env.js';
-import { AgentDies, AgentProgress, Blindness, HandCreate, HandKill, PidReused, Reboot, TimePasses } from './model-world.js';
+import {
+  AgentDies,
+  AgentProgress,
+  Blindness,
+  HandCreate,
+  HandKill,
+  PidReused,
+  Reboot,
+  TimePasses,
+} from './model-world.js';
 
 export type { Model } from './model-cmd.js';
 
@@ -30,7 +39,12 @@ class AddTicket extends Cmd {
 
 /** `console`: pressed in the console, i.e. in the long-lived process that also runs the passes. */
 class Pickup extends Cmd {
-  constructor(readonly i: number, readonly crashAt: FailpointName | null, readonly instantBoot: boolean, readonly console: boolean) {
+  constructor(
+    readonly i: number,
+    readonly crashAt: FailpointName | null,
+    readonly instantBoot: boolean,
+    readonly console: boolean,
+  ) {
     super();
   }
   protected async act(_m: Model, env: Env) {
@@ -44,7 +58,11 @@ class Pickup extends Cmd {
     }
   }
   toString() {
-    const how = [this.crashAt ? `crash ${this.crashAt}` : '', this.instantBoot ? 'instant boot' : '', this.console ? 'console' : ''];
+    const how = [
+      this.crashAt ? `crash ${this.crashAt}` : '',
+      this.instantBoot ? 'instant boot' : '',
+      this.console ? 'console' : '',
+    ];
     return `pickup(${[this.i, ...how.filter(Boolean)].join(', ')})`;
   }
 }
@@ -63,9 +81,11 @@ class Reconcile extends Cmd {
     const rep = await env.pass(this.crashAt);
     if (!blind) return;
     // Invariant 7: tmux unknown -> exactly one UNKNOWN finding, nothing destroyed, no row changed.
-    if (rep && (rep.findings.length !== 1 || rep.findings[0]!.drift !== 'UNKNOWN')) throw new InvariantViolation('invariant 7: tmux unknown but findings were not one UNKNOWN');
+    if (rep && (rep.findings.length !== 1 || rep.findings[0]!.drift !== 'UNKNOWN'))
+      throw new InvariantViolation('invariant 7: tmux unknown but findings were not one UNKNOWN');
     if (env.world.fingerprint() !== world) throw new InvariantViolation('invariant 7: a blind pass changed the world');
-    if (JSON.stringify(await env.rows()) !== rows) throw new InvariantViolation('invariant 7: a blind pass changed rows');
+    if (JSON.stringify(await env.rows()) !== rows)
+      throw new InvariantViolation('invariant 7: a blind pass changed rows');
   }
   toString() {
     return `reconcile(${this.crashAt ? `crash ${this.crashAt}` : ''})`;
@@ -75,7 +95,10 @@ class Reconcile extends Cmd {
 type MoveTo = 'in_review' | 'done' | 'blocked' | 'todo';
 
 class OperatorMove extends Cmd {
-  constructor(readonly i: number, readonly to: MoveTo) {
+  constructor(
+    readonly i: number,
+    readonly to: MoveTo,
+  ) {
     super();
   }
   protected override operatorKey(env: Env) {
@@ -83,7 +106,9 @@ class OperatorMove extends Cmd {
   }
   protected async act(_m: Model, env: Env) {
     const key = keyOf(env, this.i);
-    const res = await env.inProcess(env.process('operator:test'), (mc) => mc.move(key, this.to, this.to === 'blocked' ? { reason: 'operator hold' } : {}));
+    const res = await env.inProcess(env.process('operator:test'), (mc) =>
+      mc.move(key, this.to, this.to === 'blocked' ? { reason: 'operator hold' } : {}),
+    );
     if (this.to === 'blocked' && !(res instanceof Crash) && res.ok) env.operatorBlocked.add(key);
   }
   toString() {
@@ -127,7 +152,9 @@ class OperatorSend extends Cmd {
     super();
   }
   protected async act(_m: Model, env: Env) {
-    await env.inProcess(env.process('operator:test'), (mc) => mc.send(keyOf(env, this.i), `please also handle case ${++sendSeq}`));
+    await env.inProcess(env.process('operator:test'), (mc) =>
+      mc.send(keyOf(env, this.i), `please also handle case ${++sendSeq}`),
+    );
   }
   toString() {
     return `send(${this.i})`;
@@ -139,7 +166,10 @@ type Racer = 'pickup' | 'send' | 'retire' | 'reconcile' | 'adopt';
 /** A daemon pass racing an operator command (or a second `mcc reconcile`): only the store's CAS orders them. */
 class Race extends Cmd {
   protected override readonly racy = true;
-  constructor(readonly i: number, readonly other: Racer) {
+  constructor(
+    readonly i: number,
+    readonly other: Racer,
+  ) {
     super();
   }
   protected override operatorKey(env: Env) {
@@ -180,7 +210,10 @@ const idx = fc.nat({ max: MAX_TICKETS - 1 });
 const pickupCrash = fc.oneof(fc.constant(null), fc.constantFrom(...FAILPOINTS));
 const deliverCrash = fc.oneof(
   { weight: 3, arbitrary: fc.constant(null) },
-  { weight: 1, arbitrary: fc.constantFrom<FailpointName>('deliver.before_paste', 'deliver.after_paste', 'deliver.after_submit') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<FailpointName>('deliver.before_paste', 'deliver.after_paste', 'deliver.after_submit'),
+  },
 );
 
 const progress = fc.constantFrom<'boot' | Outcome>('boot', 'boot', 'REVIEW', 'DONE', 'QUESTION', 'NONE');
@@ -188,14 +221,20 @@ const progress = fc.constantFrom<'boot' | Outcome>('boot', 'boot', 'REVIEW', 'DO
 /** All commands; repeated entries weight the draw towards the ones that move the world. */
 export const commands = [
   fc.nat({ max: BODIES.length - 1 }).map((b) => new AddTicket(b)),
-  ...Array.from({ length: 3 }, () => fc.tuple(idx, pickupCrash, fc.boolean(), fc.boolean()).map(([i, c, b, k]) => new Pickup(i, c, b, k))),
+  ...Array.from({ length: 3 }, () =>
+    fc.tuple(idx, pickupCrash, fc.boolean(), fc.boolean()).map(([i, c, b, k]) => new Pickup(i, c, b, k)),
+  ),
   ...Array.from({ length: 4 }, () => deliverCrash.map((c) => new Reconcile(c))),
   ...Array.from({ length: 3 }, () => fc.tuple(idx, progress).map(([i, w]) => new AgentProgress(i, w))),
-  fc.tuple(idx, fc.constantFrom<'kill' | 'zombie'>('kill', 'kill', 'zombie'), fc.constantFrom(1, 137)).map(([i, h, s]) => new AgentDies(i, h, s)),
+  fc
+    .tuple(idx, fc.constantFrom<'kill' | 'zombie'>('kill', 'kill', 'zombie'), fc.constantFrom(1, 137))
+    .map(([i, h, s]) => new AgentDies(i, h, s)),
   idx.map((i) => new PidReused(i)),
   fc.tuple(idx, fc.boolean()).map(([i, s]) => new HandKill(i, s)),
   idx.map((i) => new HandCreate(i)),
-  fc.tuple(idx, fc.constantFrom<MoveTo>('in_review', 'done', 'blocked', 'todo')).map(([i, to]) => new OperatorMove(i, to)),
+  fc
+    .tuple(idx, fc.constantFrom<MoveTo>('in_review', 'done', 'blocked', 'todo'))
+    .map(([i, to]) => new OperatorMove(i, to)),
   idx.map((i) => new OperatorAdopt(i)),
   idx.map((i) => new OperatorRetire(i)),
   ...Array.from({ length: 2 }, () => idx.map((i) => new OperatorSend(i))),
@@ -204,6 +243,8 @@ export const commands = [
   fc.constant(new Settle()),
   fc.constant(new Reboot()),
   ...Array.from({ length: 2 }, () =>
-    fc.tuple(idx, fc.constantFrom<Racer>('pickup', 'send', 'retire', 'reconcile', 'adopt')).map(([i, o]) => new Race(i, o)),
+    fc
+      .tuple(idx, fc.constantFrom<Racer>('pickup', 'send', 'retire', 'reconcile', 'adopt'))
+      .map(([i, o]) => new Race(i, o)),
   ),
 ];

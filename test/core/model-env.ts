@@ -127,7 +127,13 @@ export class Env {
   }
 
   async addTicket(body: string): Promise<string> {
-    const t = await this.store.createTicket({ title: `task ${this.keys.length + 1}`, body, profile: 'demo', now: this.world.clock.now(), actor: 'operator:test' });
+    const t = await this.store.createTicket({
+      title: `task ${this.keys.length + 1}`,
+      body,
+      profile: 'demo',
+      now: this.world.clock.now(),
+      actor: 'operator:test',
+    });
     this.keys.push(t.key);
     this.prompts.set(t.key, promptOf(t));
     return t.key;

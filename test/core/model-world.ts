@@ -5,7 +5,11 @@ import { Cmd, keyOf, type Model } from './model-cmd.js';
 import type { Env } from './model-env.js';
 
 export class AgentDies extends Cmd {
-  constructor(readonly i: number, readonly how: 'kill' | 'zombie', readonly status: number) {
+  constructor(
+    readonly i: number,
+    readonly how: 'kill' | 'zombie',
+    readonly status: number,
+  ) {
     super();
   }
   protected async act(_m: Model, env: Env) {
@@ -35,7 +39,10 @@ export class PidReused extends Cmd {
 }
 
 export class HandKill extends Cmd {
-  constructor(readonly i: number, readonly survives: boolean) {
+  constructor(
+    readonly i: number,
+    readonly survives: boolean,
+  ) {
     super();
   }
   protected async act(_m: Model, env: Env) {
@@ -103,7 +110,10 @@ export class TimePasses extends Cmd {
 }
 
 export class AgentProgress extends Cmd {
-  constructor(readonly i: number, readonly what: 'boot' | Outcome) {
+  constructor(
+    readonly i: number,
+    readonly what: 'boot' | Outcome,
+  ) {
     super();
   }
   protected async act(_m: Model, env: Env) {

@@ -84,7 +84,13 @@ describe('Poller', () => {
     const timers = new FakeTimers();
     const t = deferredTask();
     const errors: number[] = [];
-    const p = new Poller(t.task, { intervalMs: 1000, maxBackoffMs: 5000, clock, timers, onError: (_e, n) => errors.push(n) });
+    const p = new Poller(t.task, {
+      intervalMs: 1000,
+      maxBackoffMs: 5000,
+      clock,
+      timers,
+      onError: (_e, n) => errors.push(n),
+    });
     p.start();
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {

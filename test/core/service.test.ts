@@ -43,7 +43,12 @@ describe('the seed: pickup meets a busy runtime after spawning it', () => {
     const key = await fresh();
     const res = await env.process('operator:test').mc.pickup(key);
     if (!res.ok) throw new Error(res.message);
-    expect(res.value).toMatchObject({ how: 'spawned', prompt: 'pending', ticket: { status: 'in_progress' }, runtime: { status: 'running' } });
+    expect(res.value).toMatchObject({
+      how: 'spawned',
+      prompt: 'pending',
+      ticket: { status: 'in_progress' },
+      runtime: { status: 'running' },
+    });
     expect(env.world.liveSession(key)).toBeDefined();
     await env.pass();
     expect(received(key)).toEqual([]);
@@ -61,8 +66,22 @@ describe('the seed: pickup meets a busy runtime after spawning it', () => {
     await env.inProcess(env.process('operator:test', 'pickup.after_new_session'), (mc) => mc.pickup(key));
     // The seed's drift, by hand: the ticket reverted to todo while its runtime lives.
     const t = (await ticketOf(key)).ticket;
-    const event = { ticketKey: key, runtimeId: null, actor: 'test', kind: 'drift', status: 'ok' as const, summary: 'hand edit' };
-    await env.store.setTicketStatus({ key, version: t.version, from: ['in_progress'], to: 'todo', now: env.world.clock.now(), event });
+    const event = {
+      ticketKey: key,
+      runtimeId: null,
+      actor: 'test',
+      kind: 'drift',
+      status: 'ok' as const,
+      summary: 'hand edit',
+    };
+    await env.store.setTicketStatus({
+      key,
+      version: t.version,
+      from: ['in_progress'],
+      to: 'todo',
+      now: env.world.clock.now(),
+      event,
+    });
     env.world.clock.advance(TTL_MS + 1000);
     const res = await env.process('operator:test').mc.pickup(key);
     expect(res.ok && res.value.how).toBe('adopted');
@@ -87,7 +106,10 @@ describe('the operator decides a blocked ticket whose runtime lives', () => {
 });
 
 describe('invariant 2: a crash at any pickup step, then one reconcile pass', () => {
-  const cases: Array<{ point: FailpointName; instant: boolean }> = FAILPOINTS.map((point) => ({ point, instant: point.startsWith('deliver.') }));
+  const cases: Array<{ point: FailpointName; instant: boolean }> = FAILPOINTS.map((point) => ({
+    point,
+    instant: point.startsWith('deliver.'),
+  }));
   for (const { point, instant } of cases) {
     it(`${point}: consistent after one pass, the prompt neither lost nor doubled`, async () => {
       const key = await fresh();
@@ -112,7 +134,10 @@ describe('invariant 2: a crash at any pickup step, then one reconcile pass', () 
 describe('racing pickups (invariant 11) and leftovers', () => {
   it('two pickups of one ticket at once: one spawn, one winner, the other a conflict naming the holder', async () => {
     const key = await fresh();
-    const [a, b] = await Promise.all([env.process('operator:a').mc.pickup(key), env.process('operator:b').mc.pickup(key)]);
+    const [a, b] = await Promise.all([
+      env.process('operator:a').mc.pickup(key),
+      env.process('operator:b').mc.pickup(key),
+    ]);
     expect([a.ok, b.ok].sort()).toEqual([false, true]);
     const loser = a.ok ? b : a;
     expect(!loser.ok && loser.code).toBe('conflict');
@@ -131,7 +156,8 @@ describe('racing pickups (invariant 11) and leftovers', () => {
     await env.process('operator:test').mc.pickup(key);
     env.world.liveSession(key)!.agent.finishBoot();
     const [, retired] = await Promise.all([env.pass(), env.process('operator:test').mc.retire(key)]);
-    if (!retired.ok) expect(env.world.liveSession(key), `retire said ${retired.message} yet killed the agent`).toBeDefined();
+    if (!retired.ok)
+      expect(env.world.liveSession(key), `retire said ${retired.message} yet killed the agent`).toBeDefined();
     for (let i = 0; i < 3; i++) {
       env.world.clock.advance(TTL_MS + 1000);
       await env.pass();
@@ -170,7 +196,9 @@ describe('invariant 10: the retry limit', () => {
     const d = await ticketOf(key);
     expect(d.ticket).toMatchObject({ status: 'blocked', attempts: RETRY_LIMIT });
     expect(d.ticket.blockedReason).toMatch(/retry limit reached/);
-    expect(d.runtimes.map((r) => [r.status, r.exitStatus])).toEqual(Array.from({ length: RETRY_LIMIT }, () => ['closed', 137]));
+    expect(d.runtimes.map((r) => [r.status, r.exitStatus])).toEqual(
+      Array.from({ length: RETRY_LIMIT }, () => ['closed', 137]),
+    );
     const again = await env.process('operator:test').mc.pickup(key);
     expect(again.ok).toBe(false);
   });

@@ -64,8 +64,9 @@ describe('demo agent in tmux', () => {
       const prompt = 'Fix the login bug.\nDONE: not a marker\nREVIEW: not one either\nQUESTION: nor this\nthanks';
       p.paste(`${prompt}\n`);
       p.keys('Enter');
-      const screen = await p.waitFor('the review marker and the prompt again', (s) =>
-        s.includes('REVIEW: demo work for prompt 1 is ready for review') && isReady(s),
+      const screen = await p.waitFor(
+        'the review marker and the prompt again',
+        (s) => s.includes('REVIEW: demo work for prompt 1 is ready for review') && isReady(s),
       );
       expect(screen).toContain(`[demo] prompt 1 received (5 lines, ${prompt.length} chars)`);
       expect(screen).toContain(
@@ -143,7 +144,10 @@ describe('demo agent in tmux', () => {
       await sendPrompt(p, 'another');
       await p.waitFor('the work busy line', (s) => lastLine(s).endsWith('working on prompt 2… (esc to interrupt)'));
       p.keys('C-c');
-      const second = await p.waitFor('the second interruption', (s) => s.includes('[demo] interrupted prompt 2') && isReady(s));
+      const second = await p.waitFor(
+        'the second interruption',
+        (s) => s.includes('[demo] interrupted prompt 2') && isReady(s),
+      );
       expect(second).not.toMatch(/^(REVIEW|DONE|QUESTION):/m);
       expect(p.paneState()).toBe('0'); // alive
     },

@@ -13,7 +13,11 @@ describe('parseDemoArgs', () => {
       workMs: 0,
       outcome: 'crash',
     });
-    expect(parseDemoArgs(['--outcome=question', '--work-ms=5'])).toEqual({ bootMs: 1500, workMs: 5, outcome: 'question' });
+    expect(parseDemoArgs(['--outcome=question', '--work-ms=5'])).toEqual({
+      bootMs: 1500,
+      workMs: 5,
+      outcome: 'question',
+    });
     for (const outcome of ['review', 'done', 'question', 'crash'] as const) {
       expect(parseDemoArgs(['--outcome', outcome]).outcome).toBe(outcome);
     }

@@ -19,7 +19,10 @@ async function run(argv: string[], input: string | null): Promise<{ code: number
 
 describe('runDemoAgent without a terminal', () => {
   it('treats each line as a prompt, queues lines sent while busy, and exits 0 at end of input', async () => {
-    const { code, out } = await run(['--boot-ms', '20', '--work-ms', '10', '--outcome', 'question'], 'hello\nDONE: yes\nlast');
+    const { code, out } = await run(
+      ['--boot-ms', '20', '--work-ms', '10', '--outcome', 'question'],
+      'hello\nDONE: yes\nlast',
+    );
     expect(code).toBe(0);
     expect(out).toContain('demo-agent (mcc demo) pid ');
     expect(out).toContain('booting… (esc to interrupt)');

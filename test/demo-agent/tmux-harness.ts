@@ -42,7 +42,21 @@ export class DemoPane {
 
   /** Starts `node dist/demo-agent/main.js <flags>` in a detached 120x40 session. */
   start(flags: string[]): void {
-    this.tmux(['new-session', '-d', '-s', TARGET, '-x', '120', '-y', '40', '-c', ROOT, process.execPath, DEMO_MAIN, ...flags]);
+    this.tmux([
+      'new-session',
+      '-d',
+      '-s',
+      TARGET,
+      '-x',
+      '120',
+      '-y',
+      '40',
+      '-c',
+      ROOT,
+      process.execPath,
+      DEMO_MAIN,
+      ...flags,
+    ]);
     this.socketPath = this.tmux(['display-message', '-p', '#{socket_path}']).trim();
   }
 
@@ -65,7 +79,8 @@ export class DemoPane {
     for (;;) {
       const screen = this.capture();
       if (predicate(screen)) return screen;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${screen}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${screen}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }
@@ -80,7 +95,8 @@ export class DemoPane {
     for (;;) {
       const [dead, status] = this.paneState().split(' ');
       if (dead === '1' && status !== undefined && status !== '') return Number(status);
-      if (Date.now() > deadline) throw new Error(`pane state is "${this.paneState()}" after ${timeoutMs} ms; screen:\n${this.capture()}`);
+      if (Date.now() > deadline)
+        throw new Error(`pane state is "${this.paneState()}" after ${timeoutMs} ms; screen:\n${this.capture()}`);
       if (dead === '1') this.tmux(['run-shell', 'true']);
       await new Promise((r) => setTimeout(r, 25));
     }

@@ -22,7 +22,11 @@ describe('ExecaCommandRunner', () => {
   });
 
   it('reports a non-zero exit as data', async () => {
-    expect(await runner.run({ file: 'sh', args: ['-c', 'echo nope >&2; exit 3'] })).toEqual({ exitCode: 3, stdout: '', stderr: 'nope\n' });
+    expect(await runner.run({ file: 'sh', args: ['-c', 'echo nope >&2; exit 3'] })).toEqual({
+      exitCode: 3,
+      stdout: '',
+      stderr: 'nope\n',
+    });
   });
 
   it('maps a timeout to failure: timeout', async () => {
@@ -49,7 +53,10 @@ describe('ExecaCommandRunner', () => {
   });
 
   it('merges extra environment over the inherited one', async () => {
-    const r = await new ExecaCommandRunner({ env: { MCC_TEST_X: 'y;' } }).run({ file: 'sh', args: ['-c', 'printf %s "$MCC_TEST_X"'] });
+    const r = await new ExecaCommandRunner({ env: { MCC_TEST_X: 'y;' } }).run({
+      file: 'sh',
+      args: ['-c', 'printf %s "$MCC_TEST_X"'],
+    });
     expect(r.stdout).toBe('y;');
   });
 });

@@ -4,7 +4,12 @@ import { exitWith, FakeRunner, success } from '../helpers/fake-runner.js';
 
 describe('FakeRunner', () => {
   it('answers the expected commands in order', async () => {
-    const f = new FakeRunner([{ file: 'tmux', args: ['a'], outcome: success('1') }]).expect('tmux', ['b'], exitWith('x'), 'in');
+    const f = new FakeRunner([{ file: 'tmux', args: ['a'], outcome: success('1') }]).expect(
+      'tmux',
+      ['b'],
+      exitWith('x'),
+      'in',
+    );
     expect((await f.run({ file: 'tmux', args: ['a'] })).stdout).toBe('1');
     expect((await f.run({ file: 'tmux', args: ['b'], input: 'in' })).stderr).toBe('x');
     expect(() => f.assertDone()).not.toThrow();
@@ -22,8 +27,12 @@ describe('FakeRunner', () => {
 
   it('checks stdin: missing, different, or present when none was expected', async () => {
     await expect(new FakeRunner().expect('t', [], success(), 'x').run({ file: 't', args: [] })).rejects.toThrow();
-    await expect(new FakeRunner().expect('t', [], success(), 'x').run({ file: 't', args: [], input: 'y' })).rejects.toThrow();
-    await expect(new FakeRunner().expect('t', [], success()).run({ file: 't', args: [], input: 'y' })).rejects.toThrow();
+    await expect(
+      new FakeRunner().expect('t', [], success(), 'x').run({ file: 't', args: [], input: 'y' }),
+    ).rejects.toThrow();
+    await expect(
+      new FakeRunner().expect('t', [], success()).run({ file: 't', args: [], input: 'y' }),
+    ).rejects.toThrow();
   });
 
   it('assertDone fails when an expected command was never run', () => {

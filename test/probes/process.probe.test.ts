@@ -21,8 +21,31 @@ const BOOT = '40f1185e-e578-485e-8bc1-b808f3dafbd9';
 
 /** A /proc/PID/stat line as Linux writes it, with the given comm, state and start time (field 22). */
 function statLine(pid: number, comm: string, state: string, start: number): string {
-  const after = [state, '1', pid, pid, '0', '-1', '4194304', '99', '0', '0', '0', '0', '0', '0', '0', '20', '0', '1', '0', start,
-    '3133440', '413', '18446744073709551615'];
+  const after = [
+    state,
+    '1',
+    pid,
+    pid,
+    '0',
+    '-1',
+    '4194304',
+    '99',
+    '0',
+    '0',
+    '0',
+    '0',
+    '0',
+    '0',
+    '0',
+    '20',
+    '0',
+    '1',
+    '0',
+    start,
+    '3133440',
+    '413',
+    '18446744073709551615',
+  ];
   return `${pid} (${comm}) ${after.join(' ')}\n`;
 }
 
@@ -37,7 +60,8 @@ describe('parseProcStat', () => {
   });
 
   it('reads pid, comm, state and start time (field 22) from a real line', () => {
-    const real = '7073 (cat) R 7071 7071 2382 0 -1 4194304 99 0 0 0 0 0 0 0 20 0 1 0 118153 3133440 413 18446744073709551615 0\n';
+    const real =
+      '7073 (cat) R 7071 7071 2382 0 -1 4194304 99 0 0 0 0 0 0 0 20 0 1 0 118153 3133440 413 18446744073709551615 0\n';
     expect(parseProcStat(real)).toEqual({ pid: 7073, comm: 'cat', state: 'R', start: 118153, exitCode: null });
   });
 
@@ -49,7 +73,13 @@ describe('parseProcStat', () => {
     ['a newline', 'a\nb'],
     ['nothing', ''],
   ])('handles a comm with %s', (_what, comm) => {
-    expect(parseProcStat(statLine(42, comm, 'S', 987654))).toEqual({ pid: 42, comm, state: 'S', start: 987654, exitCode: null });
+    expect(parseProcStat(statLine(42, comm, 'S', 987654))).toEqual({
+      pid: 42,
+      comm,
+      state: 'S',
+      start: 987654,
+      exitCode: null,
+    });
   });
 
   it('reads the zombie state', () => {
@@ -96,7 +126,12 @@ describe('ProcProcessProbe on a fixture tree', () => {
       ['103x', '107/stat'],
     );
     const obs = await probe.inspect([100, 101, 102, 103, 104, 105, 106, 107, 0, -1, 1.5]);
-    expect(obs.get(100)).toEqual({ kind: 'alive', identity: { pid: 100, start: 6000, bootId: BOOT }, state: 'S', comm: 'claude' });
+    expect(obs.get(100)).toEqual({
+      kind: 'alive',
+      identity: { pid: 100, start: 6000, bootId: BOOT },
+      state: 'S',
+      comm: 'claude',
+    });
     expect(obs.get(101)).toEqual({ kind: 'dead', reason: 'zombie' });
     expect(obs.get(102)).toEqual({ kind: 'dead', reason: 'zombie' });
     expect(obs.get(103)).toEqual({ kind: 'dead', reason: 'absent' });
@@ -143,7 +178,8 @@ describe('ProcProcessProbe on this machine', () => {
     // Node reaps children on the event loop; spinning here, before any macrotask, keeps the zombie in place.
     const deadline = Date.now() + 5000;
     let state = '';
-    while (state !== 'Z' && Date.now() < deadline) state = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state ?? '';
+    while (state !== 'Z' && Date.now() < deadline)
+      state = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state ?? '';
     expect(state).toBe('Z');
     expect((await probe.inspect([pid])).get(pid)).toEqual({ kind: 'dead', reason: 'zombie', waitStatus: 3 << 8 });
     await new Promise((r) => child.once('exit', r));
@@ -170,9 +206,16 @@ describe('parsePsOutput', () => {
   it('reads pids, states, lstart as local epoch seconds, and odd command names', () => {
     const m = parsePsOutput(MAC_PS);
     expect(m).not.toBeNull();
-    expect(m!.get(412)).toEqual({ pid: 412, stat: 'Ss', start: new Date(2025, 10, 24, 9, 1, 2).getTime() / 1000, comm: '/usr/sbin/cfprefsd' });
-    expect(m!.get(5123)).toMatchObject({ start: new Date(2025, 10, 4, 10, 11, 12).getTime() / 1000,
-      comm: '/Applications/Visual Studio Code.app/Contents/MacOS/Electron' });
+    expect(m!.get(412)).toEqual({
+      pid: 412,
+      stat: 'Ss',
+      start: new Date(2025, 10, 24, 9, 1, 2).getTime() / 1000,
+      comm: '/usr/sbin/cfprefsd',
+    });
+    expect(m!.get(5123)).toMatchObject({
+      start: new Date(2025, 10, 4, 10, 11, 12).getTime() / 1000,
+      comm: '/Applications/Visual Studio Code.app/Contents/MacOS/Electron',
+    });
     expect(m!.get(77001)?.comm).toBe('(a) b)');
     expect(m!.get(77002)?.stat).toBe('Z');
     expect(m!.get(77003)).toEqual({ pid: 77003, stat: 'Z', start: null, comm: '<defunct>' });
@@ -195,7 +238,10 @@ describe('parsePsOutput', () => {
 
 /** The MAC_PS lines of the given pids, as ps prints only what it was asked for. */
 function linesOf(...pids: number[]): string {
-  return MAC_PS.split('\n').filter((l) => pids.includes(Number(l.trim().split(' ')[0]))).map((l) => `${l}\n`).join('');
+  return MAC_PS.split('\n')
+    .filter((l) => pids.includes(Number(l.trim().split(' ')[0])))
+    .map((l) => `${l}\n`)
+    .join('');
 }
 
 describe('PsProcessProbe with a strict fake runner', () => {
@@ -212,8 +258,12 @@ describe('PsProcessProbe with a strict fake runner', () => {
       .expect('env', ps('412'), success(MAC_PS));
     const probe = new PsProcessProbe({ runner });
     const obs = await probe.inspect([412, 77002, 9999, 412, 0]);
-    expect(obs.get(412)).toEqual({ kind: 'alive', identity: { pid: 412, start: new Date(2025, 10, 24, 9, 1, 2).getTime() / 1000, bootId: UUID },
-      state: 'Ss', comm: '/usr/sbin/cfprefsd' });
+    expect(obs.get(412)).toEqual({
+      kind: 'alive',
+      identity: { pid: 412, start: new Date(2025, 10, 24, 9, 1, 2).getTime() / 1000, bootId: UUID },
+      state: 'Ss',
+      comm: '/usr/sbin/cfprefsd',
+    });
     expect(obs.get(77002)).toEqual({ kind: 'dead', reason: 'zombie' });
     expect(obs.get(9999)).toEqual({ kind: 'dead', reason: 'absent' });
     expect(obs.get(0)?.kind).toBe('unknown');
@@ -223,15 +273,24 @@ describe('PsProcessProbe with a strict fake runner', () => {
 
   it('falls back to kern.boottime where there is no boot session uuid', async () => {
     runner = new FakeRunner()
-      .expect('sysctl', sysctl('kern.bootsessionuuid'), exitWith('sysctl: unknown oid \'kern.bootsessionuuid\'\n'))
-      .expect('sysctl', sysctl('kern.boottime'), success('{ sec = 1732435262, usec = 281913 } Sun Nov 24 09:01:02 2024\n'));
+      .expect('sysctl', sysctl('kern.bootsessionuuid'), exitWith("sysctl: unknown oid 'kern.bootsessionuuid'\n"))
+      .expect(
+        'sysctl',
+        sysctl('kern.boottime'),
+        success('{ sec = 1732435262, usec = 281913 } Sun Nov 24 09:01:02 2024\n'),
+      );
     expect(await new PsProcessProbe({ runner }).bootId()).toBe('boottime:1732435262');
   });
 
   it('reads exit 1 with nothing on stderr as "none of them exists"', async () => {
-    runner = new FakeRunner().expect('sysctl', sysctl('kern.bootsessionuuid'), success(UUID)).expect('env', ps('5,6'), exitWith('', 1));
+    runner = new FakeRunner()
+      .expect('sysctl', sysctl('kern.bootsessionuuid'), success(UUID))
+      .expect('env', ps('5,6'), exitWith('', 1));
     const obs = await new PsProcessProbe({ runner }).inspect([5, 6]);
-    expect([...obs.values()]).toEqual([{ kind: 'dead', reason: 'absent' }, { kind: 'dead', reason: 'absent' }]);
+    expect([...obs.values()]).toEqual([
+      { kind: 'dead', reason: 'absent' },
+      { kind: 'dead', reason: 'absent' },
+    ]);
   });
 
   it.each([
@@ -239,7 +298,9 @@ describe('PsProcessProbe with a strict fake runner', () => {
     ['a timeout', timedOut()],
     ['garbage', success('what\n')],
   ])('calls every pid unknown on %s, never dead', async (_what, outcome) => {
-    runner = new FakeRunner().expect('sysctl', sysctl('kern.bootsessionuuid'), success(UUID)).expect('env', ps('5,6'), outcome);
+    runner = new FakeRunner()
+      .expect('sysctl', sysctl('kern.bootsessionuuid'), success(UUID))
+      .expect('env', ps('5,6'), outcome);
     const obs = await new PsProcessProbe({ runner }).inspect([5, 6]);
     expect([...obs.values()].map((o) => o.kind)).toEqual(['unknown', 'unknown']);
   });
@@ -258,7 +319,8 @@ describe('PsProcessProbe with the real ps of this machine', () => {
     const real = new ExecaCommandRunner();
     // Linux has no kern.* sysctl: only the boot id is faked, ps is the real one.
     const runner: CommandRunner = {
-      run: (req) => (req.file === 'sysctl' ? Promise.resolve({ exitCode: 0, stdout: `${BOOT}\n`, stderr: '' }) : real.run(req)),
+      run: (req) =>
+        req.file === 'sysctl' ? Promise.resolve({ exitCode: 0, stdout: `${BOOT}\n`, stderr: '' }) : real.run(req),
     };
     const obs = (await new PsProcessProbe({ runner }).inspect([process.pid])).get(process.pid);
     expect(obs?.kind).toBe('alive');

@@ -72,21 +72,60 @@ describe('inertForPaste', () => {
 
 describe('properties', () => {
   // Strings rich in the characters that matter, mixed with arbitrary Unicode.
-  const nasty = fc.constantFrom(ESC, '\x07', '\r', '\n', '\t', '\0', '\x7f', '\u009b', '\u009c', '\u009d', '\u0085', '[', ']', '\\',
-    'P', '_', '^', 'X', ';', '2', 'J', '\u2028', '\u202e', '\u2066', 'é', '🚀');
-  const hostile = fc.array(fc.oneof(nasty, fc.string({ unit: 'binary', maxLength: 4 })), { maxLength: 40 }).map((a) => a.join(''));
-  const printable = fc.string({ unit: 'grapheme', maxLength: 60 }).map((s) => s.replace(new RegExp(BAD_LINE.source, 'g'), ''));
+  const nasty = fc.constantFrom(
+    ESC,
+    '\x07',
+    '\r',
+    '\n',
+    '\t',
+    '\0',
+    '\x7f',
+    '\u009b',
+    '\u009c',
+    '\u009d',
+    '\u0085',
+    '[',
+    ']',
+    '\\',
+    'P',
+    '_',
+    '^',
+    'X',
+    ';',
+    '2',
+    'J',
+    '\u2028',
+    '\u202e',
+    '\u2066',
+    'é',
+    '🚀',
+  );
+  const hostile = fc
+    .array(fc.oneof(nasty, fc.string({ unit: 'binary', maxLength: 4 })), { maxLength: 40 })
+    .map((a) => a.join(''));
+  const printable = fc
+    .string({ unit: 'grapheme', maxLength: 60 })
+    .map((s) => s.replace(new RegExp(BAD_LINE.source, 'g'), ''));
 
   it('display output never holds a control (except LF and tab), ESC, DEL, C1, separator or bidi override', () => {
-    fc.assert(fc.property(hostile, (s) => !BAD_DISPLAY.test(sanitizeForTerminal(s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(hostile, (s) => !BAD_DISPLAY.test(sanitizeForTerminal(s))),
+      { numRuns: 2000 },
+    );
   });
 
   it('line output holds no control at all, not even LF or tab', () => {
-    fc.assert(fc.property(hostile, (s) => !BAD_LINE.test(sanitizeLine(s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(hostile, (s) => !BAD_LINE.test(sanitizeLine(s))),
+      { numRuns: 2000 },
+    );
   });
 
   it('paste output holds no control but LF and tab', () => {
-    fc.assert(fc.property(hostile, (s) => !BAD_PASTE.test(inertForPaste(s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(hostile, (s) => !BAD_PASTE.test(inertForPaste(s))),
+      { numRuns: 2000 },
+    );
   });
 
   it('printable text passes through every function unchanged', () => {

@@ -22,8 +22,20 @@ describe('PANE_FORMAT', () => {
     // (The format text itself holds more separators: the substitution's bracket lists them as bytes to replace.)
     expect(PANE_FIELDS).toHaveLength(12);
     expect(PANE_FORMAT).toBe(PANE_FIELDS.join(S));
-    for (const f of ['session_name', 'window_index', 'pane_index', 'pane_id', 'pane_pid', 'pane_dead', 'pane_dead_status', 'pane_dead_signal',
-      'session_created', 'window_activity', '@mcc_store', 'pane_current_command']) {
+    for (const f of [
+      'session_name',
+      'window_index',
+      'pane_index',
+      'pane_id',
+      'pane_pid',
+      'pane_dead',
+      'pane_dead_status',
+      'pane_dead_signal',
+      'session_created',
+      'window_activity',
+      '@mcc_store',
+      'pane_current_command',
+    ]) {
       expect(PANE_FORMAT).toContain(f);
     }
   });
@@ -44,10 +56,34 @@ describe('parsePaneList', () => {
     expect(r).toEqual({
       ok: true,
       panes: [
-        { session: 'mc-MC-1', windowIndex: 0, paneIndex: 0, paneId: '%0', panePid: 4242, paneDead: false, paneDeadStatus: null,
-          paneDeadSignal: null, currentCommand: 'node', sessionCreated: 1795569990000, windowActivity: 1795570001000, storeTag: 'store-1' },
-        { session: 'mc-MC-12', windowIndex: 2, paneIndex: 1, paneId: '%7', panePid: 99, paneDead: true, paneDeadStatus: 7,
-          paneDeadSignal: null, currentCommand: 'sh', sessionCreated: 1795569990000, windowActivity: 1795570001000, storeTag: '' },
+        {
+          session: 'mc-MC-1',
+          windowIndex: 0,
+          paneIndex: 0,
+          paneId: '%0',
+          panePid: 4242,
+          paneDead: false,
+          paneDeadStatus: null,
+          paneDeadSignal: null,
+          currentCommand: 'node',
+          sessionCreated: 1795569990000,
+          windowActivity: 1795570001000,
+          storeTag: 'store-1',
+        },
+        {
+          session: 'mc-MC-12',
+          windowIndex: 2,
+          paneIndex: 1,
+          paneId: '%7',
+          panePid: 99,
+          paneDead: true,
+          paneDeadStatus: 7,
+          paneDeadSignal: null,
+          currentCommand: 'sh',
+          sessionCreated: 1795569990000,
+          windowActivity: 1795570001000,
+          storeTag: '',
+        },
       ],
     });
   });
@@ -144,7 +180,9 @@ describe('KEY_NAME_RE', () => {
 describe('ourPanes', () => {
   it('keeps exactly the mc-MC-<n> sessions, with their keys', () => {
     const r = parsePaneList(
-      ['mc-MC-1', 'mc-MC-12', 'mc-MC-01', 'mc-MC-1x', 'work', 'mc-', 'MC-3', 'mc-MC-7'].map((s) => paneLine({ session: s })).join('\n') + '\n',
+      ['mc-MC-1', 'mc-MC-12', 'mc-MC-01', 'mc-MC-1x', 'work', 'mc-', 'MC-3', 'mc-MC-7']
+        .map((s) => paneLine({ session: s }))
+        .join('\n') + '\n',
     );
     if (!r.ok) throw new Error(r.reason);
     expect(ourPanes(r).map((p) => [p.session, p.key])).toEqual([

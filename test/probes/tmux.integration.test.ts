@@ -22,7 +22,13 @@ function setup(opts: { tmuxBin?: string } = {}): { tmux: TmuxProbe; sock: TmuxSo
     await sock.cleanup();
     tmp.cleanup();
   });
-  const tmux = new TmuxProbe({ socket: sock.name, runner, configFile: join(tmp.path, 'tmux.conf'), timeoutMs: 10_000, ...opts });
+  const tmux = new TmuxProbe({
+    socket: sock.name,
+    runner,
+    configFile: join(tmp.path, 'tmux.conf'),
+    timeoutMs: 10_000,
+    ...opts,
+  });
   return { tmux, sock, dir: tmp.path };
 }
 
@@ -50,8 +56,11 @@ describe('observe', { timeout: 30_000 }, () => {
     await sock.tmux(['kill-server']);
     // kill-server returns before the server stops listening; meanwhile a client may read "server exited
     // unexpectedly", which the probe rightly calls unknown. Wait until tmux itself says no server.
-    await waitFor('the tmux server to stop listening', () => runner.run({ file: 'tmux', args: ['-L', sock.name, 'list-sessions'] }),
-      (o) => o.stderr.startsWith('no server running'));
+    await waitFor(
+      'the tmux server to stop listening',
+      () => runner.run({ file: 'tmux', args: ['-L', sock.name, 'list-sessions'] }),
+      (o) => o.stderr.startsWith('no server running'),
+    );
     expect(existsSync(sock.path)).toBe(true);
     expect(panes(await tmux.observe())).toEqual([]);
   });
@@ -62,8 +71,17 @@ describe('observe', { timeout: 30_000 }, () => {
     const spawned = await spawn(tmux, 'mc-MC-1');
     const [pane, ...rest] = panes(await tmux.observe());
     expect(rest).toEqual([]);
-    expect(pane).toMatchObject({ session: 'mc-MC-1', paneId: spawned.paneId, panePid: spawned.panePid, paneDead: false,
-      paneDeadStatus: null, currentCommand: 'sleep', storeTag: 'store-test', windowIndex: 0, paneIndex: 0 });
+    expect(pane).toMatchObject({
+      session: 'mc-MC-1',
+      paneId: spawned.paneId,
+      panePid: spawned.panePid,
+      paneDead: false,
+      paneDeadStatus: null,
+      currentCommand: 'sleep',
+      storeTag: 'store-test',
+      windowIndex: 0,
+      paneIndex: 0,
+    });
     expect(pane!.sessionCreated).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
     expect(pane!.sessionCreated).toBeLessThanOrEqual(Date.now());
     expect(pane!.windowActivity % 1000).toBe(0);
@@ -76,7 +94,11 @@ describe('observe', { timeout: 30_000 }, () => {
     const seen = panes(await tmux.observe());
     expect(seen.map((p) => p.session).sort()).toEqual([...names].sort());
     expect(new Set(seen.map((p) => p.paneId)).size).toBe(30);
-    expect(ourPanes({ panes: seen }).map((p) => p.key).sort()).toEqual(names.map((n) => n.slice(3)).sort());
+    expect(
+      ourPanes({ panes: seen })
+        .map((p) => p.key)
+        .sort(),
+    ).toEqual(names.map((n) => n.slice(3)).sort());
   });
 
   it('reports unknown, not zero sessions, when tmux fails unexpectedly (PATH shim)', async () => {
@@ -99,8 +121,11 @@ describe('observe', { timeout: 30_000 }, () => {
     await spawn(tmux, 'mc-MC-2');
     // A session option can be set to anything by hand, too.
     await sock.tmux(['set-option', '-t', '=mc-MC-2:', '@mcc_store', 'x\ny\x1fz']);
-    const seen = await waitFor('the renamed process to show', async () => panes(await tmux.observe()),
-      (ps) => ps.some((p) => p.currentCommand.includes('il')));
+    const seen = await waitFor(
+      'the renamed process to show',
+      async () => panes(await tmux.observe()),
+      (ps) => ps.some((p) => p.currentCommand.includes('il')),
+    );
     expect(seen.map((p) => p.session).sort()).toEqual(['mc-MC-1', 'mc-MC-2']);
     expect(seen.find((p) => p.session === 'mc-MC-1')!.currentCommand).toBe('ev?il?name');
     expect(seen.find((p) => p.session === 'mc-MC-2')!.storeTag).toBe('x?y?z');
@@ -142,10 +167,14 @@ describe('sessions', { timeout: 30_000 }, () => {
     writeFileSync(script, '#!/bin/sh\necho "pid=$$"\nexec sleep 300\n');
     chmodSync(script, 0o755);
     const { paneId, panePid } = await spawn(tmux, 'mc-MC-1', [script]);
-    const lines = await waitFor('the agent to print its pid', async () => {
-      const r = await tmux.capture(paneId, 10);
-      return r.ok ? r.value : [];
-    }, (l) => l.some((x) => x.startsWith('pid=')));
+    const lines = await waitFor(
+      'the agent to print its pid',
+      async () => {
+        const r = await tmux.capture(paneId, 10);
+        return r.ok ? r.value : [];
+      },
+      (l) => l.some((x) => x.startsWith('pid=')),
+    );
     expect(lines).toContain(`pid=${panePid}`);
   });
 
@@ -153,20 +182,43 @@ describe('sessions', { timeout: 30_000 }, () => {
     const { tmux, sock, dir } = setup();
     const cwd = join(dir, 'w#(touch pwned);');
     mkdirSync(cwd);
-    const { paneId } = await tmux.newSession({
-      session: 'mc-MC-3',
-      argv: ['sh', '-c', 'printf "[%s]" "$@"; printf "\\n(%s)(%s)\\n" "$PWD" "$X"; exit 7', 'sh', 'arg;', ';', '{', '}', '', '#{pane_id}', '$HOME', '\\;'],
-      cwd,
-      env: { X: 'v;' },
-    }).then((r) => { if (!r.ok) throw new Error(r.message); return r.value; });
+    const { paneId } = await tmux
+      .newSession({
+        session: 'mc-MC-3',
+        argv: [
+          'sh',
+          '-c',
+          'printf "[%s]" "$@"; printf "\\n(%s)(%s)\\n" "$PWD" "$X"; exit 7',
+          'sh',
+          'arg;',
+          ';',
+          '{',
+          '}',
+          '',
+          '#{pane_id}',
+          '$HOME',
+          '\\;',
+        ],
+        cwd,
+        env: { X: 'v;' },
+      })
+      .then((r) => {
+        if (!r.ok) throw new Error(r.message);
+        return r.value;
+      });
     // tmux marks the pane dead when its pty closes and learns the status from SIGCHLD, which tmux 3.3a
     // sometimes misses until another child of the server exits: `run-shell true` makes it reap. (The
     // reconciler does not depend on it: it reads a zombie's exit code from /proc.)
-    const dead = await waitFor('the pane to die with a status', async () => {
-      const ps = panes(await tmux.observe());
-      if (ps[0]?.paneDead && ps[0].paneDeadStatus === null) execFileSync('tmux', ['-L', sock.name, 'run-shell', 'true']);
-      return ps;
-    }, (ps) => ps[0]?.paneDead === true && ps[0].paneDeadStatus !== null);
+    const dead = await waitFor(
+      'the pane to die with a status',
+      async () => {
+        const ps = panes(await tmux.observe());
+        if (ps[0]?.paneDead && ps[0].paneDeadStatus === null)
+          execFileSync('tmux', ['-L', sock.name, 'run-shell', 'true']);
+        return ps;
+      },
+      (ps) => ps[0]?.paneDead === true && ps[0].paneDeadStatus !== null,
+    );
     expect(dead[0]).toMatchObject({ session: 'mc-MC-3', paneId, paneDead: true, paneDeadStatus: 7 });
     const screen = await tmux.capture(paneId, 50);
     expect(screen.ok && screen.value).toContain('[arg;][;][{][}][][#{pane_id}][$HOME][\\;]');
@@ -179,7 +231,11 @@ describe('capture, buffers and keys', { timeout: 30_000 }, () => {
   it('capture returns the last N lines', async () => {
     const { tmux } = setup();
     const { paneId } = await spawn(tmux, 'mc-MC-1', ['sh', '-c', 'seq 1 120; exec sleep 300']);
-    const last = await waitFor('seq to finish', async () => tmux.capture(paneId, 5), (r) => r.ok && r.value.at(-1) === '120');
+    const last = await waitFor(
+      'seq to finish',
+      async () => tmux.capture(paneId, 5),
+      (r) => r.ok && r.value.at(-1) === '120',
+    );
     expect(last).toEqual({ ok: true, value: ['116', '117', '118', '119', '120'] });
     const tail = await captureTail(tmux, paneId, 3);
     expect(tail).toEqual({ ok: true, value: ['118', '119', '120'] });
@@ -208,8 +264,11 @@ describe('capture, buffers and keys', { timeout: 30_000 }, () => {
     // paste-buffer -d deletes the buffer; the last line waits for Enter, like a prompt waiting to be submitted.
     expect(await tmux.hasBuffer('mcc-msg-1')).toEqual({ ok: true, value: false });
     expect((await tmux.sendKeys(paneId, ['Enter'])).ok).toBe(true);
-    const got = await waitFor('cat to write every line', () => (existsSync(out) ? readFileSync(out, 'utf8') : ''),
-      (s) => s.includes('last line;'));
+    const got = await waitFor(
+      'cat to write every line',
+      () => (existsSync(out) ? readFileSync(out, 'utf8') : ''),
+      (s) => s.includes('last line;'),
+    );
     expect(got).toBe(`${text}\n`);
     expect(got).toContain('paste end: ^[[201~ after');
     const screen = await tmux.capture(paneId, 50);

@@ -70,16 +70,57 @@ describe('observe', () => {
 });
 
 describe('newSession', () => {
-  const head = (conf: string) => T('-f', conf, 'set-option', '-g', 'remain-on-exit', 'on', ';',
-    'new-session', '-d', '-s', 'mc-MC-1', '-x', '200', '-y', '50');
+  const head = (conf: string) =>
+    T(
+      '-f',
+      conf,
+      'set-option',
+      '-g',
+      'remain-on-exit',
+      'on',
+      ';',
+      'new-session',
+      '-d',
+      '-s',
+      'mc-MC-1',
+      '-x',
+      '200',
+      '-y',
+      '50',
+    );
   const tail = ['-P', '-F', '#{pane_id} #{pane_pid}', '--'];
 
   it('starts the argv directly with cwd, env and the store tag in one tmux call, and writes the config 0600', async () => {
     const { tmux, conf } = probe();
-    runner.expect('tmux', [...head(conf), '-c', '/work/a##b', '-e', 'A=1', '-e', 'B=x\\;', ...tail, 'node', 'agent.js', 'run\\;',
-      ';', 'set-option', '-t', '=mc-MC-1:', '@mcc_store', 'store-abc'], success('%3 4242\n'));
+    runner.expect(
+      'tmux',
+      [
+        ...head(conf),
+        '-c',
+        '/work/a##b',
+        '-e',
+        'A=1',
+        '-e',
+        'B=x\\;',
+        ...tail,
+        'node',
+        'agent.js',
+        'run\\;',
+        ';',
+        'set-option',
+        '-t',
+        '=mc-MC-1:',
+        '@mcc_store',
+        'store-abc',
+      ],
+      success('%3 4242\n'),
+    );
     const r = await tmux.newSession({
-      session: 'mc-MC-1', argv: ['node', 'agent.js', 'run;'], cwd: '/work/a#b', env: { A: '1', B: 'x;' }, storeTag: 'store-abc',
+      session: 'mc-MC-1',
+      argv: ['node', 'agent.js', 'run;'],
+      cwd: '/work/a#b',
+      env: { A: '1', B: 'x;' },
+      storeTag: 'store-abc',
     });
     expect(r).toEqual({ ok: true, value: { paneId: '%3', panePid: 4242 } });
     expect(readFileSync(conf, 'utf8')).toBe(TMUX_CONFIG);
@@ -91,7 +132,10 @@ describe('newSession', () => {
   it('prefixes a one-element argv with /usr/bin/env, so tmux does not wrap it in `sh -c`', async () => {
     const { tmux, conf } = probe();
     runner.expect('tmux', [...head(conf), ...tail, '/usr/bin/env', 'claude'], success('%0 77\n'));
-    expect(await tmux.newSession({ session: 'mc-MC-1', argv: ['claude'] })).toEqual({ ok: true, value: { paneId: '%0', panePid: 77 } });
+    expect(await tmux.newSession({ session: 'mc-MC-1', argv: ['claude'] })).toEqual({
+      ok: true,
+      value: { paneId: '%0', panePid: 77 },
+    });
   });
 
   it('maps duplicate session to conflict', async () => {
@@ -206,7 +250,12 @@ describe('capture', () => {
     expect(r.ok === false && r.code).toBe('probe_unknown');
   });
 
-  it.each([['4', 5], ['%4;', 5], ['%4', 0], ['%4', 1.5]])('rejects pane %j / %j lines as invalid', async (pane, n) => {
+  it.each([
+    ['4', 5],
+    ['%4;', 5],
+    ['%4', 0],
+    ['%4', 1.5],
+  ])('rejects pane %j / %j lines as invalid', async (pane, n) => {
     const { tmux } = probe();
     const r = await tmux.capture(pane, n);
     expect(r.ok === false && r.code).toBe('invalid');
@@ -258,7 +307,12 @@ describe('buffers', () => {
 
   it('rejects buffer names that are not ours', async () => {
     const { tmux } = probe();
-    for (const r of [await tmux.loadBuffer('a;', 'x'), await tmux.pasteBuffer('a b', '%1'), await tmux.hasBuffer(''), await tmux.deleteBuffer('#(x)')]) {
+    for (const r of [
+      await tmux.loadBuffer('a;', 'x'),
+      await tmux.pasteBuffer('a b', '%1'),
+      await tmux.hasBuffer(''),
+      await tmux.deleteBuffer('#(x)'),
+    ]) {
       expect(r.ok === false && r.code).toBe('invalid');
     }
   });

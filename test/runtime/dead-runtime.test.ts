@@ -2,8 +2,16 @@
 // exited and waits; once the TTL has passed a pass closes it with its evidence and requeues the ticket,
 // counting attempts, until the retry limit blocks it; and a blocked ticket is never picked up again.
 import { describe, expect, it } from 'vitest';
-import { disagreements, ms, pidAlive, reconcileUntil, useHarness, waitFor, waitUntilTime, type Harness } from './helpers.js';
-
+import {
+  disagreements,
+  ms,
+  pidAlive,
+  reconcileUntil,
+  useHarness,
+  waitFor,
+  waitUntilTime,
+  type Harness,
+} from './helpers.js';
 
 const TTL_S = 1;
 
@@ -13,9 +21,17 @@ async function pickupAndKill(h: Harness, key: string, attempt: number) {
   expect(pickup.exitCode, pickup.stderr).toBe(0);
   const [r] = h.openRuntimes(key);
   expect(h.ticket(key)).toMatchObject({ status: 'in_progress', attempts: attempt, worker_pid: r?.pid });
-  await waitFor('the agent to print its banner', () => h.capture(`mc-${key}`), (s) => s.includes(`pid ${r?.pid}`));
+  await waitFor(
+    'the agent to print its banner',
+    () => h.capture(`mc-${key}`),
+    (s) => s.includes(`pid ${r?.pid}`),
+  );
   process.kill(r!.pid!, 'SIGKILL');
-  await waitFor('the agent to die', () => pidAlive(r?.pid), (alive) => !alive);
+  await waitFor(
+    'the agent to die',
+    () => pidAlive(r?.pid),
+    (alive) => !alive,
+  );
 
   // First pass: dead, but younger than the TTL: marked exited, not closed; the ticket stays in_progress.
   const first = await h.mcc(['reconcile']);
@@ -44,7 +60,12 @@ async function pickupAndKill(h: Harness, key: string, attempt: number) {
   expect(artifacts.some((a) => a.startsWith('exit_status:'))).toBe(true);
   // Soft, so a failure here still lets the rest of the scenario report. The agent's own last
   // output is the evidence; blank lines above tmux's "Pane is dead" line are not.
-  expect.soft(artifacts.some((a) => a.includes(`demo-agent (mcc demo) pid ${r?.pid}`)), `evidence: ${JSON.stringify(artifacts)}`).toBe(true);
+  expect
+    .soft(
+      artifacts.some((a) => a.includes(`demo-agent (mcc demo) pid ${r?.pid}`)),
+      `evidence: ${JSON.stringify(artifacts)}`,
+    )
+    .toBe(true);
   expect(close[0]?.root_cause).toMatch(/STALE/);
   return closed;
 }
@@ -64,7 +85,9 @@ describe('(c) kill -9 of the agent', () => {
     const blocked = h.ticket(key);
     expect(blocked).toMatchObject({ status: 'blocked', attempts: 2, worker_pid: null });
     expect(blocked.blocked_reason).toMatch(/retry limit reached \(2\/2\)/);
-    expect(h.events(key).some((e) => e.kind === 'runtime.close' && e.status === 'error' && e.human_input_required === 1)).toBe(true);
+    expect(
+      h.events(key).some((e) => e.kind === 'runtime.close' && e.status === 'error' && e.human_input_required === 1),
+    ).toBe(true);
     expect(h.messages(key).filter((m) => m.kind === 'prompt')).toHaveLength(1);
 
     // The daemon with --pickup starts the other todo ticket but never the blocked one.
@@ -93,7 +116,11 @@ describe('(c) kill -9 of the agent', () => {
     await h.must(['pickup', key]);
     const [r] = h.openRuntimes(key);
     await reconcileUntil(h, 'the prompt to be sent', () => h.messages(key)[0]?.status === 'sent');
-    await waitFor('the agent to exit', () => pidAlive(r?.pid), (alive) => !alive);
+    await waitFor(
+      'the agent to exit',
+      () => pidAlive(r?.pid),
+      (alive) => !alive,
+    );
 
     await reconcileUntil(h, 'the runtime to be marked exited', () => h.runtimes(key)[0]?.status === 'exited');
     const exited = h.runtimes(key)[0]!;
@@ -109,6 +136,11 @@ describe('(c) kill -9 of the agent', () => {
     // Soft, so both halves of the evidence are reported: the exit status the agent died with, and its last words.
     expect.soft(closed.exit_status, 'exit_status of the closed runtime row').toBe(3);
     expect.soft(artifacts, 'close event artifacts').toContain('exit_status:3');
-    expect.soft(artifacts.some((a) => a.includes('[demo] fatal: simulated crash')), `evidence: ${JSON.stringify(artifacts)}`).toBe(true);
+    expect
+      .soft(
+        artifacts.some((a) => a.includes('[demo] fatal: simulated crash')),
+        `evidence: ${JSON.stringify(artifacts)}`,
+      )
+      .toBe(true);
   });
 });

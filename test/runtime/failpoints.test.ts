@@ -18,7 +18,6 @@ import {
   type Harness,
 } from './helpers.js';
 
-
 const TTL_S = 1;
 
 function expectCrashed(r: CliResult, name: string): void {
@@ -66,7 +65,15 @@ async function expectConsistent(h: Harness, key: string): Promise<'live' | 'none
 describe.concurrent('crash at each failpoint, then one reconcile pass', () => {
   it('covers every failpoint the binary defines', ({ expect }) => {
     expect([...FAILPOINTS].sort()).toEqual(
-      ['deliver.after_paste', 'deliver.after_submit', 'deliver.before_paste', 'pickup.after_claim', 'pickup.after_new_session', 'pickup.after_record_pid', 'pickup.after_runtime_row'].sort(),
+      [
+        'deliver.after_paste',
+        'deliver.after_submit',
+        'deliver.before_paste',
+        'pickup.after_claim',
+        'pickup.after_new_session',
+        'pickup.after_record_pid',
+        'pickup.after_runtime_row',
+      ].sort(),
     );
   });
 
@@ -115,12 +122,18 @@ describe.concurrent('crash at each failpoint, then one reconcile pass', () => {
     const key = await h.add('crash after submit, agent busy');
     const session = `mc-${key}`;
     await crashAt(h, key, 'deliver.after_submit');
-    await waitFor('the agent to work on the prompt', () => h.capture(session), (s) => s.includes('working on prompt 1'));
+    await waitFor(
+      'the agent to work on the prompt',
+      () => h.capture(session),
+      (s) => s.includes('working on prompt 1'),
+    );
 
     const pass = await h.mcc(['reconcile']);
     expect(pass.exitCode, pass.stderr).toBe(0);
     const screen = await h.capture(session);
-    expect(screen, 'still busy: the test needs the recovery pass to meet a working agent').toContain('working on prompt 1');
+    expect(screen, 'still busy: the test needs the recovery pass to meet a working agent').toContain(
+      'working on prompt 1',
+    );
     expect(count(screen, '[demo] prompt 1 received')).toBe(1);
     expect(screen, 'a key sent to a busy agent').not.toContain(BUSY_IGNORED);
     await expectConsistent(h, key);

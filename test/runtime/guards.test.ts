@@ -4,8 +4,16 @@ import { hostname } from 'node:os';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { disagreements, isReadyScreen, ms, pidAlive, reconcileUntil, useHarness, waitFor, type Harness } from './helpers.js';
-
+import {
+  disagreements,
+  isReadyScreen,
+  ms,
+  pidAlive,
+  reconcileUntil,
+  useHarness,
+  waitFor,
+  type Harness,
+} from './helpers.js';
 
 async function liveTicket(h: Harness, title: string): Promise<{ key: string; session: string; pid: number }> {
   const key = await h.add(title);
@@ -27,7 +35,11 @@ describe('(d) in_review and done are never moved by the system', () => {
     const before = h.dump();
     for (let pass = 0; pass < 2; pass++) await h.must(['reconcile']);
     // The agent's own REVIEW: arrives meanwhile; the ticket is already past in_progress and stays as it is.
-    await waitFor('the REVIEW marker on screen', () => h.capture(session), (s) => /^REVIEW:/m.test(s));
+    await waitFor(
+      'the REVIEW marker on screen',
+      () => h.capture(session),
+      (s) => /^REVIEW:/m.test(s),
+    );
     await h.must(['reconcile']);
     const after = h.dump();
     expect(after.tickets).toEqual(before.tickets);
@@ -42,7 +54,11 @@ describe('(d) in_review and done are never moved by the system', () => {
     expect(retire.exitCode).toBe(0);
     expect(retire.stdout).toContain('[DONE-LIVE]');
     expect(await h.hasSession(session)).toBe(false);
-    await waitFor('the agent to be gone', () => pidAlive(pid), (alive) => !alive);
+    await waitFor(
+      'the agent to be gone',
+      () => pidAlive(pid),
+      (alive) => !alive,
+    );
     const [closed] = h.runtimes(key);
     expect(closed).toMatchObject({ status: 'closed', closed_reason: 'ticket done' });
     expect(h.ticket(key)).toEqual(done);
@@ -67,7 +83,12 @@ describe('(e) no stealing from another worker', () => {
       const { key, session, pid } = await liveTicket(h, `held on ${c.name}`);
       const [r] = h.openRuntimes(key);
       // Another worker holds the ticket: its runtime row points elsewhere (pid 4242 there).
-      h.sql('UPDATE runtime_sessions SET host = ?, tmux_socket = ?, pid = 4242, version = version + 1 WHERE id = ?', c.host, c.socket(h.socket), r?.id);
+      h.sql(
+        'UPDATE runtime_sessions SET host = ?, tmux_socket = ?, pid = 4242, version = version + 1 WHERE id = ?',
+        c.host,
+        c.socket(h.socket),
+        r?.id,
+      );
       h.sql('UPDATE tickets SET worker_pid = 4242, version = version + 1 WHERE key = ?', key);
       const before = h.dump();
 
@@ -101,7 +122,10 @@ describe('(e) no stealing from another worker', () => {
     h.sql(
       `INSERT INTO runtime_sessions (ticket_key, host, tmux_socket, tmux_session, pane_id, pid, pid_start, boot_id, status, created_at, last_seen_at, version)
        VALUES (?, 'worker-3.example', 'mcc', ?, '%9', 5151, 1, 'another-boot', 'running', ?, ?, 1)`,
-      key, `mc-${key}`, new Date().toISOString(), new Date().toISOString(),
+      key,
+      `mc-${key}`,
+      new Date().toISOString(),
+      new Date().toISOString(),
     );
     const before = h.dump();
     const pickup = await h.mcc(['pickup', key]);
@@ -118,7 +142,10 @@ describe('(f) a failing tmux destroys nothing', () => {
   it('reconcile exits 1, changes no row, kills no session, warns once; pickup and retire refuse; a healthy pass then acts', async () => {
     const h = useHarness({ ttlSeconds: 1 });
     const shim = join(h.dir, 'odd-tmux');
-    writeFileSync(shim, '#!/bin/sh\necho "tmux: lost server handshake (protocol 7?) while reading #{pane_id}" >&2\nexit 1\n');
+    writeFileSync(
+      shim,
+      '#!/bin/sh\necho "tmux: lost server handshake (protocol 7?) while reading #{pane_id}" >&2\nexit 1\n',
+    );
     chmodSync(shim, 0o755);
     const broken = { env: { MCC_TMUX_BIN: shim } };
 
@@ -127,7 +154,11 @@ describe('(f) a failing tmux destroys nothing', () => {
     const dead = await liveTicket(h, 'dies');
     await h.must(['move', done.key, 'done']);
     process.kill(dead.pid, 'SIGKILL');
-    await waitFor('the agent to die', () => pidAlive(dead.pid), (alive) => !alive);
+    await waitFor(
+      'the agent to die',
+      () => pidAlive(dead.pid),
+      (alive) => !alive,
+    );
     const third = await h.add('never started');
     const rows = h.dump();
     const plan = await h.mcc(['reconcile', '--dry-run']);
@@ -162,7 +193,11 @@ describe('(f) a failing tmux destroys nothing', () => {
     expect(h.dump().runtimes).toEqual(rows.runtimes);
 
     // With tmux back, the same situation is acted on: proof the broken passes really declined.
-    await reconcileUntil(h, 'both runtimes to be closed', () => h.openRuntimes(done.key).length + h.openRuntimes(dead.key).length === 0);
+    await reconcileUntil(
+      h,
+      'both runtimes to be closed',
+      () => h.openRuntimes(done.key).length + h.openRuntimes(dead.key).length === 0,
+    );
     expect(await h.sessions()).toEqual([]);
     expect(h.ticket(done.key).status).toBe('done');
     expect(h.ticket(dead.key)).toMatchObject({ status: 'todo', attempts: 1 });

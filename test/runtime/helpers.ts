@@ -39,10 +39,15 @@ export interface CliResult {
 export function demoProfile(spec: DemoSpec = {}): Record<string, unknown> {
   return {
     command: [
-      process.execPath, BIN, 'demo-agent',
-      '--boot-ms', String(spec.bootMs ?? 1500),
-      '--work-ms', String(spec.workMs ?? 800),
-      '--outcome', spec.outcome ?? 'review',
+      process.execPath,
+      BIN,
+      'demo-agent',
+      '--boot-ms',
+      String(spec.bootMs ?? 1500),
+      '--work-ms',
+      String(spec.workMs ?? 800),
+      '--outcome',
+      spec.outcome ?? 'review',
     ],
     ready: '^demo> ?$',
     busy: 'esc to interrupt',
@@ -72,7 +77,13 @@ export function makeHarness(opts: HarnessOptions = {}) {
   const configPath = join(dir, 'config.json');
   const profiles: Record<string, unknown> = { demo: demoProfile() };
   for (const [name, spec] of Object.entries(opts.profiles ?? {})) profiles[name] = demoProfile(spec);
-  const config = { ttlSeconds: opts.ttlSeconds ?? 2, retryLimit: opts.retryLimit ?? 3, intervalSeconds: 0.5, defaultProfile: 'demo', profiles };
+  const config = {
+    ttlSeconds: opts.ttlSeconds ?? 2,
+    retryLimit: opts.retryLimit ?? 3,
+    intervalSeconds: 0.5,
+    defaultProfile: 'demo',
+    profiles,
+  };
   writeFileSync(configPath, JSON.stringify(config, null, 2));
 
   const { MCC_FAILPOINTS: _f, MCC_TMUX_BIN: _b, ...inherited } = sock.env;
@@ -114,7 +125,10 @@ export function makeHarness(opts: HarnessOptions = {}) {
     env,
 
     /** Run the compiled binary; never rejects. `env` entries are added to (or, when undefined, removed from) the harness env. */
-    async mcc(args: string[], o: { env?: Record<string, string | undefined>; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+    async mcc(
+      args: string[],
+      o: { env?: Record<string, string | undefined>; timeoutMs?: number; input?: string } = {},
+    ): Promise<CliResult> {
       const r = await h.spawn(args, o);
       return { exitCode: r.exitCode, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
     },
@@ -139,7 +153,8 @@ export function makeHarness(opts: HarnessOptions = {}) {
     /** Run the binary and require exit 0; the error carries its output. */
     async must(args: string[], o: { env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
       const r = await h.mcc(args, o);
-      if (r.exitCode !== 0) throw new Error(`mcc ${args.join(' ')} exited ${r.exitCode ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+      if (r.exitCode !== 0)
+        throw new Error(`mcc ${args.join(' ')} exited ${r.exitCode ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
       return r;
     },
 
@@ -165,20 +180,25 @@ export function makeHarness(opts: HarnessOptions = {}) {
       return row;
     },
     runtimes(key: string): RuntimeRow[] {
-      return read((db) => db.prepare('SELECT * FROM runtime_sessions WHERE ticket_key = ? ORDER BY id').all(key) as RuntimeRow[]);
+      return read(
+        (db) => db.prepare('SELECT * FROM runtime_sessions WHERE ticket_key = ? ORDER BY id').all(key) as RuntimeRow[],
+      );
     },
     openRuntimes(key: string): RuntimeRow[] {
       return h.runtimes(key).filter((r) => r.status !== 'closed');
     },
     messages(key: string): MessageRow[] {
-      return read((db) => db.prepare('SELECT * FROM messages WHERE ticket_key = ? ORDER BY id').all(key) as MessageRow[]);
+      return read(
+        (db) => db.prepare('SELECT * FROM messages WHERE ticket_key = ? ORDER BY id').all(key) as MessageRow[],
+      );
     },
     /** Events, oldest first; of one ticket, or all. */
     events(key?: string): EventRow[] {
-      return read((db) =>
-        (key === undefined
-          ? db.prepare('SELECT * FROM events ORDER BY id').all()
-          : db.prepare('SELECT * FROM events WHERE ticket_key = ? ORDER BY id').all(key)) as EventRow[],
+      return read(
+        (db) =>
+          (key === undefined
+            ? db.prepare('SELECT * FROM events ORDER BY id').all()
+            : db.prepare('SELECT * FROM events WHERE ticket_key = ? ORDER BY id').all(key)) as EventRow[],
       );
     },
     lastEventId(): number {
@@ -274,13 +294,23 @@ export function pidAlive(pid: number | null | undefined): boolean {
 }
 
 /** Polls `predicate` until it holds; throws naming `what` (and the last value) at the deadline. */
-export async function waitFor<T>(what: string, probe: () => T | Promise<T>, done: (v: T) => boolean = Boolean, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  done: (v: T) => boolean = Boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   return pollFor(what, probe, done, timeoutMs);
 }
 
 /** Waits (polling the clock against a deadline) until epoch-ms `at` has passed: for TTLs only. */
 export async function waitUntilTime(at: number, what = 'the TTL to elapse'): Promise<void> {
-  await pollFor(what, () => Date.now(), (now) => now > at, Math.max(0, at - Date.now()) + 5_000);
+  await pollFor(
+    what,
+    () => Date.now(),
+    (now) => now > at,
+    Math.max(0, at - Date.now()) + 5_000,
+  );
 }
 
 /** Epoch ms of a stored ISO time. */
@@ -298,7 +328,12 @@ export const isReadyScreen = (screen: string): boolean => {
 };
 
 /** Run `mcc reconcile` until `done()` holds; each pass must exit 0. Returns the number of passes. */
-export async function reconcileUntil(h: Harness, what: string, done: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<number> {
+export async function reconcileUntil(
+  h: Harness,
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<number> {
   let passes = 0;
   await pollFor(
     what,
@@ -320,7 +355,11 @@ export async function reconcileUntil(h: Harness, what: string, done: () => boole
  * pane pid = recorded pid = worker_pid, process alive) with the ticket in_progress (or in_review/done when
  * `allow`), or no open runtime, no session, and the ticket not in_progress. Returns a list of disagreements.
  */
-export async function disagreements(h: Harness, key: string, allow: readonly string[] = ['in_progress']): Promise<string[]> {
+export async function disagreements(
+  h: Harness,
+  key: string,
+  allow: readonly string[] = ['in_progress'],
+): Promise<string[]> {
   const t = h.ticket(key);
   const open = h.openRuntimes(key);
   const session = `mc-${key}`;
@@ -338,7 +377,8 @@ export async function disagreements(h: Harness, key: string, allow: readonly str
     }
     if (!pidAlive(r.pid)) out.push(`recorded pid ${r.pid} is not alive`);
     if (!allow.includes(t.status)) out.push(`ticket ${t.status} with a live runtime`);
-    if (t.status === 'in_progress' && t.worker_pid !== r.pid) out.push(`worker_pid ${t.worker_pid} != runtime pid ${r.pid}`);
+    if (t.status === 'in_progress' && t.worker_pid !== r.pid)
+      out.push(`worker_pid ${t.worker_pid} != runtime pid ${r.pid}`);
   } else {
     if (pane) out.push(`session ${session} exists without an open runtime row`);
     if (t.status === 'in_progress') out.push('ticket in_progress without a runtime');

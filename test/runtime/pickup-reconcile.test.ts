@@ -14,7 +14,6 @@ import {
   type Harness,
 } from './helpers.js';
 
-
 const promptRows = (h: Harness, key: string) => h.messages(key).filter((m) => m.kind === 'prompt');
 const warningsOf = (h: Harness, key: string) => h.events(key).filter((e) => e.status !== 'ok');
 
@@ -53,7 +52,11 @@ describe('(a) pickup while the agent is still booting (the 409-after-spawn seed)
     expect(promptRows(h, key).map((m) => m.status)).toEqual(['pending']);
 
     // A pass while the agent is busy is the normal case: nothing typed, nothing warned.
-    await waitFor('the agent to show its busy line', () => h.capture(session), (s) => s.includes('esc to interrupt'));
+    await waitFor(
+      'the agent to show its busy line',
+      () => h.capture(session),
+      (s) => s.includes('esc to interrupt'),
+    );
     const busyPass = await h.mcc(['reconcile']);
     expect(busyPass.exitCode, busyPass.stderr).toBe(0);
     const stillBusy = await h.capture(session);
@@ -67,7 +70,11 @@ describe('(a) pickup while the agent is still booting (the 409-after-spawn seed)
 
     await reconcileUntil(h, 'the prompt to be sent', () => promptRows(h, key)[0]?.status === 'sent');
     expect(promptRows(h, key)).toHaveLength(1);
-    await waitFor('the agent to echo the prompt', () => h.capture(session), (s) => s.includes('[demo] prompt 1 received'));
+    await waitFor(
+      'the agent to echo the prompt',
+      () => h.capture(session),
+      (s) => s.includes('[demo] prompt 1 received'),
+    );
 
     await reconcileUntil(h, 'the REVIEW marker to move the ticket', () => h.ticket(key).status === 'in_review');
     const screen = await h.capture(session);
@@ -92,7 +99,8 @@ describe('(b) a live runtime behind todo', () => {
     const pane0 = await h.pane(session);
     expect(pane0?.pid).toBe(r0?.pid);
 
-    const hide = () => h.sql("UPDATE tickets SET status = 'todo', worker_pid = NULL, version = version + 1 WHERE key = ?", key);
+    const hide = () =>
+      h.sql("UPDATE tickets SET status = 'todo', worker_pid = NULL, version = version + 1 WHERE key = ?", key);
     const expectAdopted = async () => {
       const t = h.ticket(key);
       const rows = h.runtimes(key);
@@ -107,7 +115,9 @@ describe('(b) a live runtime behind todo', () => {
 
     hide();
     const pass = await reconcileJson(h);
-    expect(pass.findings.filter((f) => f.ticketKey === key && f.drift === 'HIDDEN-LIVE').map((f) => f.outcome)).toEqual(['applied']);
+    expect(pass.findings.filter((f) => f.ticketKey === key && f.drift === 'HIDDEN-LIVE').map((f) => f.outcome)).toEqual(
+      ['applied'],
+    );
     await expectAdopted();
 
     hide();
@@ -120,7 +130,11 @@ describe('(b) a live runtime behind todo', () => {
     // The prompt queued by the first pickup is still delivered exactly once to the adopted runtime.
     await waitFor('the agent to become ready', () => h.capture(session), isReadyScreen);
     await reconcileUntil(h, 'the prompt to be sent', () => promptRows(h, key)[0]?.status === 'sent');
-    await waitFor('the prompt echo', () => h.capture(session), (s) => s.includes('[demo] prompt 1 received'));
+    await waitFor(
+      'the prompt echo',
+      () => h.capture(session),
+      (s) => s.includes('[demo] prompt 1 received'),
+    );
     expect(promptRows(h, key)).toHaveLength(1);
     expect(count(await h.capture(session), '[demo] prompt 1 received')).toBe(1);
   });
@@ -138,7 +152,9 @@ describe('(b) a live runtime behind todo', () => {
     h.sql("UPDATE tickets SET status = 'todo', worker_pid = NULL, version = version + 1 WHERE key = ?", key);
 
     const pass = await reconcileJson(h);
-    expect(pass.findings.filter((f) => f.ticketKey === key && f.drift === 'ORPHAN').map((f) => f.outcome)).toEqual(['applied']);
+    expect(pass.findings.filter((f) => f.ticketKey === key && f.drift === 'ORPHAN').map((f) => f.outcome)).toEqual([
+      'applied',
+    ]);
     const open = h.openRuntimes(key);
     expect(open).toHaveLength(1);
     expect(open[0]?.id).not.toBe(r0?.id);
@@ -161,10 +177,15 @@ describe('(g) two consecutive passes after healing', () => {
 
     // The seed's drift: the ticket reverted to todo and the runtime row stale while the agent lives.
     h.sql("UPDATE tickets SET status = 'todo', worker_pid = NULL, version = version + 1 WHERE key = ?", key);
-    h.sql("UPDATE runtime_sessions SET status = 'exited', version = version + 1 WHERE ticket_key = ? AND status <> 'closed'", key);
+    h.sql(
+      "UPDATE runtime_sessions SET status = 'exited', version = version + 1 WHERE ticket_key = ? AND status <> 'closed'",
+      key,
+    );
 
     const first = await reconcileJson(h);
-    expect(first.findings.filter((f) => f.drift !== null).map((f) => [f.drift, f.outcome])).toEqual([['HIDDEN-LIVE', 'applied']]);
+    expect(first.findings.filter((f) => f.drift !== null).map((f) => [f.drift, f.outcome])).toEqual([
+      ['HIDDEN-LIVE', 'applied'],
+    ]);
     expect(await disagreements(h, key)).toEqual([]);
     expect(h.ticket(key).worker_pid).toBe(pid);
 
@@ -181,9 +202,17 @@ describe('(g) two consecutive passes after healing', () => {
     expect(strip(after.runtimes)).toEqual(strip(before.runtimes));
 
     // The seed's acceptance in the daemon's words: two consecutive cycles, no repeated warning.
-    const cycles = [await h.mcc(['--auto', '--once', '--pickup', '--json']), await h.mcc(['--auto', '--once', '--pickup', '--json'])];
+    const cycles = [
+      await h.mcc(['--auto', '--once', '--pickup', '--json']),
+      await h.mcc(['--auto', '--once', '--pickup', '--json']),
+    ];
     for (const c of cycles) expect(c.exitCode, c.stderr).toBe(0);
-    const lines = cycles.map((c) => c.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string }));
+    const lines = cycles.map((c) =>
+      c.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { kind: string }),
+    );
     expect(lines[1]?.filter((l) => l.kind === 'warning' || l.kind === 'applied' || l.kind === 'pickup')).toEqual([]);
     expect(h.dump().events).toBe(before.events);
     expect(await h.sessions()).toEqual([session]);

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { disagreements, useHarness } from './helpers.js';
 
-
 const ROUNDS = 5;
 
 describe('(h) racing pickups', () => {

@@ -8,11 +8,16 @@ import { socketPath } from '../helpers/tmux-socket.js';
 import { ROOT, SMOKE } from '../global-setup.js';
 import { pidAlive, waitFor } from './helpers.js';
 
-
 describe('npm run smoke', () => {
   it('runs a no-op ticket through pickup (busy start), delivery, REVIEW and retire, and exits 0', async () => {
     const { TMUX: _t, TMUX_PANE: _p, MCC_FAILPOINTS: _f, MCC_TMUX_BIN: _b, ...env } = process.env;
-    const r = await execa(process.execPath, [SMOKE, '--boot-ms', '2000', '--work-ms', '500'], { cwd: ROOT, env, extendEnv: false, reject: false, timeout: 90_000 });
+    const r = await execa(process.execPath, [SMOKE, '--boot-ms', '2000', '--work-ms', '500'], {
+      cwd: ROOT,
+      env,
+      extendEnv: false,
+      reject: false,
+      timeout: 90_000,
+    });
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
     const out = String(r.stdout);
     expect(out).toContain('smoke ok');
@@ -22,7 +27,8 @@ describe('npm run smoke', () => {
     // Each step prints the ticket row, the runtime row and the tmux view, and their agreement.
     const steps = out.split(/\n\[\d+\] /).slice(1);
     expect(steps.length).toBeGreaterThanOrEqual(6);
-    for (const s of steps) for (const view of ['ticket   ', 'runtime  ', 'tmux     ', 'agree    yes']) expect(s).toContain(view);
+    for (const s of steps)
+      for (const view of ['ticket   ', 'runtime  ', 'tmux     ', 'agree    yes']) expect(s).toContain(view);
     expect(out).toMatch(/\[2\] pickup while the agent is still booting[\s\S]*prompt   #1 pending/);
     expect(out).toMatch(/status=in_review/);
     expect(out).toMatch(/closed_reason="retired by operator"/);
@@ -44,10 +50,21 @@ describe('npm run smoke, interrupted or failing', () => {
   it('on SIGINT mid-run it stops, removes its tmux server and temp dir, and exits 130', async () => {
     const { TMUX: _t, TMUX_PANE: _p, MCC_FAILPOINTS: _f, MCC_TMUX_BIN: _b, ...env } = process.env;
     // A long boot keeps it in the delivery passes while we interrupt it.
-    const child = execa(process.execPath, [SMOKE, '--boot-ms', '20000'], { cwd: ROOT, env, extendEnv: false, reject: false, timeout: 60_000 });
+    const child = execa(process.execPath, [SMOKE, '--boot-ms', '20000'], {
+      cwd: ROOT,
+      env,
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor('the smoke to reach its delivery passes', () => out, (o) => o.includes('-- pass 1'), 30_000);
+    await waitFor(
+      'the smoke to reach its delivery passes',
+      () => out,
+      (o) => o.includes('-- pass 1'),
+      30_000,
+    );
     const socket = /tmux socket (\S+)/.exec(out)?.[1] ?? '';
     const store = /store (\S+)\/state\/mcc\.db/.exec(out)?.[1] ?? '';
     expect(existsSync(socketPath(socket))).toBe(true);
@@ -62,7 +79,13 @@ describe('npm run smoke, interrupted or failing', () => {
 
   it('exits 1 with a clear message when a step fails (tmux unusable), and still cleans up', async () => {
     const { TMUX: _t, TMUX_PANE: _p, MCC_FAILPOINTS: _f, ...env } = process.env;
-    const r = await execa(process.execPath, [SMOKE], { cwd: ROOT, env: { ...env, MCC_TMUX_BIN: '/nonexistent/tmux' }, extendEnv: false, reject: false, timeout: 60_000 });
+    const r = await execa(process.execPath, [SMOKE], {
+      cwd: ROOT,
+      env: { ...env, MCC_TMUX_BIN: '/nonexistent/tmux' },
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
     expect(r.exitCode).toBe(1);
     expect(String(r.stderr)).toMatch(/smoke FAILED: mcc pickup MC-1 exited 1: .*tmux/);
     const store = /store (\S+)\/state\/mcc\.db/.exec(String(r.stdout))?.[1] ?? '';

@@ -11,7 +11,14 @@ describe('a store locked by someone else', () => {
     const locker = new Database(store.location);
     try {
       locker.exec('BEGIN IMMEDIATE');
-      const r = await store.claim({ key: t.key, ticketVersion: t.version, runtime: TARGET, promptBody: 'p', now: T0, event: ev() });
+      const r = await store.claim({
+        key: t.key,
+        ticketVersion: t.version,
+        runtime: TARGET,
+        promptBody: 'p',
+        now: T0,
+        event: ev(),
+      });
       expect(failed(r, 'conflict')).toMatch(/^store busy: another process kept .* locked/);
       locker.exec('ROLLBACK');
       expect(await store.getTicket(t.key)).toEqual(t);
@@ -27,7 +34,14 @@ describe('a store locked by someone else', () => {
     try {
       locker.exec('BEGIN IMMEDIATE');
       setTimeout(() => locker.exec('COMMIT'), 5);
-      const r = await store.claim({ key: t.key, ticketVersion: t.version, runtime: TARGET, promptBody: 'p', now: T0, event: ev() });
+      const r = await store.claim({
+        key: t.key,
+        ticketVersion: t.version,
+        runtime: TARGET,
+        promptBody: 'p',
+        now: T0,
+        event: ev(),
+      });
       expect(okValue(r).ticket.status).toBe('in_progress');
     } finally {
       locker.close();

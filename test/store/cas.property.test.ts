@@ -25,7 +25,11 @@ const actor = fc.integer({ min: 0, max: 1 });
 const ticket = fc.integer({ min: 0, max: KEYS.length - 1 });
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('refresh' as const), actor }),
-  fc.record({ kind: fc.constantFrom('claim' as const, 'adopt' as const, 'spawn' as const, 'touch' as const), actor, ticket }),
+  fc.record({
+    kind: fc.constantFrom('claim' as const, 'adopt' as const, 'spawn' as const, 'touch' as const),
+    actor,
+    ticket,
+  }),
   fc.record({ kind: fc.constant('close' as const), actor, ticket, to: fc.option(status, { nil: null }) }),
   fc.record({ kind: fc.constant('status' as const), actor, ticket, to: status }),
 );
@@ -65,28 +69,60 @@ async function apply(store: SqliteStore, snap: Snapshot, o: Exclude<Op, { kind: 
   const event = ev(o.kind);
   switch (o.kind) {
     case 'claim':
-      return { ticket: { key, read: t.version }, result: await store.claim({ key, ticketVersion: t.version, runtime: TARGET, promptBody: 'p', now: T0, event }) };
+      return {
+        ticket: { key, read: t.version },
+        result: await store.claim({ key, ticketVersion: t.version, runtime: TARGET, promptBody: 'p', now: T0, event }),
+      };
     case 'adopt':
       return {
         ticket: { key, read: t.version },
-        result: await store.adopt({ key, ticketVersion: t.version, runtimeId: null, runtimeVersion: null, target: TARGET, paneId: '%1', identity: ID, status: 'running', now: T0, event }),
+        result: await store.adopt({
+          key,
+          ticketVersion: t.version,
+          runtimeId: null,
+          runtimeVersion: null,
+          target: TARGET,
+          paneId: '%1',
+          identity: ID,
+          status: 'running',
+          now: T0,
+          event,
+        }),
       };
     case 'spawn':
       if (r === undefined) return null;
       return {
-        ticket: { key, read: t.version }, runtime: { id: r.id, read: r.version },
-        result: await store.recordSpawn({ runtimeId: r.id, runtimeVersion: r.version, ticketKey: key, ticketVersion: t.version, paneId: '%2', identity: ID, now: T0, event }),
+        ticket: { key, read: t.version },
+        runtime: { id: r.id, read: r.version },
+        result: await store.recordSpawn({
+          runtimeId: r.id,
+          runtimeVersion: r.version,
+          ticketKey: key,
+          ticketVersion: t.version,
+          paneId: '%2',
+          identity: ID,
+          now: T0,
+          event,
+        }),
       };
     case 'touch':
       if (r === undefined) return null;
-      return { runtime: { id: r.id, read: r.version }, result: await store.updateRuntime({ runtimeId: r.id, version: r.version, lastSeenAt: T0, now: T0 }) };
+      return {
+        runtime: { id: r.id, read: r.version },
+        result: await store.updateRuntime({ runtimeId: r.id, version: r.version, lastSeenAt: T0, now: T0 }),
+      };
     case 'close':
       if (r === undefined) return null;
       return {
         runtime: { id: r.id, read: r.version },
         ...(o.to === null ? {} : { ticket: { key, read: t.version } }),
         result: await store.closeRuntime({
-          runtimeId: r.id, runtimeVersion: r.version, reason: 'prop', exitStatus: null, now: T0, event,
+          runtimeId: r.id,
+          runtimeVersion: r.version,
+          reason: 'prop',
+          exitStatus: null,
+          now: T0,
+          event,
           ...(o.to === null ? {} : { ticket: { key, version: t.version, to: o.to } }),
         }),
       };
@@ -111,7 +147,8 @@ describe('compare-and-set under random stale and fresh operations', () => {
         const store = openSqliteStore(path);
         const db = new Database(path, { readonly: true });
         try {
-          for (const _ of KEYS) await store.createTicket({ title: 't', body: 'b', profile: 'demo', now: T0, actor: 'test' });
+          for (const _ of KEYS)
+            await store.createTicket({ title: 't', body: 'b', profile: 'demo', now: T0, actor: 'test' });
           const snaps = [await snapshot(store), await snapshot(store)];
           // The model: each row's version is 1 + the number of successful writes that touched it.
           const expected = new Map<string, number>(KEYS.map((k) => [k, 1]));
@@ -121,10 +158,15 @@ describe('compare-and-set under random stale and fresh operations', () => {
               continue;
             }
             const before = dump(db);
-            const versions = (): Map<string, number> => new Map([
-              ...(db.prepare('SELECT key, version FROM tickets').all() as { key: string; version: number }[]).map((r) => [r.key, r.version] as const),
-              ...(db.prepare('SELECT id, version FROM runtime_sessions').all() as { id: number; version: number }[]).map((r) => [`r${r.id}`, r.version] as const),
-            ]);
+            const versions = (): Map<string, number> =>
+              new Map([
+                ...(db.prepare('SELECT key, version FROM tickets').all() as { key: string; version: number }[]).map(
+                  (r) => [r.key, r.version] as const,
+                ),
+                ...(
+                  db.prepare('SELECT id, version FROM runtime_sessions').all() as { id: number; version: number }[]
+                ).map((r) => [`r${r.id}`, r.version] as const),
+              ]);
             const pre = versions();
             const touch = await apply(store, snaps[o.actor]!, o);
             if (touch === null) continue;
@@ -137,7 +179,8 @@ describe('compare-and-set under random stale and fresh operations', () => {
               if (touch.ticket) expected.set(touch.ticket.key, touch.ticket.read + 1);
               if (touch.runtime) expected.set(`r${touch.runtime.id}`, touch.runtime.read + 1);
               // Closing without a ticket move still releases a worker_pid that pointed at the closed runtime.
-              const released = o.kind === 'close' && o.to === null ? (touch.result.value as { ticket: Ticket | null }).ticket : null;
+              const released =
+                o.kind === 'close' && o.to === null ? (touch.result.value as { ticket: Ticket | null }).ticket : null;
               if (released) expected.set(released.key, pre.get(released.key)! + 1);
               const created = (touch.result.value as { runtime?: RuntimeSession }).runtime;
               if (created !== undefined && !expected.has(`r${created.id}`)) expected.set(`r${created.id}`, 1);
@@ -147,9 +190,11 @@ describe('compare-and-set under random stale and fresh operations', () => {
               expect(['conflict', 'invalid']).toContain(touch.result.code);
             }
             expect(versions()).toEqual(expected);
-            const doubled = db.prepare(
-              "SELECT ticket_key FROM runtime_sessions WHERE status <> 'closed' GROUP BY ticket_key HAVING count(*) > 1",
-            ).all();
+            const doubled = db
+              .prepare(
+                "SELECT ticket_key FROM runtime_sessions WHERE status <> 'closed' GROUP BY ticket_key HAVING count(*) > 1",
+              )
+              .all();
             expect(doubled).toEqual([]);
           }
         } finally {

@@ -63,6 +63,13 @@ export function newTicket(store: SqliteStore, title = 'a ticket', now = T0): Pro
 export async function claimed(store: SqliteStore, title = 'a ticket') {
   const t = await newTicket(store, title);
   return okValue(
-    await store.claim({ key: t.key, ticketVersion: t.version, runtime: TARGET, promptBody: t.body, now: T0 + 1, event: ev('claim') }),
+    await store.claim({
+      key: t.key,
+      ticketVersion: t.version,
+      runtime: TARGET,
+      promptBody: t.body,
+      now: T0 + 1,
+      event: ev('claim'),
+    }),
   );
 }

@@ -11,14 +11,19 @@ describe('loadActive', () => {
     const t3 = await newTicket(store, 'queued'); // MC-3: todo with a pending message
     okValue(await store.queueMessage({ key: t3.key, body: 'x', kind: 'operator', now: T0, event: ev() }));
     const t4 = await newTicket(store, 'blocked'); // MC-4
-    okValue(await store.setTicketStatus({ key: t4.key, version: 1, from: ['todo'], to: 'blocked', now: T0, event: ev() }));
+    okValue(
+      await store.setTicketStatus({ key: t4.key, version: 1, from: ['todo'], to: 'blocked', now: T0, event: ev() }),
+    );
     const t5 = await newTicket(store, 'done'); // MC-5: only as an extra key
     okValue(await store.setTicketStatus({ key: t5.key, version: 1, from: ['todo'], to: 'done', now: T0, event: ev() }));
 
     const active = await store.loadActive(['MC-5', 'MC-2', 'MC-404']);
     expect(active.tickets.map((t) => t.key)).toEqual(['MC-2', 'MC-3', 'MC-4', 'MC-5']);
     expect(active.runtimes.map((r) => r.ticketKey)).toEqual(['MC-2']);
-    expect(active.messages.map((m) => [m.ticketKey, m.kind])).toEqual([['MC-2', 'prompt'], ['MC-3', 'operator']]);
+    expect(active.messages.map((m) => [m.ticketKey, m.kind])).toEqual([
+      ['MC-2', 'prompt'],
+      ['MC-3', 'operator'],
+    ]);
   });
 
   it('stays correct at 50,000 mostly-done tickets with thousands of extra keys', async () => {

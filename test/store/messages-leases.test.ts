@@ -5,8 +5,17 @@ describe('messages', () => {
   it('queues for an existing ticket only, unbound and pending', async () => {
     const store = openTestStore();
     await newTicket(store);
-    const m = okValue(await store.queueMessage({ key: 'MC-1', body: 'hi', kind: 'operator', now: T0, event: ev('queued') }));
-    expect(m).toMatchObject({ ticketKey: 'MC-1', runtimeId: null, status: 'pending', attempts: 0, deliveryToken: null, createdAt: T0 });
+    const m = okValue(
+      await store.queueMessage({ key: 'MC-1', body: 'hi', kind: 'operator', now: T0, event: ev('queued') }),
+    );
+    expect(m).toMatchObject({
+      ticketKey: 'MC-1',
+      runtimeId: null,
+      status: 'pending',
+      attempts: 0,
+      deliveryToken: null,
+      createdAt: T0,
+    });
     failed(await store.queueMessage({ key: 'MC-2', body: 'hi', kind: 'operator', now: T0, event: ev() }), 'not_found');
     expect((await store.listEvents({ ticketKey: 'MC-1', limit: 1 }))[0]!.kind).toBe('queued');
   });
@@ -16,10 +25,16 @@ describe('messages', () => {
     const { runtime, prompt } = await claimed(store);
     failed(await store.finishDelivery({ messageId: prompt.id, now: T0, event: ev() }), 'conflict');
     failed(await store.revertDelivery({ messageId: prompt.id, now: T0 }), 'conflict');
-    const d = okValue(await store.beginDelivery({ messageId: prompt.id, runtimeId: runtime.id, token: 'buf-1', now: T0 }));
+    const d = okValue(
+      await store.beginDelivery({ messageId: prompt.id, runtimeId: runtime.id, token: 'buf-1', now: T0 }),
+    );
     expect(d).toMatchObject({ status: 'delivering', attempts: 1, runtimeId: runtime.id, deliveryToken: 'buf-1' });
-    expect(failed(await store.beginDelivery({ messageId: prompt.id, runtimeId: runtime.id, token: 'buf-2', now: T0 }), 'conflict'))
-      .toBe('cannot move message 1 of MC-1 to delivering: it is delivering, not pending');
+    expect(
+      failed(
+        await store.beginDelivery({ messageId: prompt.id, runtimeId: runtime.id, token: 'buf-2', now: T0 }),
+        'conflict',
+      ),
+    ).toBe('cannot move message 1 of MC-1 to delivering: it is delivering, not pending');
     const s = okValue(await store.finishDelivery({ messageId: prompt.id, now: T0 + 3, event: ev('sent') }));
     expect(s).toMatchObject({ status: 'sent', sentAt: T0 + 3, deliveryToken: 'buf-1' });
     failed(await store.cancelMessage({ messageId: prompt.id, now: T0, event: ev() }), 'conflict');
@@ -43,13 +58,28 @@ describe('messages', () => {
     expect(okValue(await store.cancelMessage({ messageId: other.id, now: T0, event: ev() })).status).toBe('cancelled');
   });
 
-  it('never binds a delivery to a closed runtime or another ticket\'s runtime', async () => {
+  it("never binds a delivery to a closed runtime or another ticket's runtime", async () => {
     const store = openTestStore();
     const a = await claimed(store, 'a');
     const b = await claimed(store, 'b');
-    failed(await store.beginDelivery({ messageId: a.prompt.id, runtimeId: b.runtime.id, token: 't', now: T0 }), 'invalid');
-    okValue(await store.closeRuntime({ runtimeId: a.runtime.id, runtimeVersion: 1, reason: 'x', exitStatus: null, now: T0, event: ev() }));
-    failed(await store.beginDelivery({ messageId: a.prompt.id, runtimeId: a.runtime.id, token: 't', now: T0 }), 'conflict');
+    failed(
+      await store.beginDelivery({ messageId: a.prompt.id, runtimeId: b.runtime.id, token: 't', now: T0 }),
+      'invalid',
+    );
+    okValue(
+      await store.closeRuntime({
+        runtimeId: a.runtime.id,
+        runtimeVersion: 1,
+        reason: 'x',
+        exitStatus: null,
+        now: T0,
+        event: ev(),
+      }),
+    );
+    failed(
+      await store.beginDelivery({ messageId: a.prompt.id, runtimeId: a.runtime.id, token: 't', now: T0 }),
+      'conflict',
+    );
   });
 });
 
@@ -57,12 +87,20 @@ describe('leases', () => {
   it('is taken when free, renewed by its holder, refused to others until it expires', async () => {
     const store = openTestStore();
     expect(await store.readLease('auto')).toBeNull();
-    expect(okValue(await store.acquireLease({ name: 'auto', holder: 'pid:1', ttlMs: 1000, now: T0 }))).toEqual({ name: 'auto', holder: 'pid:1', expiresAt: T0 + 1000 });
-    expect(okValue(await store.acquireLease({ name: 'auto', holder: 'pid:1', ttlMs: 1000, now: T0 + 500 })).expiresAt).toBe(T0 + 1500);
+    expect(okValue(await store.acquireLease({ name: 'auto', holder: 'pid:1', ttlMs: 1000, now: T0 }))).toEqual({
+      name: 'auto',
+      holder: 'pid:1',
+      expiresAt: T0 + 1000,
+    });
+    expect(
+      okValue(await store.acquireLease({ name: 'auto', holder: 'pid:1', ttlMs: 1000, now: T0 + 500 })).expiresAt,
+    ).toBe(T0 + 1500);
     const r = await store.acquireLease({ name: 'auto', holder: 'pid:2', ttlMs: 1000, now: T0 + 1499 });
     expect(failed(r, 'conflict')).toBe('lease auto is held by pid:1 until 2026-11-25T01:30:01.500Z');
     expect(r.ok ? '' : r.holder).toBe('pid:1');
-    expect(okValue(await store.acquireLease({ name: 'auto', holder: 'pid:2', ttlMs: 1000, now: T0 + 1500 })).holder).toBe('pid:2');
+    expect(
+      okValue(await store.acquireLease({ name: 'auto', holder: 'pid:2', ttlMs: 1000, now: T0 + 1500 })).holder,
+    ).toBe('pid:2');
   });
 
   it('is released only by its holder', async () => {
@@ -93,20 +131,50 @@ describe('reads', () => {
     const store = openTestStore();
     await newTicket(store, 'never claimed');
     const b = await claimed(store, 'b');
-    const closed = okValue(await store.closeRuntime({ runtimeId: b.runtime.id, runtimeVersion: 1, reason: 'x', exitStatus: null, now: T0, ticket: { key: b.ticket.key, version: b.ticket.version, to: 'todo' }, event: ev() }));
-    const again = okValue(await store.claim({ key: b.ticket.key, ticketVersion: closed.ticket!.version, runtime: b.runtime, promptBody: 'p', now: T0, event: ev() }));
+    const closed = okValue(
+      await store.closeRuntime({
+        runtimeId: b.runtime.id,
+        runtimeVersion: 1,
+        reason: 'x',
+        exitStatus: null,
+        now: T0,
+        ticket: { key: b.ticket.key, version: b.ticket.version, to: 'todo' },
+        event: ev(),
+      }),
+    );
+    const again = okValue(
+      await store.claim({
+        key: b.ticket.key,
+        ticketVersion: closed.ticket!.version,
+        runtime: b.runtime,
+        promptBody: 'p',
+        now: T0,
+        event: ev(),
+      }),
+    );
     const c = await claimed(store, 'c');
-    okValue(await store.closeRuntime({ runtimeId: c.runtime.id, runtimeVersion: 1, reason: 'y', exitStatus: null, now: T0, event: ev() }));
+    okValue(
+      await store.closeRuntime({
+        runtimeId: c.runtime.id,
+        runtimeVersion: 1,
+        reason: 'y',
+        exitStatus: null,
+        now: T0,
+        event: ev(),
+      }),
+    );
     okValue(await store.queueMessage({ key: c.ticket.key, body: 'm', kind: 'operator', now: T0, event: ev() }));
     const rows = await store.overview();
-    expect(rows.map((r) => [r.ticket.key, r.runtime?.id ?? null, r.runtime?.status ?? null, r.pendingMessages])).toEqual([
+    expect(
+      rows.map((r) => [r.ticket.key, r.runtime?.id ?? null, r.runtime?.status ?? null, r.pendingMessages]),
+    ).toEqual([
       ['MC-1', null, null, 0],
       ['MC-2', again.runtime.id, 'spawning', 1],
       ['MC-3', c.runtime.id, 'closed', 2],
     ]);
   });
 
-  it('changeToken moves on our own commits and on other connections\' commits, and only then', async () => {
+  it("changeToken moves on our own commits and on other connections' commits, and only then", async () => {
     const a = openTestStore();
     const b = openTestStore(a.location);
     const t0 = await a.changeToken();

@@ -12,6 +12,8 @@ describe('resolveDbPath', () => {
   });
 
   it('ignores a relative XDG_STATE_HOME, as the XDG spec requires', () => {
-    expect(resolveDbPath({ env: { HOME: '/home/op', XDG_STATE_HOME: 'rel' } })).toBe('/home/op/.local/state/mcc/mcc.db');
+    expect(resolveDbPath({ env: { HOME: '/home/op', XDG_STATE_HOME: 'rel' } })).toBe(
+      '/home/op/.local/state/mcc/mcc.db',
+    );
   });
 });

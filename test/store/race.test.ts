@@ -20,12 +20,30 @@ beforeAll(() => {
   mkdirSync(BUILD, { recursive: true });
   // node_modules is a package-scope boundary: without this, Node would load the output as CommonJS.
   writeFileSync(join(BUILD, 'package.json'), '{"type":"module"}\n');
-  const tsc = spawnSync(process.execPath, [
-    join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-    '--outDir', BUILD, '--rootDir', join(ROOT, 'src'), '--module', 'nodenext', '--moduleResolution', 'nodenext',
-    '--target', 'es2022', '--strict', '--skipLibCheck', '--types', 'node', '--noEmitOnError', 'false',
-    join(ROOT, 'src', 'store', 'ticket-store.sqlite.ts'),
-  ], { cwd: ROOT, encoding: 'utf8' });
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '--outDir',
+      BUILD,
+      '--rootDir',
+      join(ROOT, 'src'),
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--strict',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      '--noEmitOnError',
+      'false',
+      join(ROOT, 'src', 'store', 'ticket-store.sqlite.ts'),
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   if (!existsSync(STORE_JS)) throw new Error(`could not compile the store for the racers:\n${tsc.stdout}${tsc.stderr}`);
 }, 120_000);
 
@@ -42,7 +60,10 @@ interface Outcome {
 
 /** A forked racer; `next()` resolves with its next report, in order. */
 function startRacer(dbPath: string, name: string) {
-  const child: ChildProcess = fork(RACER, [STORE_JS, dbPath, name], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(RACER, [STORE_JS, dbPath, name], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const inbox: unknown[] = [];
   const waiters: ((m: unknown) => void)[] = [];
   let failure: Error | null = null;
@@ -65,43 +86,51 @@ function startRacer(dbPath: string, name: string) {
 }
 
 describe('two or more processes racing on the same tickets', () => {
-  it.each([2, 3, 4])('with %i racers: exactly one claim wins per ticket, losers get conflict, nothing escapes', async (n) => {
-    const store = openTestStore();
-    for (let i = 0; i < TICKETS; i++) await newTicket(store, `race ${i}`);
-    const racers = Array.from({ length: n }, (_, i) => startRacer(store.location, `racer-${i}`));
-    const results: Outcome[] = [];
-    try {
-      for (const r of racers) expect(await r.next()).toBe('ready');
-      for (let i = 1; i <= TICKETS; i++) {
-        const at = Date.now() + 15;
-        for (const r of racers) r.child.send({ key: `MC-${i}`, at });
-        for (const r of racers) results.push((await r.next()) as Outcome);
+  it.each([2, 3, 4])(
+    'with %i racers: exactly one claim wins per ticket, losers get conflict, nothing escapes',
+    async (n) => {
+      const store = openTestStore();
+      for (let i = 0; i < TICKETS; i++) await newTicket(store, `race ${i}`);
+      const racers = Array.from({ length: n }, (_, i) => startRacer(store.location, `racer-${i}`));
+      const results: Outcome[] = [];
+      try {
+        for (const r of racers) expect(await r.next()).toBe('ready');
+        for (let i = 1; i <= TICKETS; i++) {
+          const at = Date.now() + 15;
+          for (const r of racers) r.child.send({ key: `MC-${i}`, at });
+          for (const r of racers) results.push((await r.next()) as Outcome);
+        }
+        for (const r of racers) r.child.send('stop');
+      } finally {
+        for (const r of racers) if (r.child.exitCode === null && r.failed() === null) r.child.kill();
       }
-      for (const r of racers) r.child.send('stop');
-    } finally {
-      for (const r of racers) if (r.child.exitCode === null && r.failed() === null) r.child.kill();
-    }
 
-    expect(results.filter((r) => r.outcome !== 'won' && r.outcome !== 'conflict')).toEqual([]);
-    const winners = new Map<string, number>();
-    for (const r of results) if (r.outcome === 'won') winners.set(r.key, (winners.get(r.key) ?? 0) + 1);
-    expect([...winners.values()].filter((count) => count !== 1)).toEqual([]);
-    expect(winners.size).toBe(TICKETS);
-    const conflicts = results.filter((r) => r.outcome === 'conflict');
-    expect(conflicts).toHaveLength(TICKETS * (n - 1));
-    // Every loser read version 1 before anyone claimed, so each refusal must be the CAS speaking.
-    expect(conflicts.filter((r) => !r.message.includes('changed since it was read'))).toEqual([]);
+      expect(results.filter((r) => r.outcome !== 'won' && r.outcome !== 'conflict')).toEqual([]);
+      const winners = new Map<string, number>();
+      for (const r of results) if (r.outcome === 'won') winners.set(r.key, (winners.get(r.key) ?? 0) + 1);
+      expect([...winners.values()].filter((count) => count !== 1)).toEqual([]);
+      expect(winners.size).toBe(TICKETS);
+      const conflicts = results.filter((r) => r.outcome === 'conflict');
+      expect(conflicts).toHaveLength(TICKETS * (n - 1));
+      // Every loser read version 1 before anyone claimed, so each refusal must be the CAS speaking.
+      expect(conflicts.filter((r) => !r.message.includes('changed since it was read'))).toEqual([]);
 
-    const db = new Database(store.location, { readonly: true });
-    try {
-      expect(db.prepare("SELECT count(*) AS n FROM tickets WHERE status = 'in_progress' AND attempts = 1").get()).toEqual({ n: TICKETS });
-      expect(db.prepare('SELECT count(*) AS n, count(DISTINCT ticket_key) AS k FROM runtime_sessions').get()).toEqual({ n: TICKETS, k: TICKETS });
-      expect(db.prepare("SELECT count(*) AS n FROM messages WHERE kind = 'prompt'").get()).toEqual({ n: TICKETS });
-      expect(db.prepare("SELECT count(*) AS n FROM events WHERE kind = 'claim'").get()).toEqual({ n: TICKETS });
-    } finally {
-      db.close();
-    }
-  }, 60_000);
+      const db = new Database(store.location, { readonly: true });
+      try {
+        expect(
+          db.prepare("SELECT count(*) AS n FROM tickets WHERE status = 'in_progress' AND attempts = 1").get(),
+        ).toEqual({ n: TICKETS });
+        expect(db.prepare('SELECT count(*) AS n, count(DISTINCT ticket_key) AS k FROM runtime_sessions').get()).toEqual(
+          { n: TICKETS, k: TICKETS },
+        );
+        expect(db.prepare("SELECT count(*) AS n FROM messages WHERE kind = 'prompt'").get()).toEqual({ n: TICKETS });
+        expect(db.prepare("SELECT count(*) AS n FROM events WHERE kind = 'claim'").get()).toEqual({ n: TICKETS });
+      } finally {
+        db.close();
+      }
+    },
+    60_000,
+  );
 });
 
 describe('processes opening a new store at the same instant', () => {
@@ -110,7 +139,9 @@ describe('processes opening a new store at the same instant', () => {
     const at = String(Date.now() + 300);
     const run = () =>
       new Promise<string>((res, rej) =>
-        execFile(process.execPath, [OPENER, STORE_JS, path, at], (err, stdout) => (err ? rej(err) : res(stdout.trim()))),
+        execFile(process.execPath, [OPENER, STORE_JS, path, at], (err, stdout) =>
+          err ? rej(err) : res(stdout.trim()),
+        ),
       );
     const lines = await Promise.all([run(), run(), run(), run()]);
     const reports = lines.map((l) => JSON.parse(l) as { key?: string; error?: string });

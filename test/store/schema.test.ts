@@ -9,19 +9,67 @@ import { ev, newTicket, openTestStore, T0, tempDir } from './helpers.js';
 // The column lists are the public contract operators query with sqlite3 (README): a rename breaks them.
 const CONTRACT: Record<string, string[]> = {
   tickets: [
-    'key', 'seq', 'title', 'body', 'status', 'profile', 'worker_pid', 'attempts', 'human_input_required',
-    'blocked_reason', 'version', 'created_at', 'updated_at',
+    'key',
+    'seq',
+    'title',
+    'body',
+    'status',
+    'profile',
+    'worker_pid',
+    'attempts',
+    'human_input_required',
+    'blocked_reason',
+    'version',
+    'created_at',
+    'updated_at',
   ],
   runtime_sessions: [
-    'id', 'ticket_key', 'host', 'tmux_socket', 'tmux_session', 'pane_id', 'pid', 'pid_start', 'boot_id', 'status',
-    'exit_status', 'created_at', 'last_seen_at', 'dead_since', 'closed_at', 'closed_reason', 'last_marker', 'version',
+    'id',
+    'ticket_key',
+    'host',
+    'tmux_socket',
+    'tmux_session',
+    'pane_id',
+    'pid',
+    'pid_start',
+    'boot_id',
+    'status',
+    'exit_status',
+    'created_at',
+    'last_seen_at',
+    'dead_since',
+    'closed_at',
+    'closed_reason',
+    'last_marker',
+    'version',
   ],
   messages: [
-    'id', 'ticket_key', 'runtime_id', 'kind', 'body', 'status', 'attempts', 'delivery_token', 'created_at', 'sent_at',
+    'id',
+    'ticket_key',
+    'runtime_id',
+    'kind',
+    'body',
+    'status',
+    'attempts',
+    'delivery_token',
+    'created_at',
+    'sent_at',
   ],
   events: [
-    'id', 'at', 'ticket_key', 'runtime_id', 'actor', 'kind', 'status', 'summary', 'root_cause', 'safe_retry',
-    'stop_condition', 'human_input_required', 'next_actions', 'artifacts',
+    'id',
+    'at',
+    'ticket_key',
+    'runtime_id',
+    'actor',
+    'kind',
+    'status',
+    'summary',
+    'root_cause',
+    'safe_retry',
+    'stop_condition',
+    'human_input_required',
+    'next_actions',
+    'artifacts',
   ],
   leases: ['name', 'holder', 'expires_at'],
 };
@@ -44,10 +92,18 @@ describe('schema and migrations', () => {
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as { name: string }[]).map((r) => r.name);
-      expect(indexes).toEqual(expect.arrayContaining([
-        'runtime_sessions_one_open', 'runtime_sessions_status', 'messages_ticket_status', 'events_ticket', 'tickets_status',
-      ]));
+      const indexes = (
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as { name: string }[]
+      ).map((r) => r.name);
+      expect(indexes).toEqual(
+        expect.arrayContaining([
+          'runtime_sessions_one_open',
+          'runtime_sessions_status',
+          'messages_ticket_status',
+          'events_ticket',
+          'tickets_status',
+        ]),
+      );
     } finally {
       db.close();
     }
@@ -63,7 +119,11 @@ describe('schema and migrations', () => {
       const row = db.prepare('SELECT created_at, updated_at FROM tickets WHERE key = ?').get(t.key);
       expect(row).toEqual({ created_at: '2026-11-25T01:30:00.000Z', updated_at: '2026-11-25T01:30:00.000Z' });
       const event = db.prepare("SELECT at, next_actions, artifacts FROM events WHERE kind = 'note'").get();
-      expect(event).toEqual({ at: '2026-11-25T01:30:00.000Z', next_actions: '["mcc show MC-1"]', artifacts: '["a.txt"]' });
+      expect(event).toEqual({
+        at: '2026-11-25T01:30:00.000Z',
+        next_actions: '["mcc show MC-1"]',
+        artifacts: '["a.txt"]',
+      });
     } finally {
       db.close();
     }
@@ -98,7 +158,7 @@ describe('schema and migrations', () => {
     try {
       expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 3);
       expect(after.pragma('journal_mode', { simple: true })).toBe('delete');
-      expect(after.prepare("SELECT count(*) AS n FROM sqlite_master").get()).toEqual({ n: 0 });
+      expect(after.prepare('SELECT count(*) AS n FROM sqlite_master').get()).toEqual({ n: 0 });
     } finally {
       after.close();
     }
@@ -110,16 +170,20 @@ describe('schema and migrations', () => {
     const db = raw(path);
     try {
       const insert = (status: string) =>
-        db.prepare(
-          `INSERT INTO tickets (key, seq, title, status, profile, created_at, updated_at)
+        db
+          .prepare(
+            `INSERT INTO tickets (key, seq, title, status, profile, created_at, updated_at)
            VALUES ('MC-9', 9, 't', ?, 'demo', '2026-11-25T00:00:00.000Z', '2026-11-25T00:00:00.000Z')`,
-        ).run(status);
+          )
+          .run(status);
       expect(() => insert('doing')).toThrow(/CHECK constraint failed/);
       expect(() =>
-        db.prepare(
-          `INSERT INTO tickets (key, seq, title, status, profile, created_at, updated_at)
+        db
+          .prepare(
+            `INSERT INTO tickets (key, seq, title, status, profile, created_at, updated_at)
            VALUES ('MC-8', 9, 't', 'todo', 'demo', '2026-11-25T00:00:00.000Z', '2026-11-25T00:00:00.000Z')`,
-        ).run(),
+          )
+          .run(),
       ).toThrow(/CHECK constraint failed/);
       insert('todo');
     } finally {
@@ -133,7 +197,7 @@ describe('schema and migrations', () => {
     await newTicket(store, 'one');
     const two = await newTicket(store, 'two');
     const db = raw(path);
-    db.prepare("DELETE FROM events WHERE ticket_key = ?").run(two.key);
+    db.prepare('DELETE FROM events WHERE ticket_key = ?').run(two.key);
     db.prepare('DELETE FROM tickets WHERE key = ?').run(two.key);
     db.close();
     expect((await newTicket(store, 'three')).key).toBe('MC-3');

@@ -27,7 +27,10 @@ describe('console keys (real store, real tmux)', () => {
     await h.sock.tmux(['has-session', '-t', '=mc-MC-1']);
 
     h.press('view.details');
-    await h.waitFor((fr) => fr.includes('Activity (newest first)') && fr.includes('runtime ') && fr.includes('mc-MC-1'), 'the detail view');
+    await h.waitFor(
+      (fr) => fr.includes('Activity (newest first)') && fr.includes('runtime ') && fr.includes('mc-MC-1'),
+      'the detail view',
+    );
     h.press('view.back');
     await h.waitFor((fr) => rowOf(fr, 'MC-2') !== '', 'back to the grid');
     // The agent says REVIEW: MC-1 sorts below the todo tickets, and the selection goes with it.
@@ -49,7 +52,10 @@ describe('console keys (real store, real tmux)', () => {
     expect(drifted).toMatch(/drift 1/);
 
     h.press('runtime.adopt');
-    const fixed = await h.waitFor((f) => !rowOf(f, 'MC-1').includes('HIDDEN-LIVE') && running(rowOf(f, 'MC-1')), 'the badge gone after adopt');
+    const fixed = await h.waitFor(
+      (f) => !rowOf(f, 'MC-1').includes('HIDDEN-LIVE') && running(rowOf(f, 'MC-1')),
+      'the badge gone after adopt',
+    );
     expect(fixed).toMatch(/drift 0/);
     await h.waitFor((f) => f.includes('adopt: '), 'the adopt result');
   }, 60_000);
@@ -70,7 +76,10 @@ describe('console keys (real store, real tmux)', () => {
     h.press('runtime.retire');
     await h.waitFor((f) => f.includes('Retire MC-1?'), 'the confirmation again');
     h.press('confirm.yes');
-    const done = await h.waitFor((f) => f.includes('retire: retired mc-MC-1') && /MC-1 .* todo\s+none\s/.test(rowOf(f, 'MC-1')), 'retired');
+    const done = await h.waitFor(
+      (f) => f.includes('retire: retired mc-MC-1') && /MC-1 .* todo\s+none\s/.test(rowOf(f, 'MC-1')),
+      'retired',
+    );
     expect(done).toContain('MC-1 -> todo');
     await expect(h.sock.tmux(['has-session', '-t', '=mc-MC-1'])).rejects.toThrow();
   }, 60_000);

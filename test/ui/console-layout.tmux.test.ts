@@ -14,7 +14,13 @@ const running = (row: string) => /in_progress\s+(running|idle)\s/.test(row);
 describe('console layout (real store, real tmux)', () => {
   it('renders hostile titles harmlessly in the grid and the detail view', async () => {
     h = await startConsole();
-    await h.ctx.store.createTicket({ title: HOSTILE, body: `body ${HOSTILE}`, profile: 'demo', now: Date.now(), actor: 'test' });
+    await h.ctx.store.createTicket({
+      title: HOSTILE,
+      body: `body ${HOSTILE}`,
+      profile: 'demo',
+      now: Date.now(),
+      actor: 'test',
+    });
     const grid = await h.waitFor((f) => rowOf(f, 'MC-1') !== '', 'the hostile row');
     expect(rowOf(grid, 'MC-1')).toContain('evil');
     for (const frame of [grid, h.ink.lastFrame() ?? '']) {
@@ -29,7 +35,12 @@ describe('console layout (real store, real tmux)', () => {
   it('fits 80x24: no line wider than 80, header+grid+footer within 24 rows, and re-lays out on resize', async () => {
     h = await startConsole({ columns: 80, rows: 24 });
     for (let i = 0; i < 40; i++) {
-      const title = i % 3 === 0 ? `${'a very long title that goes on and on '.repeat(4)}${i}` : i % 3 === 1 ? `日本語のタイトル ${i}`.repeat(6) : HOSTILE;
+      const title =
+        i % 3 === 0
+          ? `${'a very long title that goes on and on '.repeat(4)}${i}`
+          : i % 3 === 1
+            ? `日本語のタイトル ${i}`.repeat(6)
+            : HOSTILE;
       await h.ctx.store.createTicket({ title, body: '', profile: 'demo', now: Date.now(), actor: 'test' });
     }
     await h.waitFor((f) => rowOf(f, 'MC-1') !== '', 'the first rows');
@@ -110,6 +121,9 @@ describe('console layout (real store, real tmux)', () => {
     expect(plan).toContain('action: adopt mc-MC-1');
     expect(plan).toContain('y apply this plan now');
     h.press('confirm.yes');
-    await h.waitFor((f) => /reconcile: [1-9]\d* applied/.test(f) && running(rowOf(f, 'MC-1')) && !f.includes('HIDDEN-LIVE'), 'the plan applied');
+    await h.waitFor(
+      (f) => /reconcile: [1-9]\d* applied/.test(f) && running(rowOf(f, 'MC-1')) && !f.includes('HIDDEN-LIVE'),
+      'the plan applied',
+    );
   }, 60_000);
 });

@@ -11,7 +11,8 @@ afterEach(async () => {
 });
 
 async function seed(c: ConsoleHarness, titles: string[]): Promise<void> {
-  for (const title of titles) await c.ctx.store.createTicket({ title, body: '', profile: 'demo', now: Date.now(), actor: 'test' });
+  for (const title of titles)
+    await c.ctx.store.createTicket({ title, body: '', profile: 'demo', now: Date.now(), actor: 'test' });
   await c.waitFor((f) => rowOf(f, `MC-${titles.length}`) !== '', `${titles.length} rows`);
 }
 
@@ -24,16 +25,25 @@ describe('console screen (real store, real tmux)', () => {
     // Typed in the same instant as `/`: no key may be lost while the prompt opens.
     h.press('view.filter');
     h.type('beta');
-    await h.waitFor((f) => rowOf(f, 'MC-2') !== '' && rowOf(f, 'MC-1') === '' && rowOf(f, 'MC-3') === '', 'only beta, live');
+    await h.waitFor(
+      (f) => rowOf(f, 'MC-2') !== '' && rowOf(f, 'MC-1') === '' && rowOf(f, 'MC-3') === '',
+      'only beta, live',
+    );
     h.press('prompt.submit');
     await h.waitFor((f) => f.includes('filter: beta (Esc clears it)'), 'the filter kept');
 
     h.press('view.back');
-    await h.waitFor((f) => rowOf(f, 'MC-1') !== '' && rowOf(f, 'MC-3') !== '' && f.includes('filter cleared'), 'all rows back');
+    await h.waitFor(
+      (f) => rowOf(f, 'MC-1') !== '' && rowOf(f, 'MC-3') !== '' && f.includes('filter cleared'),
+      'all rows back',
+    );
 
     h.type('/state:in_review');
     h.press('prompt.submit');
-    const f = await h.waitFor((fr) => rowOf(fr, 'MC-3') !== '' && rowOf(fr, 'MC-1') === '' && rowOf(fr, 'MC-2') === '', 'only in_review');
+    const f = await h.waitFor(
+      (fr) => rowOf(fr, 'MC-3') !== '' && rowOf(fr, 'MC-1') === '' && rowOf(fr, 'MC-2') === '',
+      'only in_review',
+    );
     expect(rowOf(f, 'MC-3')).toMatch(/in_review/);
 
     // `/` edits the current filter: Ctrl-U clears it first.
@@ -82,7 +92,10 @@ describe('console screen (real store, real tmux)', () => {
     expect(h.frame()).toContain('READ-ONLY');
     for (const c of COMMANDS.filter((x) => x.mutates && x.views.includes('grid'))) {
       h.press(c.id);
-      await h.waitFor((f) => f.includes(`${c.hint}: read-only console (--readonly)`), `the read-only reason of ${c.id}`);
+      await h.waitFor(
+        (f) => f.includes(`${c.hint}: read-only console (--readonly)`),
+        `the read-only reason of ${c.id}`,
+      );
     }
     expect(rowOf(h.frame(), 'MC-1')).toMatch(/todo\s+none/);
     expect(await h.ctx.store.listTickets()).toHaveLength(1);
@@ -97,10 +110,16 @@ describe('console screen (real store, real tmux)', () => {
 
     // The same store and socket, but every tmux call fails with an odd error.
     h = await startConsole({ reuse: h, brokenTmux: brokenTmuxShim(h.dir.path) });
-    const f = await h.waitFor((fr) => fr.includes('OBSERVATION UNKNOWN:') && fr.includes('odd error 4711'), 'the unknown header');
+    const f = await h.waitFor(
+      (fr) => fr.includes('OBSERVATION UNKNOWN:') && fr.includes('odd error 4711'),
+      'the unknown header',
+    );
     expect(rowOf(f, 'MC-1')).toMatch(/in_progress\s+\?\s/);
     expect(rowOf(f, 'MC-2')).toMatch(/todo\s+none\s/);
     h.press('runtime.adopt');
-    await h.waitFor((fr) => fr.includes('adopt: cannot see the runtime of MC-1 (observation unknown)'), 'the adopt reason');
+    await h.waitFor(
+      (fr) => fr.includes('adopt: cannot see the runtime of MC-1 (observation unknown)'),
+      'the adopt reason',
+    );
   }, 60_000);
 });

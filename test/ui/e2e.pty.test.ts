@@ -57,12 +57,18 @@ function anyWrapped(term: InstanceType<typeof Terminal>): boolean {
   return false;
 }
 
-async function waitForScreen(s: Session, predicate: (lines: string[]) => boolean, what: string, timeoutMs = 30_000): Promise<string[]> {
+async function waitForScreen(
+  s: Session,
+  predicate: (lines: string[]) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lines = screen(s.term);
     if (predicate(lines)) return lines;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${lines.join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${lines.join('\n')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -72,7 +78,13 @@ function pressKey(s: Session, id: CommandId): void {
 }
 
 function start(env: NodeJS.ProcessEnv): Session {
-  const proc = pty.spawn(process.execPath, [ENTRY], { name: 'xterm-256color', cols: COLS, rows: ROWS, cwd: ROOT, env: env as Record<string, string> });
+  const proc = pty.spawn(process.execPath, [ENTRY], {
+    name: 'xterm-256color',
+    cols: COLS,
+    rows: ROWS,
+    cwd: ROOT,
+    env: env as Record<string, string>,
+  });
   const term = new Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
   proc.onData((d) => term.write(d));
   const exit = new Promise<number>((resolve) => proc.onExit((e) => resolve(e.exitCode)));
@@ -89,17 +101,29 @@ describe('console end to end (compiled binary, real pty, real tmux)', () => {
     writeFileSync(config, JSON.stringify({ ttlSeconds: 2, intervalSeconds: 0.2 }));
     // Ink renders non-interactively when CI is set; the console must be tested as an operator runs it.
     const { CI: _ci, TMUX: _tmux, TMUX_PANE: _pane, ...base } = sock.env;
-    session = start({ ...base, TERM: 'xterm-256color', MCC_DB: join(dir.path, 'mc.db'), MCC_TMUX_SOCKET: sock.name, MCC_CONFIG: config });
+    session = start({
+      ...base,
+      TERM: 'xterm-256color',
+      MCC_DB: join(dir.path, 'mc.db'),
+      MCC_TMUX_SOCKET: sock.name,
+      MCC_CONFIG: config,
+    });
     const s = session;
 
-    await waitForScreen(s, (l) => l.some((x) => x.includes('No tickets yet.')) && l.some((x) => x.startsWith('observed')), 'the empty console');
+    await waitForScreen(
+      s,
+      (l) => l.some((x) => x.includes('No tickets yet.')) && l.some((x) => x.startsWith('observed')),
+      'the empty console',
+    );
     pressKey(s, 'demo.load');
     await waitForScreen(s, (l) => row(l, 'MC-3') !== '', 'three demo tickets');
     pressKey(s, 'ticket.pickup');
     // The grid can show the runtime (a poll) a moment before the key's own result reaches the status line.
     const picked = await waitForScreen(
       s,
-      (l) => /in_progress\s+(running|idle)\s/.test(row(l, 'MC-1')) && l.some((x) => x.includes('pickup: MC-1 started in mc-MC-1')),
+      (l) =>
+        /in_progress\s+(running|idle)\s/.test(row(l, 'MC-1')) &&
+        l.some((x) => x.includes('pickup: MC-1 started in mc-MC-1')),
       'MC-1 running or idle, and the pickup result on the status line',
     );
     expect(anyWrapped(s.term)).toBe(false);

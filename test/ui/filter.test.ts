@@ -3,16 +3,33 @@ import { applyFilter, parseFilter } from '../../src/ui/filter.js';
 import { driftFinding, gridRow } from './rows.js';
 
 const rows = [
-  gridRow({ key: 'MC-1', title: 'Fix the login page', state: 'in_progress', badge: 'HIDDEN-LIVE', findings: [driftFinding('MC-1', 'HIDDEN-LIVE')] }),
+  gridRow({
+    key: 'MC-1',
+    title: 'Fix the login page',
+    state: 'in_progress',
+    badge: 'HIDDEN-LIVE',
+    findings: [driftFinding('MC-1', 'HIDDEN-LIVE')],
+  }),
   gridRow({ key: 'MC-2', title: 'Write docs', state: 'todo' }),
-  gridRow({ key: 'MC-3', title: 'Login rate limit', state: 'todo', badge: 'DYING 12s', findings: [driftFinding('MC-3', 'DYING')] }),
+  gridRow({
+    key: 'MC-3',
+    title: 'Login rate limit',
+    state: 'todo',
+    badge: 'DYING 12s',
+    findings: [driftFinding('MC-3', 'DYING')],
+  }),
   gridRow({ key: 'MC-12', title: 'Release notes', state: 'done' }),
 ];
 const keys = (text: string) => applyFilter(rows, text).map((r) => r.key);
 
 describe('parseFilter', () => {
   it('splits free words from state: and drift: tokens', () => {
-    expect(parseFilter('  Login  state:todo drift:dying ')).toEqual({ words: ['login'], states: ['todo'], drifts: ['DYING'], problems: [] });
+    expect(parseFilter('  Login  state:todo drift:dying ')).toEqual({
+      words: ['login'],
+      states: ['todo'],
+      drifts: ['DYING'],
+      problems: [],
+    });
   });
 
   it('accepts an unambiguous part of a state and reports what names nothing', () => {

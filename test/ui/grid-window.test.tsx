@@ -45,7 +45,17 @@ function source(state: ConsoleState): ConsoleSource & { set(s: ConsoleState): vo
 function mount(src: ConsoleSource) {
   const ui = createUiStore();
   const ink = render(
-    <App service={{} as MissionControl} controller={src} readonly={false} dbPath="/tmp/x.db" socket="mcc" color={false} ui={ui} onAttach={() => undefined} onQuit={() => undefined} />,
+    <App
+      service={{} as MissionControl}
+      controller={src}
+      readonly={false}
+      dbPath="/tmp/x.db"
+      socket="mcc"
+      color={false}
+      ui={ui}
+      onAttach={() => undefined}
+      onQuit={() => undefined}
+    />,
   );
   return { ink, ui, frame: () => plain(ink.lastFrame() ?? '') };
 }
@@ -54,7 +64,9 @@ describe('windowed grid', () => {
   it('renders only the visible rows of 10,000 and scrolls to the end', async () => {
     const { ink, frame } = mount(source(stateOf(10_000)));
     await waitForFrame(frame, (f) => rowOf(f, 'MC-1') !== '', 'the first row');
-    const visible = frame().split('\n').filter((l) => /^[ >] MC-\d+ /.test(l));
+    const visible = frame()
+      .split('\n')
+      .filter((l) => /^[ >] MC-\d+ /.test(l));
     expect(visible.length).toBeGreaterThan(5);
     expect(visible.length).toBeLessThanOrEqual(16);
     press(ink.stdin, 'nav.bottom');
@@ -74,14 +86,40 @@ describe('windowed grid', () => {
     const s = stateOf(50);
     s.rows.reverse();
     src.set({ ...s, at: s.at + 1 });
-    await waitForFrame(frame, (f) => rowOf(f, 'MC-4').startsWith('>') && rowOf(f, 'MC-1') === '', 'MC-4 still selected after the re-sort');
+    await waitForFrame(
+      frame,
+      (f) => rowOf(f, 'MC-4').startsWith('>') && rowOf(f, 'MC-1') === '',
+      'MC-4 still selected after the re-sort',
+    );
     expect(ui.getState().selectedKey).toBe('MC-4');
     ink.unmount();
   });
 });
 
 describe('line editor', () => {
-  const k = (p: Record<string, boolean> = {}) => ({ leftArrow: false, rightArrow: false, home: false, end: false, backspace: false, delete: false, ctrl: false, meta: false, upArrow: false, downArrow: false, pageUp: false, pageDown: false, tab: false, escape: false, return: false, shift: false, super: false, hyper: false, capsLock: false, numLock: false, ...p });
+  const k = (p: Record<string, boolean> = {}) => ({
+    leftArrow: false,
+    rightArrow: false,
+    home: false,
+    end: false,
+    backspace: false,
+    delete: false,
+    ctrl: false,
+    meta: false,
+    upArrow: false,
+    downArrow: false,
+    pageUp: false,
+    pageDown: false,
+    tab: false,
+    escape: false,
+    return: false,
+    shift: false,
+    super: false,
+    hyper: false,
+    capsLock: false,
+    numLock: false,
+    ...p,
+  });
 
   it('inserts at the cursor, deletes before it, moves, and clears with Ctrl-U', () => {
     let d = draftOf('hllo');

@@ -13,7 +13,6 @@ import { DEMO_MAIN } from '../global-setup.js';
 import { makeTmpDir, type TmpDir } from '../helpers/tmp.js';
 import { makeTmuxSocket, type TmuxSocket } from '../helpers/tmux-socket.js';
 
-
 type Stdin = { write(data: string): void };
 type Ink = ReturnType<typeof render>;
 
@@ -35,7 +34,8 @@ export async function waitForFrame(
   for (;;) {
     const frame = lastFrame() ?? '';
     if (predicate(frame)) return frame;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last frame:\n${frame}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last frame:\n${frame}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -47,7 +47,11 @@ export function plain(frame: string): string {
 
 /** The frame line that shows a ticket (the grid row), or ''. */
 export function rowOf(frame: string, key: string): string {
-  return plain(frame).split('\n').find((l) => new RegExp(`^[ >] ${key} `).test(l)) ?? '';
+  return (
+    plain(frame)
+      .split('\n')
+      .find((l) => new RegExp(`^[ >] ${key} `).test(l)) ?? ''
+  );
 }
 
 /** Every frame line fits `columns`, and there are at most `lines` of them. */
@@ -115,7 +119,12 @@ export async function startConsole(opts: HarnessOptions = {}): Promise<ConsoleHa
   const dir = opts.reuse?.dir ?? makeTmpDir('mcc-ui-test-');
   const sock = opts.reuse?.sock ?? makeTmuxSocket('mcc-ui-test');
   const dbPath = join(dir.path, 'mc.db');
-  const env: NodeJS.ProcessEnv = { ...sock.env, MCC_DB: dbPath, MCC_TMUX_SOCKET: sock.name, MCC_CONFIG: writeConfig(dir.path) };
+  const env: NodeJS.ProcessEnv = {
+    ...sock.env,
+    MCC_DB: dbPath,
+    MCC_TMUX_SOCKET: sock.name,
+    MCC_CONFIG: writeConfig(dir.path),
+  };
   if (opts.brokenTmux) env['MCC_TMUX_BIN'] = opts.brokenTmux;
   // Awaited so the harness works whether openContext is synchronous or returns a promise.
   const opened = await openContext({ env, actor: 'console:test' });

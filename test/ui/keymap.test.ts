@@ -20,13 +20,37 @@ const VIEWS: View[] = ['grid', 'details', 'help', 'confirm', 'plan', 'prompt', '
 
 function inkKey(p: Partial<Key> = {}): Key {
   return {
-    upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false,
-    end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false,
-    meta: false, super: false, hyper: false, capsLock: false, numLock: false, ...p,
+    upArrow: false,
+    downArrow: false,
+    leftArrow: false,
+    rightArrow: false,
+    pageDown: false,
+    pageUp: false,
+    home: false,
+    end: false,
+    return: false,
+    escape: false,
+    ctrl: false,
+    shift: false,
+    tab: false,
+    backspace: false,
+    delete: false,
+    meta: false,
+    super: false,
+    hyper: false,
+    capsLock: false,
+    numLock: false,
+    ...p,
   };
 }
 
-const ctx = (p: Partial<CommandContext> = {}): CommandContext => ({ view: 'grid', row: null, readonly: false, filter: '', ...p });
+const ctx = (p: Partial<CommandContext> = {}): CommandContext => ({
+  view: 'grid',
+  row: null,
+  readonly: false,
+  filter: '',
+  ...p,
+});
 
 describe('keymap conformance', () => {
   it('every command has a key, a hint, a description and at least one view', () => {
@@ -35,7 +59,8 @@ describe('keymap conformance', () => {
       expect(c.hint.trim(), c.id).not.toBe('');
       expect(c.description.trim(), c.id).not.toBe('');
       expect(c.views.length, c.id).toBeGreaterThan(0);
-      for (const k of c.keys) expect(k.startsWith('<') ? k in NAMED_KEYS : [...k].length === 1, `${c.id} key ${k}`).toBe(true);
+      for (const k of c.keys)
+        expect(k.startsWith('<') ? k in NAMED_KEYS : [...k].length === 1, `${c.id} key ${k}`).toBe(true);
     }
   });
 
@@ -53,7 +78,9 @@ describe('keymap conformance', () => {
   });
 
   it('every command appears in the generated help with its keys', () => {
-    const help = helpLines(false, 200).map((l) => l.text).join('\n');
+    const help = helpLines(false, 200)
+      .map((l) => l.text)
+      .join('\n');
     for (const c of COMMANDS) {
       expect(help).toContain(c.id);
       expect(help).toContain(keysLabel(c));
@@ -62,10 +89,25 @@ describe('keymap conformance', () => {
 
   it('the commands the issue names have their default keys', () => {
     const expected: Record<string, string> = {
-      'ticket.pickup': 'p', 'runtime.adopt': 'a', 'runtime.interrupt': 'i', 'runtime.retire': 'r', 'message.send': 's',
-      'ticket.new': 'n', 'runtime.attach': 't', 'reconcile.now': 'R', 'app.quit': 'q', 'view.help': '?', 'view.filter': '/',
-      'nav.down': 'j', 'nav.up': 'k', 'nav.top': 'g', 'nav.bottom': 'G', 'view.details': '<enter>', 'view.back': '<esc>',
-      'nav.pageDown': '<pgdn>', 'nav.pageUp': '<pgup>',
+      'ticket.pickup': 'p',
+      'runtime.adopt': 'a',
+      'runtime.interrupt': 'i',
+      'runtime.retire': 'r',
+      'message.send': 's',
+      'ticket.new': 'n',
+      'runtime.attach': 't',
+      'reconcile.now': 'R',
+      'app.quit': 'q',
+      'view.help': '?',
+      'view.filter': '/',
+      'nav.down': 'j',
+      'nav.up': 'k',
+      'nav.top': 'g',
+      'nav.bottom': 'G',
+      'view.details': '<enter>',
+      'view.back': '<esc>',
+      'nav.pageDown': '<pgdn>',
+      'nav.pageUp': '<pgup>',
     };
     for (const [id, key] of Object.entries(expected)) expect(commandOf(id as never).keys).toContain(key);
   });
@@ -96,10 +138,11 @@ describe('resolveKeys', () => {
   });
 
   it('gives every key a label and a byte sequence', () => {
-    for (const c of COMMANDS) for (const k of c.keys) {
-      expect(keyLabel(k)).not.toBe('');
-      expect(keySequence(k)).not.toBe('');
-    }
+    for (const c of COMMANDS)
+      for (const k of c.keys) {
+        expect(keyLabel(k)).not.toBe('');
+        expect(keySequence(k)).not.toBe('');
+      }
   });
 });
 
@@ -114,10 +157,18 @@ describe('disabledReason', () => {
   });
 
   it('names the ticket and the cause', () => {
-    expect(disabledReason('runtime.adopt', ctx({ row: gridRow({ key: 'MC-7' }) }))).toBe('adopt: no live runtime for MC-7');
-    expect(disabledReason('ticket.pickup', ctx({ row: gridRow({ key: 'MC-3', state: 'in_review' }) }))).toBe('pickup: MC-3 is in_review, not todo');
-    expect(disabledReason('runtime.retire', ctx({ row: gridRow({ key: 'MC-2' }) }))).toBe('retire: MC-2 has no open runtime');
-    expect(disabledReason('runtime.interrupt', ctx({ row: gridRow({ key: 'MC-2', runtime: '?' }) }))).toMatch(/observation unknown/);
+    expect(disabledReason('runtime.adopt', ctx({ row: gridRow({ key: 'MC-7' }) }))).toBe(
+      'adopt: no live runtime for MC-7',
+    );
+    expect(disabledReason('ticket.pickup', ctx({ row: gridRow({ key: 'MC-3', state: 'in_review' }) }))).toBe(
+      'pickup: MC-3 is in_review, not todo',
+    );
+    expect(disabledReason('runtime.retire', ctx({ row: gridRow({ key: 'MC-2' }) }))).toBe(
+      'retire: MC-2 has no open runtime',
+    );
+    expect(disabledReason('runtime.interrupt', ctx({ row: gridRow({ key: 'MC-2', runtime: '?' }) }))).toMatch(
+      /observation unknown/,
+    );
     expect(disabledReason('ticket.pickup', ctx())).toBe('pickup: no ticket selected');
   });
 

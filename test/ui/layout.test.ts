@@ -30,7 +30,15 @@ describe('text cells', () => {
 
 describe('grid columns', () => {
   const rows = [
-    gridRow({ key: 'MC-123456', title: HOSTILE, state: 'in_progress', runtime: 'running', pid: 4194304, runtimeCreatedAt: 0, badge: 'NEEDS-OPERATOR' }),
+    gridRow({
+      key: 'MC-123456',
+      title: HOSTILE,
+      state: 'in_progress',
+      runtime: 'running',
+      pid: 4194304,
+      runtimeCreatedAt: 0,
+      badge: 'NEEDS-OPERATOR',
+    }),
     gridRow({ key: 'MC-1', title: '日本語のタイトル'.repeat(10) }),
   ];
 
@@ -45,8 +53,20 @@ describe('grid columns', () => {
   }
 
   it('keeps every column at 80 for usual rows and drops pid, then age, when the title gets too narrow', () => {
-    const usual = [gridRow({ key: 'MC-120', state: 'in_progress', runtime: 'running', pid: 123456, badge: 'HIDDEN-LIVE' })];
-    expect(gridColumns(80, usual).map((c) => c.id)).toEqual(['key', 'title', 'state', 'runtime', 'pid', 'age', 'attempts', 'pending', 'badge']);
+    const usual = [
+      gridRow({ key: 'MC-120', state: 'in_progress', runtime: 'running', pid: 123456, badge: 'HIDDEN-LIVE' }),
+    ];
+    expect(gridColumns(80, usual).map((c) => c.id)).toEqual([
+      'key',
+      'title',
+      'state',
+      'runtime',
+      'pid',
+      'age',
+      'attempts',
+      'pending',
+      'badge',
+    ]);
     expect(gridColumns(80, usual).find((c) => c.id === 'title')!.width).toBeGreaterThanOrEqual(15);
     expect(gridColumns(60, rows).map((c) => c.id)).not.toContain('pid');
     expect(gridColumns(50, rows).map((c) => c.id)).not.toContain('age');
@@ -93,14 +113,35 @@ describe('footer hints', () => {
 
 describe('detail lines', () => {
   const event: McEvent = {
-    id: 1, at: 0, ticketKey: 'MC-1', runtimeId: 1, actor: 'auto', kind: 'reconcile.warning', status: 'warning',
-    summary: `runtime dead ${HOSTILE}`, rootCause: 'pane %1 dead', safeRetry: 'next pass', stopCondition: 'blocked after 3',
-    humanInputRequired: true, nextActions: ['adopt', 'retire'], artifacts: [],
+    id: 1,
+    at: 0,
+    ticketKey: 'MC-1',
+    runtimeId: 1,
+    actor: 'auto',
+    kind: 'reconcile.warning',
+    status: 'warning',
+    summary: `runtime dead ${HOSTILE}`,
+    rootCause: 'pane %1 dead',
+    safeRetry: 'next pass',
+    stopCondition: 'blocked after 3',
+    humanInputRequired: true,
+    nextActions: ['adopt', 'retire'],
+    artifacts: [],
   };
 
   it('render an event in the terminal-state shape', () => {
-    const text = eventLines(event, 5000, 200).map((l) => l.text).join('\n');
-    for (const field of ['status: warning', 'summary:', 'root_cause: pane %1 dead', 'safe_retry: next pass', 'stop_condition: blocked after 3', 'human_input_required: yes', 'next_actions: adopt; retire']) {
+    const text = eventLines(event, 5000, 200)
+      .map((l) => l.text)
+      .join('\n');
+    for (const field of [
+      'status: warning',
+      'summary:',
+      'root_cause: pane %1 dead',
+      'safe_retry: next pass',
+      'stop_condition: blocked after 3',
+      'human_input_required: yes',
+      'next_actions: adopt; retire',
+    ]) {
       expect(text).toContain(field);
     }
     expect(text).not.toMatch(/[\x1b\r\u0080-\u009f]/);
@@ -113,7 +154,20 @@ describe('detail lines', () => {
       row,
       {
         detail: {
-          ticket: { key: 'MC-1', title: HOSTILE, body: `line one\n${HOSTILE}`, status: 'todo', profile: 'demo', workerPid: null, attempts: 1, humanInputRequired: false, blockedReason: null, version: 3, createdAt: 0, updatedAt: 0 },
+          ticket: {
+            key: 'MC-1',
+            title: HOSTILE,
+            body: `line one\n${HOSTILE}`,
+            status: 'todo',
+            profile: 'demo',
+            workerPid: null,
+            attempts: 1,
+            humanInputRequired: false,
+            blockedReason: null,
+            version: 3,
+            createdAt: 0,
+            updatedAt: 0,
+          },
           runtimes: [],
           messages: [],
           events: [event],
@@ -125,7 +179,18 @@ describe('detail lines', () => {
       80,
     );
     const text = lines.map((l) => l.text).join('\n');
-    for (const part of ['Body', 'line one', 'Runtimes', 'Pane (screen: idle)', 'demo>', 'Findings', 'HIDDEN-LIVE MC-1', 'evidence: pane %1 alive', 'action: adopt mc-MC-1', 'Activity (newest first)']) {
+    for (const part of [
+      'Body',
+      'line one',
+      'Runtimes',
+      'Pane (screen: idle)',
+      'demo>',
+      'Findings',
+      'HIDDEN-LIVE MC-1',
+      'evidence: pane %1 alive',
+      'action: adopt mc-MC-1',
+      'Activity (newest first)',
+    ]) {
       expect(text).toContain(part);
     }
     expect(text).not.toMatch(/[\x1b\r\u0080-\u009f]/);
