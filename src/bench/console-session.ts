@@ -71,10 +71,7 @@ export class ConsoleSession {
       cols: COLS,
       rows: ROWS,
       cwd: dirname(t.db),
-      env: { ...env, TERM: 'xterm-256color', MCC_DB: t.db, MCC_TMUX_SOCKET: t.socket, MCC_CONFIG: t.config } as Record<
-        string,
-        string
-      >,
+      env: { ...env, TERM: 'xterm-256color', MCC_DB: t.db, MCC_TMUX_SOCKET: t.socket, MCC_CONFIG: t.config },
     });
     const s = new ConsoleSession(p, term, t0);
     cleanup.add(`console pid ${p.pid}`, () => s.kill());

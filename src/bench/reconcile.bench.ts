@@ -152,7 +152,7 @@ function execMs(socket: string, args: readonly string[]): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     execFile('tmux', ['-L', socket, ...args], { maxBuffer: 64 << 20 }, (err) => {
-      if (err) reject(err);
+      if (err) reject(new Error(err.message));
       else resolve(performance.now() - t0);
     });
   });

@@ -113,7 +113,7 @@ export async function runDaemon(
     signal.addEventListener(
       'abort',
       () => {
-        poller.stop();
+        void poller.stop();
         void inFlight
           .catch(() => undefined)
           .finally(() => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fail, ok, type Result } from '../core/result.js';
 import type { TicketDetail } from '../core/store.port.js';
 import { TICKET_KEY_RE, TICKET_STATUSES, type TicketStatus } from '../core/types.js';
 import type { Command } from './command.js';
@@ -7,10 +8,10 @@ import { ago, cell, failWith, line, toJson } from './output.js';
 
 // Commands over the ticket rows: add, list, show, move.
 
-function asStatus(s: string, what: string): TicketStatus | string {
+function asStatus(s: string, what: string): Result<TicketStatus> {
   return (TICKET_STATUSES as readonly string[]).includes(s)
-    ? (s as TicketStatus)
-    : `${what}: "${s}" is not one of ${TICKET_STATUSES.join(', ')}`;
+    ? ok(s as TicketStatus)
+    : fail('invalid', `${what}: "${s}" is not one of ${TICKET_STATUSES.join(', ')}`);
 }
 
 export const addCommand: Command = {
@@ -74,9 +75,8 @@ export const listCommand: Command = {
       let status: TicketStatus | undefined;
       if (typeof state === 'string') {
         const s = asStatus(state, 'list --state');
-        if (!(TICKET_STATUSES as readonly string[]).includes(s))
-          return failWith(out, { ok: false, code: 'invalid', message: s });
-        status = s as TicketStatus;
+        if (!s.ok) return failWith(out, s);
+        status = s.value;
       }
       const rows = (await ctx.store.overview()).filter((o) => !status || o.ticket.status === status);
       if (args.flags['json']) {
@@ -183,9 +183,8 @@ export const moveCommand: Command = {
     withContext(args, env, out, async (ctx) => {
       const [key, state] = args.positionals as [string, string];
       const s = asStatus(state, 'move');
-      if (!(TICKET_STATUSES as readonly string[]).includes(s))
-        return failWith(out, { ok: false, code: 'invalid', message: s });
-      const res = await ctx.service.move(key, s as TicketStatus);
+      if (!s.ok) return failWith(out, s);
+      const res = await ctx.service.move(key, s.value);
       if (!res.ok) return failWith(out, res);
       line(out, `${key} -> ${res.value.status}`);
       return 0;

@@ -1,6 +1,7 @@
 import type { Finding, Snapshot } from './diagnose.js';
 import { livenessOf, panesBySession } from './liveness.js';
 import type { Lease, TicketOverview } from './store.port.js';
+import type { PaneInfo } from './tmux.port.js';
 import { TICKET_STATUSES, type RuntimeStatus, type TicketStatus } from './types.js';
 
 // What the console shows, computed from core snapshots only: the UI renders it and holds no domain logic.
@@ -65,7 +66,7 @@ export function buildConsoleState(
     if (list) list.push(f);
     else byTicket.set(f.ticketKey, [f]);
   }
-  const panes = snapshot ? panesBySession(snapshot.tmux) : new Map();
+  const panes = snapshot ? panesBySession(snapshot.tmux) : new Map<string, PaneInfo[]>();
   const counts = Object.fromEntries(TICKET_STATUSES.map((s) => [s, 0])) as Record<TicketStatus, number>;
   let driftCount = 0;
   let liveRuntimes = 0;
@@ -76,14 +77,15 @@ export function buildConsoleState(
     const fs = byTicket.get(ticket.key) ?? [];
     const badge = badgeOf(fs, now, ttlMs);
     if (badge) driftCount++;
-    const open = runtime !== null && runtime.status !== 'closed';
+    const openRow = runtime !== null && runtime.status !== 'closed' ? runtime : null;
+    const open = openRow !== null;
     if (open) openRuntimes++;
     let live = false;
-    let status: GridRow['runtime'] = runtime && open ? runtime.status : 'none';
-    if (open && runtime) {
+    let status: GridRow['runtime'] = openRow ? openRow.status : 'none';
+    if (openRow) {
       if (!snapshot || observation.state !== 'ok') status = '?';
       else {
-        const l = livenessOf(runtime, snapshot.tmux, panes, snapshot.processes, snapshot.where);
+        const l = livenessOf(openRow, snapshot.tmux, panes, snapshot.processes, snapshot.where);
         live = l.kind === 'live';
         if (l.kind === 'unknown') status = '?';
       }
@@ -96,8 +98,8 @@ export function buildConsoleState(
       state: ticket.status,
       runtime: status,
       live,
-      pid: open ? (runtime?.pid ?? null) : null,
-      runtimeCreatedAt: open ? (runtime?.createdAt ?? null) : null,
+      pid: openRow?.pid ?? null,
+      runtimeCreatedAt: openRow?.createdAt ?? null,
       attempts: ticket.attempts,
       pending: pendingMessages,
       humanInput: ticket.humanInputRequired,

@@ -35,7 +35,7 @@ function newToken(): string {
 
 /** Type one pending message into a ready pane and submit it; the message stays pending on any failure. */
 export async function deliver(deps: DeliveryDeps, target: DeliveryTarget): Promise<Result<'sent'>> {
-  const { message, runtimeId, paneId } = target;
+  const { message, runtimeId } = target;
   const token = newToken();
   const buf = bufferName(message.id, token);
   const loaded = await deps.tmux.loadBuffer(buf, inertForPaste(target.body));

@@ -94,6 +94,8 @@ export class Poller {
     this.running = run;
     await run;
     this.running = null;
+    // stop() may have run while the task was awaited.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (!this.stopped) this.handle = this.timers.setTimeout(() => void this.tick(), this.nextDelay());
   }
 }

@@ -359,7 +359,7 @@ export class MissionControl {
     const panes = panesBySession(snapshot.tmux);
     const live = livenessOf(r, snapshot.tmux, panes, snapshot.processes, snapshot.where);
     if (live.kind === 'unknown') return fail('probe_unknown', `retire: ${live.why}; nothing was killed`);
-    const pane = live.kind === 'dead' ? live.pane : live.pane;
+    const pane = live.pane;
     const f: Finding = {
       ticketKey: key,
       runtimeId: r.id,

@@ -139,7 +139,10 @@ class DemoSession {
     this.phase = { kind: 'ready' };
     this.buffer = '';
     this.setStatus(DEMO_PROMPT);
+    // edit() may submit a line and move the phase on: re-read it each time.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     while (this.phase.kind === 'ready' && this.queued.length > 0) this.edit(this.queued.shift()!);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (this.eof && this.phase.kind === 'ready') this.finish(0);
   }
 

@@ -410,15 +410,18 @@ async function main(): Promise<number> {
     await smoke.run();
     return 0;
   } catch (e) {
+    // The signal handler sets it while run() is awaited.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (stopping) return new Promise<number>(() => undefined); // the signal handler exits
     const text = e instanceof SmokeFailure ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
     process.stderr.write(`\nsmoke FAILED: ${clean(text)}\n`);
     return 1;
   } finally {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (!stopping) await smoke?.cleanup();
   }
 }
 
-main().then((code) => {
+void main().then((code) => {
   process.exitCode = code;
 });

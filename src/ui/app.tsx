@@ -32,8 +32,8 @@ export interface AppProps {
   readonly: boolean;
   dbPath: string;
   socket: string;
-  onAttach(session: string): void;
-  onQuit(): void;
+  onAttach: (session: string) => void;
+  onQuit: () => void;
   /** Keep UI state across re-mounts (the runner re-renders after `tmux attach`); fresh when absent. */
   ui?: UiStore;
   /** Colour on or off; defaults to off when NO_COLOR is set. */

@@ -40,13 +40,13 @@ export interface UiState {
   draft: Draft;
   status: StatusLine | null;
   /** Switch mode; `draft` starts the line editor's text. */
-  setMode(mode: Mode, draft?: Draft): void;
-  setDraft(draft: Draft): void;
-  flash(text: string, tone?: Tone): void;
-  setFilter(text: string): void;
-  setSelection(sel: Selection): void;
-  setScroll(scroll: number): void;
-  setViewLength(n: number): void;
+  setMode: (mode: Mode, draft?: Draft) => void;
+  setDraft: (draft: Draft) => void;
+  flash: (text: string, tone?: Tone) => void;
+  setFilter: (text: string) => void;
+  setSelection: (sel: Selection) => void;
+  setScroll: (scroll: number) => void;
+  setViewLength: (n: number) => void;
 }
 
 export type UiStore = StoreApi<UiState>;

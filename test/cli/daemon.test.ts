@@ -95,7 +95,7 @@ describe('--auto signals', () => {
     );
     const second = h.spawn(['--auto', '--interval', '0.2', '--json'], { timeoutMs: 60_000 });
     let out = '';
-    second.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    second.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor(
       'the second daemon to report the holder',
       () => out,

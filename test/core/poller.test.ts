@@ -175,7 +175,7 @@ describe('Poller', () => {
     const timers = new FakeTimers();
     const t = deferredTask();
     const p = new Poller(t.task, { intervalMs: 1000, clock, timers });
-    p.stop();
+    void p.stop();
     p.start();
     expect(t.calls()).toBe(0);
   });

@@ -6,7 +6,7 @@ import { Crash, Env, RETRY_LIMIT, TTL_MS } from './model-env.js';
 // every failpoint followed by ONE reconcile pass, the retry limit, and what an operator sees while tmux is blind.
 
 let env: Env;
-afterEach(() => env?.dispose());
+afterEach(() => env.dispose());
 
 async function fresh(body = 'plain body'): Promise<string> {
   env = new Env();

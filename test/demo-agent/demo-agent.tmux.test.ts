@@ -195,7 +195,10 @@ describe('demo agent in tmux', () => {
           process.execPath,
           [DEMO_MAIN, '--boot-ms', '50', '--work-ms', '50', '--outcome', 'done'],
           { cwd: ROOT, timeout: 10_000 },
-          (err, out) => (err && err.code === undefined ? reject(err) : resolve({ code: child.exitCode, stdout: out })),
+          (err, out) =>
+            err && err.code === undefined
+              ? reject(new Error(err.message))
+              : resolve({ code: child.exitCode, stdout: out }),
         );
         child.stdin?.end('first\nsecond\n');
       });

@@ -29,7 +29,7 @@ describe('npm run smoke', () => {
     expect(steps.length).toBeGreaterThanOrEqual(6);
     for (const s of steps)
       for (const view of ['ticket   ', 'runtime  ', 'tmux     ', 'agree    yes']) expect(s).toContain(view);
-    expect(out).toMatch(/\[2\] pickup while the agent is still booting[\s\S]*prompt   #1 pending/);
+    expect(out).toMatch(/\[2\] pickup while the agent is still booting[\s\S]*prompt {3}#1 pending/);
     expect(out).toMatch(/status=in_review/);
     expect(out).toMatch(/closed_reason="retired by operator"/);
     // Cleaned up: no private server socket, no temp dir.
@@ -58,7 +58,7 @@ describe('npm run smoke, interrupted or failing', () => {
       timeout: 60_000,
     });
     let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor(
       'the smoke to reach its delivery passes',
       () => out,

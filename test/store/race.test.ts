@@ -140,7 +140,7 @@ describe('processes opening a new store at the same instant', () => {
     const run = () =>
       new Promise<string>((res, rej) =>
         execFile(process.execPath, [OPENER, STORE_JS, path, at], (err, stdout) =>
-          err ? rej(err) : res(stdout.trim()),
+          err ? rej(new Error(err.message)) : res(stdout.trim()),
         ),
       );
     const lines = await Promise.all([run(), run(), run(), run()]);

@@ -2,7 +2,7 @@
 // 80x24. Real store and real tmux on a private socket; keys are pressed as keymap commands.
 import { afterEach, describe, expect, it } from 'vitest';
 import { COMMANDS, keysLabel } from '../../src/ui/keymap.js';
-import { brokenTmuxShim, fits, rowOf, startConsole, type ConsoleHarness } from './harness.js';
+import { brokenTmuxShim, rowOf, startConsole, type ConsoleHarness } from './harness.js';
 
 let h: ConsoleHarness | null = null;
 afterEach(async () => {
@@ -106,7 +106,7 @@ describe('console screen (real store, real tmux)', () => {
     await seed(h, ['picked up', 'idle ticket']);
     h.press('ticket.pickup');
     await h.waitFor((f) => /in_progress\s+(running|idle)/.test(rowOf(f, 'MC-1')), 'MC-1 running');
-    h.close();
+    await h.close();
 
     // The same store and socket, but every tmux call fails with an odd error.
     h = await startConsole({ reuse: h, brokenTmux: brokenTmuxShim(h.dir.path) });

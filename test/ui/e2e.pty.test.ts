@@ -83,7 +83,7 @@ function start(env: NodeJS.ProcessEnv): Session {
     cols: COLS,
     rows: ROWS,
     cwd: ROOT,
-    env: env as Record<string, string>,
+    env,
   });
   const term = new Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
   proc.onData((d) => term.write(d));

@@ -77,7 +77,7 @@ export interface ConsoleHarness {
   /** Write the store's SQLite file directly, as another program (or a hand fix) would. */
   sql(statement: string, ...params: unknown[]): void;
   /** Stop the console and close the store, keeping the temp dir and the tmux server (for `reuse`). */
-  close(): void;
+  close(): Promise<void>;
   /** close(), then kill the private tmux server and remove the temp dir. */
   cleanup(): Promise<void>;
 }
@@ -126,8 +126,7 @@ export async function startConsole(opts: HarnessOptions = {}): Promise<ConsoleHa
     MCC_CONFIG: writeConfig(dir.path),
   };
   if (opts.brokenTmux) env['MCC_TMUX_BIN'] = opts.brokenTmux;
-  // Awaited so the harness works whether openContext is synchronous or returns a promise.
-  const opened = await openContext({ env, actor: 'console:test' });
+  const opened = openContext({ env, actor: 'console:test' });
   if (!opened.ok) throw new Error(`openContext: ${opened.message}`);
   const ctx = opened.value;
   const controller = new ConsoleController(ctx.service, { intervalMs: 200, readonly: Boolean(opts.readonly) });
@@ -175,15 +174,16 @@ export async function startConsole(opts: HarnessOptions = {}): Promise<ConsoleHa
         db.close();
       }
     },
-    close() {
+    async close() {
       if (closed) return;
       closed = true;
       ink.unmount();
-      controller.stop();
+      // A refresh still in flight would read a closed store: stop the poller first.
+      await controller.stop();
       ctx.close();
     },
     async cleanup() {
-      this.close();
+      await this.close();
       await sock.cleanup();
       dir.cleanup();
     },
