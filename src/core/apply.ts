@@ -1,6 +1,7 @@
-import type { Config } from './config.js';
+import { profileNamed, type Config } from './config.js';
 import { deliver, resumeDelivery, type DeliveryDeps } from './delivery.js';
-import { bufferName, type Action, type CloseTicketMove, type Finding, type Snapshot } from './diagnose.js';
+import type { Action, CloseTicketMove, Finding, Snapshot } from './findings.js';
+import { bufferName } from './delivery.js';
 import { fail, ok, type Result } from './result.js';
 import { sanitizeForTerminal } from './sanitize.js';
 import type { StorePort } from './store.port.js';
@@ -167,23 +168,45 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
         lastSeenAt: a.lastSeenAt,
         now,
       });
-      return res.ok ? ok('applied') : res;
+      if (!res.ok) return res;
+      if (a.clearHumanInput) {
+        const cleared = await deps.store.setTicketStatus({
+          key: a.clearHumanInput.key,
+          version: a.clearHumanInput.ticketVersion,
+          from: ['in_progress'],
+          to: 'in_progress',
+          humanInputRequired: false,
+          now,
+          event: ev(deps, f, {
+            kind: 'ticket.answered',
+            summary: 'the agent works again after waiting for a human; human input no longer required',
+          }),
+        });
+        if (!cleared.ok) return cleared;
+      }
+      return ok('applied');
     }
+    case 'screen_blocked':
+      return applyScreenBlocked(deps, f, a, now);
+    case 'warn':
+      return applyWarn(deps, f, a, now);
     case 'deliver':
     case 'resume_delivery': {
       const message = snap.rows.messages.find((m) => m.id === a.messageId);
-      const profile = deps.config.profiles[a.profile] ?? deps.config.profiles[deps.config.defaultProfile];
+      const profile = profileNamed(deps.config, a.profile);
       if (!message || !profile) return fail('not_found', `message ${a.messageId} or profile ${a.profile} is gone`);
-      const target = { message, body: message.body, runtimeId: a.runtimeId, paneId: a.paneId, profile };
+      const target = {
+        message,
+        body: message.body,
+        runtimeId: a.runtimeId,
+        paneId: a.paneId,
+        profile,
+        decidedOn: snap.captures.get(a.paneId) ?? null,
+      };
       const res =
         a.type === 'deliver'
           ? await deliver(deps, target)
-          : await resumeDelivery(deps, {
-              ...target,
-              token: message.deliveryToken ?? '',
-              bufferPresent: a.bufferPresent,
-              agentBusy: a.agentBusy,
-            });
+          : await resumeDelivery(deps, { ...target, token: message.deliveryToken ?? '', step: a.step });
       return res.ok ? ok('applied') : res;
     }
     case 'marker':
@@ -271,4 +294,72 @@ async function applyMarker(
     now,
   });
   return noted.ok ? ok('applied') : noted;
+}
+
+async function applyScreenBlocked(
+  deps: ApplyDeps,
+  f: Finding,
+  a: Extract<Action, { type: 'screen_blocked' }>,
+  now: number,
+): Promise<Result<Outcome>> {
+  const marked = await deps.store.updateRuntime({
+    runtimeId: a.runtimeId,
+    version: a.runtimeVersion,
+    status: 'waiting',
+    lastSeenAt: now,
+    now,
+  });
+  if (!marked.ok) return marked;
+  const asked = await deps.store.setTicketStatus({
+    key: a.key,
+    version: a.ticketVersion,
+    from: ['in_progress'],
+    to: 'in_progress',
+    humanInputRequired: true,
+    now,
+    event: ev(deps, f, {
+      kind: 'runtime.blocked_screen',
+      status: 'warning',
+      summary: f.summary,
+      rootCause: f.evidence.join('; '),
+      safeRetry: 'nothing was typed; queued messages stay pending until the screen is ready',
+      stopCondition: 'a human answers the dialog in the pane (mcc attach)',
+      humanInputRequired: true,
+      nextActions: [`attach: mcc attach ${a.key}`, `interrupt: mcc interrupt ${a.key}`, `retire: mcc retire ${a.key}`],
+      artifacts: [`runtime:${a.runtimeId}`, ...a.screen.map((l) => sanitizeForTerminal(l))],
+    }),
+  });
+  return asked.ok ? ok('applied') : asked;
+}
+
+/** How far back a warning's earlier copy is looked for, in the ticket's activity log. */
+const WARN_LOOKBACK = 200;
+
+/** One warning per `once` id, across passes and processes: the activity log is the record. */
+async function applyWarn(
+  deps: ApplyDeps,
+  f: Finding,
+  a: Extract<Action, { type: 'warn' }>,
+  now: number,
+): Promise<Result<Outcome>> {
+  const tag = `once:${a.once}`;
+  const recent = await deps.store.listEvents({
+    ...(f.ticketKey ? { ticketKey: f.ticketKey } : {}),
+    limit: WARN_LOOKBACK,
+  });
+  if (recent.some((e) => e.kind === a.kind && e.artifacts.includes(tag))) return ok('skipped');
+  await deps.store.appendEvent(
+    ev(deps, f, {
+      kind: a.kind,
+      status: 'warning',
+      summary: f.summary,
+      rootCause: a.rootCause,
+      safeRetry: 'nothing was typed; the message stays queued and is delivered once the screen is ready',
+      humanInputRequired: a.humanInputRequired,
+      nextActions: a.nextActions,
+      artifacts: [tag, ...a.artifacts.map((l) => sanitizeForTerminal(l))],
+    }),
+    now,
+  );
+  return ok('applied');
 }

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { fail, ok, type Result } from './result.js';
+import type { ScreenRules } from './screen.js';
+import { ENV_NAME_RE, TMUX_KEY_NAME_RE } from './tmux.port.js';
 
 // The config file format. Parsing is pure: the CLI reads the file and hands the text over, so a bad
 // config is reported before anything is opened or written.
-
-const TMUX_KEY_RE =
-  /^(?:[CMS]-)*(?:[A-Za-z0-9]|Enter|Escape|Tab|BSpace|Space|Up|Down|Left|Right|Home|End|PageUp|PageDown|F[0-9]{1,2}|DC|IC|BTab)$/;
 
 const regexSource = z.string().superRefine((src, ctx) => {
   try {
@@ -15,22 +14,28 @@ const regexSource = z.string().superRefine((src, ctx) => {
   }
 });
 
-const keyName = z.string().regex(TMUX_KEY_RE, 'not a tmux key name (e.g. Enter, Escape, C-c)');
+const keyName = z.string().regex(TMUX_KEY_NAME_RE, 'not a tmux key name (e.g. Enter, Escape, C-c)');
 
 export const profileSchema = z
   .object({
     command: z.array(z.string().min(1, 'empty argv element')).min(1, 'must name a program'),
     cwd: z.string().min(1).optional(),
-    env: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.string())
-      .optional(),
+    env: z.record(z.string().regex(ENV_NAME_RE, 'not an environment variable name'), z.string()).optional(),
     ready: regexSource.optional(),
     busy: regexSource.optional(),
     question: regexSource.optional(),
+    blocked: regexSource.optional(),
     interrupt: z.array(keyName).min(1).optional(),
     submit: z.array(keyName).min(1).optional(),
+    promptLines: z.number().int().min(1).max(50).optional(),
+    tailLines: z.number().int().min(1).max(200).optional(),
+    quietMs: z.number().int().min(0).max(600_000).optional(),
+    readyTimeoutSeconds: z.number().int().positive().max(86_400).optional(),
   })
   .strict();
+
+/** A profile in the config file: every field optional where a built-in profile of that name supplies it. */
+const profileOverrideSchema = profileSchema.partial().strict();
 
 export const configSchema = z
   .object({
@@ -42,23 +47,24 @@ export const configSchema = z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore only')
       .optional(),
-    profiles: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,40}$/, 'bad profile name'), profileSchema).optional(),
+    profiles: z
+      .record(z.string().regex(/^[A-Za-z0-9._-]{1,40}$/, 'bad profile name'), profileOverrideSchema)
+      .optional(),
   })
   .strict();
 
 export type ProfileInput = z.infer<typeof profileSchema>;
 
 /** A profile ready to use: regexes compiled, defaults filled. */
-export interface Profile {
+export interface Profile extends ScreenRules {
   name: string;
   command: string[];
   cwd: string | null;
   env: Record<string, string>;
-  ready: RegExp | null;
-  busy: RegExp | null;
-  question: RegExp | null;
   interrupt: string[];
   submit: string[];
+  /** A message pending this long while its runtime lives raises one NOT-READY warning. */
+  readyTimeoutMs: number;
 }
 
 export interface Config {
@@ -74,12 +80,18 @@ export interface Config {
 
 export const DEFAULTS = { defaultProfile: 'demo', ttlSeconds: 30, retryLimit: 3, intervalSeconds: 1, socket: 'mcc' };
 
+/** The readiness contract's defaults (README "Readiness"); a profile overrides any of them. */
+export const SCREEN_DEFAULTS = { promptLines: 4, tailLines: 15, quietMs: 1500, readyTimeoutSeconds: 120 };
+
 /** How to start this very program (node + its entry script), for the built-in demo profile. */
 export interface SelfCommand {
   argv: string[];
 }
 
-/** The built-in profiles: `demo` (the bundled demo agent) and `shell`. */
+/** The prompt the `shell` profile sets through PS1, so its ready rule is exact (never `> `, `-->`, `</div>`). */
+export const SHELL_PROMPT = 'mcc$ ';
+
+/** The built-in profiles: `demo` (the bundled demo agent), `shell`, and the real agent CLIs. */
 export function builtinProfiles(self: SelfCommand, shell = '/bin/sh'): Record<string, ProfileInput> {
   return {
     demo: {
@@ -89,18 +101,22 @@ export function builtinProfiles(self: SelfCommand, shell = '/bin/sh'): Record<st
       question: '^QUESTION:',
       interrupt: ['Escape'],
       submit: ['Enter'],
+      // The demo prompt is always the last line: output after it means the agent is printing.
+      promptLines: 1,
     },
     shell: {
       command: [shell, '-i'],
-      ready: '[$#>] ?$',
+      env: { PS1: SHELL_PROMPT, PS2: '> ' },
+      ready: '^mcc\\$$',
       interrupt: ['C-c'],
       submit: ['Enter'],
+      promptLines: 1,
     },
   };
 }
 
 function compileProfile(name: string, p: ProfileInput): Profile {
-  const re = (s: string | undefined) => (s === undefined ? null : new RegExp(s, 'm'));
+  const re = (s: string | undefined) => (s === undefined ? null : new RegExp(s));
   return {
     name,
     command: p.command,
@@ -109,9 +125,19 @@ function compileProfile(name: string, p: ProfileInput): Profile {
     ready: re(p.ready),
     busy: re(p.busy),
     question: re(p.question),
+    blocked: re(p.blocked),
     interrupt: p.interrupt ?? ['Escape'],
     submit: p.submit ?? ['Enter'],
+    promptLines: p.promptLines ?? SCREEN_DEFAULTS.promptLines,
+    tailLines: p.tailLines ?? SCREEN_DEFAULTS.tailLines,
+    quietMs: p.quietMs ?? SCREEN_DEFAULTS.quietMs,
+    readyTimeoutMs: (p.readyTimeoutSeconds ?? SCREEN_DEFAULTS.readyTimeoutSeconds) * 1000,
   };
+}
+
+/** A ticket's profile by its exact name: a profile missing from the config is never replaced by another one. */
+export function profileNamed(config: Pick<Config, 'profiles'>, name: string): Profile | undefined {
+  return Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -135,9 +161,21 @@ export function parseConfig(text: string | null, source: string | null, self: Se
     return fail('invalid', `config ${source ?? '(defaults)'}: ${lines.join('; ')}`);
   }
   const c = parsed.data;
-  const inputs = { ...builtinProfiles(self), ...(c.profiles ?? {}) };
+  const builtin = builtinProfiles(self);
   const profiles: Record<string, Profile> = {};
-  for (const [name, p] of Object.entries(inputs)) profiles[name] = compileProfile(name, p);
+  for (const [name, p] of Object.entries(builtin)) profiles[name] = compileProfile(name, p);
+  // A profile in the file overrides the built-in of the same name field by field; a new one needs a command.
+  for (const [name, over] of Object.entries(c.profiles ?? {})) {
+    const base = Object.hasOwn(builtin, name) ? builtin[name] : undefined;
+    const command = over.command ?? base?.command;
+    if (!command) {
+      return fail(
+        'invalid',
+        `config ${source}: profiles.${name}.command: required (there is no built-in profile "${name}")`,
+      );
+    }
+    profiles[name] = compileProfile(name, { ...base, ...over, command, env: { ...base?.env, ...over.env } });
+  }
   const defaultProfile = c.defaultProfile ?? DEFAULTS.defaultProfile;
   if (!profiles[defaultProfile]) {
     return fail('invalid', `config ${source}: defaultProfile: no profile named "${defaultProfile}"`);

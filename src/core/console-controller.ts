@@ -1,5 +1,5 @@
 import { buildConsoleState, type ConsoleState, type ObservationState } from './console-model.js';
-import type { Finding, Snapshot } from './diagnose.js';
+import type { Finding, Snapshot } from './findings.js';
 import { Poller, realTimers, type TimerPort } from './poller.js';
 import type { MissionControl, PassMode } from './service.js';
 import type { ActiveRows, TicketOverview } from './store.port.js';

@@ -1,4 +1,4 @@
-import type { Finding, Snapshot } from './diagnose.js';
+import type { Finding, Snapshot } from './findings.js';
 import { livenessOf, panesBySession } from './liveness.js';
 import type { Lease, TicketOverview } from './store.port.js';
 import type { PaneInfo } from './tmux.port.js';

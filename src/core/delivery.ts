@@ -1,8 +1,8 @@
-import { bufferName } from './diagnose.js';
 import type { Failpoints } from './failpoints.js';
 import type { Profile } from './config.js';
 import { fail, ok, type Result } from './result.js';
 import { inertForPaste } from './sanitize.js';
+import { CAPTURE_LINES } from './screen.js';
 import type { StorePort } from './store.port.js';
 import type { TmuxPort } from './tmux.port.js';
 import type { Message } from './types.js';
@@ -27,6 +27,36 @@ export interface DeliveryTarget {
   runtimeId: number;
   paneId: string;
   profile: Profile;
+  /** The screen the ready decision was made on; re-checked just before typing. */
+  decidedOn: readonly string[] | null;
+}
+
+/** Name of the tmux buffer that carries a message delivery. */
+export function bufferName(messageId: number, token: string): string {
+  return `mcc-msg-${messageId}-${token}`;
+}
+
+function sameScreen(a: readonly string[], b: readonly string[]): boolean {
+  const norm = (x: readonly string[]) =>
+    x
+      .map((l) => l.replace(/\s+$/, ''))
+      .join('\n')
+      .replace(/\n+$/, '');
+  return norm(a) === norm(b);
+}
+
+/**
+ * The last check before typing: the pane is captured again and must show the very screen the decision was
+ * made on. A screen that changed since (the agent started printing, a dialog opened) waits for the next pass.
+ */
+async function screenUnchanged(deps: DeliveryDeps, target: DeliveryTarget): Promise<Result<void>> {
+  if (!target.decidedOn) return fail('conflict', 'no screen was read for this decision; waiting for the next pass');
+  const now = await deps.tmux.capture(target.paneId, CAPTURE_LINES);
+  if (!now.ok) return now;
+  if (!sameScreen(now.value, target.decidedOn)) {
+    return fail('conflict', 'the screen changed since it was judged ready; waiting for the next pass');
+  }
+  return ok(undefined);
 }
 
 function newToken(): string {
@@ -36,6 +66,8 @@ function newToken(): string {
 /** Type one pending message into a ready pane and submit it; the message stays pending on any failure. */
 export async function deliver(deps: DeliveryDeps, target: DeliveryTarget): Promise<Result<'sent'>> {
   const { message, runtimeId } = target;
+  const unchanged = await screenUnchanged(deps, target);
+  if (!unchanged.ok) return unchanged;
   const token = newToken();
   const buf = bufferName(message.id, token);
   const loaded = await deps.tmux.loadBuffer(buf, inertForPaste(target.body));
@@ -50,25 +82,29 @@ export async function deliver(deps: DeliveryDeps, target: DeliveryTarget): Promi
   return pasteAndSubmit(deps, target, buf, 'delivered');
 }
 
-/** Finish a delivery that a crash interrupted, using the buffer's presence as the record of progress. */
+/** Finish a delivery that a crash interrupted; `step` was chosen from the buffer's presence and the screen. */
 export async function resumeDelivery(
   deps: DeliveryDeps,
-  target: DeliveryTarget & { token: string; bufferPresent: boolean; agentBusy: boolean },
+  target: DeliveryTarget & { token: string; step: 'paste' | 'submit' | 'mark_sent' },
 ): Promise<Result<'sent'>> {
   const buf = bufferName(target.message.id, target.token);
-  if (target.bufferPresent)
-    return pasteAndSubmit(deps, target, buf, 'delivered after a crash (buffer was loaded, not pasted)');
-  // Pasted, and the agent is working: the submit went through before the crash. Typing now would land
-  // in a busy agent, the very thing this product never does.
-  if (target.agentBusy)
-    return finish(deps, target, 'was pasted and submitted before a crash (the agent is working on it)');
-  const submitted = await deps.tmux.sendKeys(target.paneId, target.profile.submit);
-  if (!submitted.ok) return submitted;
-  return finish(
-    deps,
-    target,
-    'pasted before a crash; submit keys sent again (an extra submit on an empty prompt is harmless)',
-  );
+  switch (target.step) {
+    case 'paste': {
+      const unchanged = await screenUnchanged(deps, target);
+      if (!unchanged.ok) return unchanged;
+      return pasteAndSubmit(deps, target, buf, 'delivered after a crash (buffer was loaded, not pasted)');
+    }
+    case 'mark_sent':
+      // Typing now would land in a busy agent, the very thing this product never does.
+      return finish(deps, target, 'was pasted and submitted before a crash (the agent is working on it)');
+    case 'submit': {
+      const unchanged = await screenUnchanged(deps, target);
+      if (!unchanged.ok) return unchanged;
+      const submitted = await deps.tmux.sendKeys(target.paneId, target.profile.submit);
+      if (!submitted.ok) return submitted;
+      return finish(deps, target, 'pasted before a crash; its draft was on screen, so the submit keys were sent');
+    }
+  }
 }
 
 async function pasteAndSubmit(

@@ -1,9 +1,19 @@
-import type { Profile } from './config.js';
-import { livenessOf, panesBySession, isOursOrUntagged, type Liveness, type Where } from './liveness.js';
-import type { ProcessObservation } from './process.port.js';
-import { classifyScreen, findMarker, type Marker, type ScreenStatus } from './screen.js';
-import type { ActiveRows } from './store.port.js';
-import type { PaneInfo, TmuxObservation } from './tmux.port.js';
+import {
+  age,
+  finding,
+  profileOfTicket,
+  quietFor,
+  rowStatusOf,
+  type Action,
+  type Finding,
+  type Policy,
+  type Snapshot,
+  type TicketCtx,
+} from './findings.js';
+import { livenessOf, panesBySession, isOursOrUntagged, type Liveness } from './liveness.js';
+import { routine } from './routine.js';
+import { readScreen } from './screen.js';
+import type { PaneInfo } from './tmux.port.js';
 import {
   keyOfSession,
   sessionName,
@@ -18,129 +28,6 @@ import {
 // snapshot, so every drift class is tested exhaustively without tmux or SQLite. Level-triggered: it never
 // relies on having seen a transition, only on what the rows and the world say now.
 
-export type DriftClass =
-  | 'HIDDEN-LIVE' // ticket todo while its runtime lives (the seed)
-  | 'DRIFT' // ticket in_progress, live runtime, rows disagree
-  | 'ORPHAN' // a live mc- session with no runtime row
-  | 'DYING' // runtime dead, waiting for the TTL before closing
-  | 'STALE' // runtime dead for >= TTL, or in_progress with no runtime: close and requeue
-  | 'SPAWN-FAILED' // spawning row older than the TTL with no session
-  | 'DONE-LIVE' // ticket done, runtime still running: retire it
-  | 'NEEDS-OPERATOR' // the system must not decide (blocked + live, held by another worker, unknown ticket)
-  | 'UNKNOWN'; // could not observe: nothing destructive this pass
-
-export interface CloseTicketMove {
-  key: string;
-  version: number;
-  to: TicketStatus;
-  blockedReason: string | null;
-}
-
-export type Action =
-  | { type: 'none' }
-  | { type: 'wait'; until: number | null }
-  | {
-      type: 'adopt';
-      key: string;
-      ticketVersion: number;
-      runtimeId: number | null;
-      runtimeVersion: number | null;
-      session: string;
-      paneId: string;
-      identity: ProcessIdentity;
-      status: ScreenStatus;
-    }
-  | { type: 'mark_exited'; runtimeId: number; runtimeVersion: number; exitStatus: number | null }
-  /** Close a dead runtime row (nothing killed) and adopt the new process its session name now holds, as a new row. */
-  | {
-      type: 'replace';
-      runtimeId: number;
-      runtimeVersion: number;
-      reason: string;
-      adopt: Extract<Action, { type: 'adopt' }>;
-    }
-  | {
-      type: 'close';
-      runtimeId: number;
-      runtimeVersion: number;
-      reason: string;
-      exitStatus: number | null;
-      /** Kill this session (ours, still present) after capturing its last lines as evidence. */
-      killSession: string | null;
-      paneId: string | null;
-      ticket: CloseTicketMove | null;
-    }
-  | {
-      type: 'requeue_ticket';
-      key: string;
-      version: number;
-      to: TicketStatus;
-      blockedReason: string | null;
-      killSession: string | null;
-    }
-  | { type: 'kill_orphan'; session: string; key: string }
-  | { type: 'observe'; runtimeId: number; runtimeVersion: number; status: ScreenStatus | null; lastSeenAt: number }
-  | { type: 'deliver'; messageId: number; runtimeId: number; paneId: string; key: string; profile: string }
-  | {
-      type: 'resume_delivery';
-      messageId: number;
-      runtimeId: number;
-      paneId: string;
-      key: string;
-      profile: string;
-      bufferPresent: boolean;
-      /** The agent shows its busy pattern: the text was submitted before the crash. */
-      agentBusy: boolean;
-    }
-  | { type: 'marker'; key: string; ticketVersion: number; runtimeId: number; runtimeVersion: number; marker: Marker };
-
-export interface Finding {
-  ticketKey: string | null;
-  runtimeId: number | null;
-  /** The badge; null for routine work (delivery, markers, status bookkeeping) that is not drift. */
-  drift: DriftClass | null;
-  severity: 'info' | 'warning' | 'error';
-  summary: string;
-  evidence: string[];
-  action: Action;
-}
-
-export interface Policy {
-  ttlMs: number;
-  retryLimit: number;
-}
-
-export interface Snapshot {
-  at: number;
-  where: Where;
-  policy: Policy;
-  rows: ActiveRows;
-  tmux: TmuxObservation;
-  processes: ReadonlyMap<number, ProcessObservation>;
-  /** Raw pane lines captured this pass, by pane id. A pane not captured keeps its stored status. */
-  captures: ReadonlyMap<string, readonly string[]>;
-  /** tmux buffer names, or null when not listed this pass. */
-  buffers: ReadonlySet<string> | null;
-  profiles: Readonly<Record<string, Profile>>;
-  defaultProfile: string;
-}
-
-/** Name of the tmux buffer that carries a message delivery. */
-export function bufferName(messageId: number, token: string): string {
-  return `mcc-msg-${messageId}-${token}`;
-}
-
-/**
- * How often a healthy runtime's last_seen_at is rewritten when nothing else changed. It is information for
- * operators, not a liveness input (death is timed from dead_since), so it is refreshed rarely: at 500 agents a
- * short period would mean hundreds of writes a minute, each one a reload for every console. Spread per row.
- */
-const LAST_SEEN_REFRESH_MS = 5 * 60_000;
-
-function profileOf(t: Ticket, snap: Snapshot): Profile | undefined {
-  return snap.profiles[t.profile] ?? snap.profiles[snap.defaultProfile];
-}
-
 function requeueTarget(t: Ticket, policy: Policy, why: string): { to: TicketStatus; blockedReason: string | null } {
   if (t.attempts >= policy.retryLimit) {
     return {
@@ -149,14 +36,6 @@ function requeueTarget(t: Ticket, policy: Policy, why: string): { to: TicketStat
     };
   }
   return { to: 'todo', blockedReason: null };
-}
-
-function finding(f: Omit<Finding, 'evidence'> & { evidence?: string[] }): Finding {
-  return { evidence: [], ...f };
-}
-
-function age(ms: number): string {
-  return `${Math.max(0, Math.round(ms / 1000))}s`;
 }
 
 /** Diagnose every ticket that can drift. Pure; the order of findings is stable. */
@@ -220,13 +99,6 @@ export function diagnose(snap: Snapshot): Finding[] {
 
 function compareKeys(a: string, b: string): number {
   return Number(a.slice(3)) - Number(b.slice(3));
-}
-
-interface TicketCtx {
-  snap: Snapshot;
-  t: Ticket;
-  panes: Map<string, PaneInfo[]>;
-  messages: Message[];
 }
 
 function diagnoseRuntime(ctx: TicketCtx, r: RuntimeSession): Finding[] {
@@ -319,9 +191,10 @@ function adoptAction(
   identity: ProcessIdentity,
   snap: Snapshot,
 ): Extract<Action, { type: 'adopt' }> {
-  const profile = profileOf(t, snap);
+  const profile = profileOfTicket(t, snap);
   const lines = snap.captures.get(pane.paneId);
-  const status = (profile && lines && classifyScreen(lines, profile)) || 'running';
+  const read = profile && lines ? readScreen(lines, profile, quietFor(snap, pane.paneId)).status : null;
+  const status = read ? rowStatusOf(read) : 'running';
   return {
     type: 'adopt',
     key: t.key,
@@ -634,116 +507,4 @@ function diagnoseNoRuntime(ctx: TicketCtx): Finding[] {
       action: { type: 'requeue_ticket', key: t.key, version: t.version, ...target, killSession: kill },
     }),
   ];
-}
-
-/** At its prompt: idle, or waiting after a QUESTION (the operator's answer must reach it). */
-function acceptsInput(status: ScreenStatus | null): boolean {
-  return status === 'idle' || status === 'waiting';
-}
-
-/** Routine work on a healthy runtime: status bookkeeping, markers, message delivery. Not drift. */
-function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
-  const { snap, t } = ctx;
-  const out: Finding[] = [];
-  const base = { ticketKey: t.key, runtimeId: r.id, drift: null, severity: 'info' as const };
-  const profile = profileOf(t, snap);
-  const lines = snap.captures.get(pane.paneId);
-  const status = profile && lines ? classifyScreen(lines, profile) : null;
-  const stale = r.lastSeenAt === null || snap.at - r.lastSeenAt > LAST_SEEN_REFRESH_MS + (r.id % 60) * 1000;
-  const open = ctx.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
-  const promptPending = open.some((m) => m.kind === 'prompt');
-  const marker =
-    lines && !promptPending ? findMarker(lines, [t.title, t.body, ...open.map((m) => m.body)], r.lastMarker) : null;
-  if (marker) {
-    // The marker's own runtime update carries the status: one CAS on the runtime row per pass.
-    out.push(
-      finding({
-        ...base,
-        summary: `${t.key} agent says ${marker.kind}`,
-        evidence: [marker.line],
-        action: {
-          type: 'marker',
-          key: t.key,
-          ticketVersion: t.version,
-          runtimeId: r.id,
-          runtimeVersion: r.version,
-          marker,
-        },
-      }),
-    );
-    return out;
-  }
-  if ((status !== null && status !== r.status) || stale) {
-    out.push(
-      finding({
-        ...base,
-        summary: status && status !== r.status ? `runtime ${r.id} is ${status}` : `runtime ${r.id} seen alive`,
-        action: {
-          type: 'observe',
-          runtimeId: r.id,
-          runtimeVersion: r.version,
-          status: status !== r.status ? status : null,
-          lastSeenAt: snap.at,
-        },
-      }),
-    );
-  }
-  const inFlight = open.find((m) => m.status === 'delivering');
-  if (inFlight && inFlight.runtimeId === r.id && inFlight.deliveryToken && snap.buffers) {
-    const bufferPresent = snap.buffers.has(bufferName(inFlight.id, inFlight.deliveryToken));
-    if (!bufferPresent || acceptsInput(status)) {
-      out.push(
-        finding({
-          ...base,
-          summary: `finish delivery of message ${inFlight.id} interrupted by a crash`,
-          evidence: [
-            bufferPresent ? 'buffer still loaded: not pasted yet' : 'buffer consumed: pasted, submit not recorded',
-          ],
-          action: {
-            type: 'resume_delivery',
-            messageId: inFlight.id,
-            runtimeId: r.id,
-            paneId: pane.paneId,
-            key: t.key,
-            profile: t.profile,
-            bufferPresent,
-            agentBusy: status === 'running',
-          },
-        }),
-      );
-    }
-    return out;
-  }
-  if (inFlight) return out;
-  const next = open
-    .filter((m) => m.status === 'pending')
-    .sort((a, b) => (a.kind === b.kind ? a.id - b.id : a.kind === 'prompt' ? -1 : 1))[0];
-  if (next && acceptsInput(status)) {
-    out.push(
-      finding({
-        ...base,
-        summary: `deliver ${next.kind} message ${next.id} to runtime ${r.id}`,
-        action: {
-          type: 'deliver',
-          messageId: next.id,
-          runtimeId: r.id,
-          paneId: pane.paneId,
-          key: t.key,
-          profile: t.profile,
-        },
-      }),
-    );
-    return out;
-  }
-  if (next) {
-    const shown = status ?? r.status;
-    out.push(
-      finding({
-        ...base,
-        summary: `${next.kind} message ${next.id} waits for runtime ${r.id} to be ready (${shown})`,
-        action: { type: 'wait', until: null },
-      }),
-    );
-  }
-  return out;
 }

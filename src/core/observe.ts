@@ -1,7 +1,9 @@
 import type { Config } from './config.js';
-import { bufferName, type Snapshot } from './diagnose.js';
+import { bufferName } from './delivery.js';
+import type { Snapshot } from './findings.js';
 import { panesBySession, type Where } from './liveness.js';
 import type { ProcessObservation, ProcessPort } from './process.port.js';
+import { CAPTURE_LINES } from './screen.js';
 import type { StorePort } from './store.port.js';
 import type { PaneInfo, TmuxPort } from './tmux.port.js';
 import { keyOfSession, sessionName, type RuntimeSession } from './types.js';
@@ -9,7 +11,6 @@ import { keyOfSession, sessionName, type RuntimeSession } from './types.js';
 // Gathering one snapshot: ONE tmux list-panes, one batch of process identities, the store rows that can
 // drift, and pane captures only where something changed. This is the per-pass cost the bench measures.
 
-const CAPTURE_LINES = 40;
 /** Captures per pass are bounded so a thousand busy panes never stall a pass; the rest wait a pass. */
 const MAX_CAPTURES_PER_PASS = 64;
 
@@ -29,16 +30,31 @@ export interface ObserveDeps {
  * have missed the rest of that second, so such a pane is captured once more.
  */
 export class CaptureCache {
-  private readonly seen = new Map<string, { activity: number; capturedAt: number; lines: readonly string[] }>();
+  private readonly seen = new Map<
+    string,
+    { activity: number; capturedAt: number; changedAt: number; lines: readonly string[] }
+  >();
   changed(paneId: string, activity: number): boolean {
     const e = this.seen.get(paneId);
     return e === undefined || e.activity !== activity || e.capturedAt < activity + 1000;
   }
+  /**
+   * Keep a fresh capture. A screen equal to the last one keeps its change time: output that redraws the same
+   * screen (a title, a cursor move) is not a change. A screen cannot have changed after the window's last
+   * activity (whole seconds, so before activity + 1 s), which also dates a pane seen for the first time.
+   */
   remember(paneId: string, activity: number, capturedAt: number, lines: readonly string[]): void {
-    this.seen.set(paneId, { activity, capturedAt, lines });
+    const e = this.seen.get(paneId);
+    const same = e !== undefined && e.lines.length === lines.length && e.lines.every((l, i) => l === lines[i]);
+    const changedAt = Math.min(same ? e.changedAt : capturedAt, activity + 1000);
+    this.seen.set(paneId, { activity, capturedAt, changedAt, lines });
   }
   lines(paneId: string): readonly string[] | undefined {
     return this.seen.get(paneId)?.lines;
+  }
+  /** When the pane's screen last changed, as far as the captures show. */
+  changedAt(paneId: string): number | undefined {
+    return this.seen.get(paneId)?.changedAt;
   }
   /** Capture this pane again next pass. */
   invalidate(paneId: string): void {
@@ -105,6 +121,7 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
     for (const [pid, obs] of await deps.processes.inspect([...toInspect])) processes.set(pid, obs);
 
   const captures = new Map<string, readonly string[]>();
+  const screenChangedAt = new Map<string, number>();
   const buffers = new Set<string>();
   if (tmux.kind === 'ok') {
     const withMessages = new Set(rows.messages.map((m) => m.ticketKey));
@@ -121,6 +138,8 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
       }
       const cached = cache.lines(pane.paneId);
       if (cached) captures.set(pane.paneId, cached);
+      const changedAt = cache.changedAt(pane.paneId);
+      if (changedAt !== undefined) screenChangedAt.set(pane.paneId, changedAt);
     }
     // Panes with queued text first: they are the ones waiting for a ready prompt.
     stale.sort((a, b) => Number(b.urgent) - Number(a.urgent));
@@ -130,6 +149,8 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
       if (res.ok) {
         captures.set(c.paneId, res.value);
         cache.remember(c.paneId, c.activity, capturedAt, res.value);
+        const changedAt = cache.changedAt(c.paneId);
+        if (changedAt !== undefined) screenChangedAt.set(c.paneId, changedAt);
       }
     }
     cache.forget(new Set(tmux.panes.map((p) => p.paneId)));
@@ -152,6 +173,7 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
       tmux,
       processes,
       captures,
+      screenChangedAt,
       buffers,
       profiles: deps.config.profiles,
       defaultProfile: deps.config.defaultProfile,

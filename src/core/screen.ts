@@ -1,33 +1,154 @@
-import type { Profile } from './config.js';
-import type { RuntimeStatus } from './types.js';
-
 // Reading an agent's screen: its status from the profile's patterns, and the DONE:/REVIEW:/QUESTION:
 // markers it prints. Pure functions over captured lines.
+//
+// The readiness contract (README "Readiness"):
+// - `blocked` on any of the last `tailLines` non-empty lines wins over everything: nothing is typed.
+// - `ready` is tested on each of the last `promptLines` non-empty lines, so an input box with a border and a
+//   footer under it is found; the lowest match is the prompt.
+// - `busy` is tested on the last `tailLines` non-empty lines. A busy line counts only while it is current:
+//   it is below the prompt, or the screen changed within `quietMs`. A busy line above a prompt on a screen
+//   that has been still for `quietMs` is stale (left in scrollback) and does not block delivery.
+// - `question` on one of the 3 lines above the prompt (or the prompt line itself) makes a ready screen `waiting`.
+// - Neither a current busy line nor a prompt (a typed draft, output after the prompt): null, never a guess.
 
-const TAIL_LINES = 15;
+/** The patterns and windows a profile judges a screen by. Each pattern is tested on one line at a time. */
+export interface ScreenRules {
+  ready: RegExp | null;
+  busy: RegExp | null;
+  question: RegExp | null;
+  blocked: RegExp | null;
+  promptLines: number;
+  tailLines: number;
+  quietMs: number;
+}
 
-export type ScreenStatus = Extract<RuntimeStatus, 'running' | 'idle' | 'waiting'>;
+/** `blocked`: a sign-in menu, a trust dialog, a permission prompt: a human must act in the pane. */
+export type ScreenStatus = 'running' | 'idle' | 'waiting' | 'blocked';
+
+export type PatternName = 'ready' | 'busy' | 'question' | 'blocked';
+
+export interface ScreenMatch {
+  pattern: PatternName;
+  line: string;
+  /** 1 = the last non-empty line. */
+  fromBottom: number;
+  /** A busy line that no longer counts (above the prompt on a still screen). */
+  stale?: boolean;
+}
+
+/** What a screen says and why: the status, the lines that decided it, and how long the screen has been still. */
+export interface ScreenReading {
+  status: ScreenStatus | null;
+  why: string;
+  matches: ScreenMatch[];
+  /** Milliseconds since the screen last changed; null when not known (a busy line then counts). */
+  quietForMs: number | null;
+}
+
+/** Lines captured of a pane for a reading (and again just before typing, to compare). */
+export const CAPTURE_LINES = 40;
+
+/** The question window: the prompt line and the lines just above it. */
+const QUESTION_ABOVE = 3;
 
 function nonEmpty(lines: readonly string[]): string[] {
   return lines.map((l) => l.replace(/\s+$/, '')).filter((l) => l.length > 0);
 }
 
-/**
- * Status shown by a pane: busy wins (an agent that is working is never "ready", whatever else shows), then
- * a question in the last lines, then the ready pattern on the last non-empty line. null = cannot tell.
- */
-export function classifyScreen(lines: readonly string[], profile: Profile): ScreenStatus | null {
-  const tail = nonEmpty(lines).slice(-TAIL_LINES);
-  if (tail.length === 0) return null;
-  const text = tail.join('\n');
-  if (profile.busy?.test(text)) return 'running';
-  const last = tail[tail.length - 1] ?? '';
-  if (profile.ready?.test(last)) {
-    const recent = tail.slice(-3).join('\n');
-    return profile.question?.test(recent) ? 'waiting' : 'idle';
+function lastIndex(tail: readonly string[], re: RegExp | null, from = 0): number {
+  if (!re) return -1;
+  for (let i = tail.length - 1; i >= from; i--) if (re.test(tail[i] ?? '')) return i;
+  return -1;
+}
+
+/** Read a screen by the readiness contract. `quietForMs`: time since the screen last changed, null = unknown. */
+export function readScreen(lines: readonly string[], rules: ScreenRules, quietForMs: number | null): ScreenReading {
+  const tail = nonEmpty(lines).slice(-rules.tailLines);
+  const n = tail.length;
+  const at = (pattern: PatternName, i: number, stale?: boolean): ScreenMatch => ({
+    pattern,
+    line: tail[i] ?? '',
+    fromBottom: n - i,
+    ...(stale ? { stale } : {}),
+  });
+  const reading = (status: ScreenStatus | null, why: string, matches: ScreenMatch[]): ScreenReading => ({
+    status,
+    why,
+    matches,
+    quietForMs,
+  });
+  if (n === 0) return reading(null, 'the screen is empty', []);
+
+  const blocked = lastIndex(tail, rules.blocked);
+  if (blocked >= 0)
+    return reading('blocked', 'blocked pattern: a human must act in the pane', [at('blocked', blocked)]);
+
+  const prompt = lastIndex(tail, rules.ready, Math.max(0, n - rules.promptLines));
+  const busy = lastIndex(tail, rules.busy);
+  const quiet = quietForMs !== null && quietForMs >= rules.quietMs;
+  const matches: ScreenMatch[] = [];
+  if (busy >= 0) {
+    const current = prompt < 0 || busy > prompt || !quiet;
+    if (current) {
+      const why =
+        prompt < 0
+          ? 'busy pattern, no prompt'
+          : busy > prompt
+            ? 'busy pattern below the prompt'
+            : quietForMs === null
+              ? 'busy pattern above the prompt; the screen may still be changing'
+              : `busy pattern above the prompt; the screen changed ${quietForMs} ms ago (< ${rules.quietMs} ms)`;
+      const shown = [at('busy', busy)];
+      if (prompt >= 0) shown.push(at('ready', prompt));
+      return reading('running', why, shown);
+    }
+    matches.push(at('busy', busy, true));
   }
-  // Neither busy nor ready (e.g. a typed but unsubmitted draft): say so rather than guess.
-  return null;
+  if (prompt < 0) {
+    return reading(null, 'no prompt on the last lines and no current busy line (a draft, or output after it)', matches);
+  }
+  matches.push(at('ready', prompt));
+  const question = lastIndex(tail.slice(0, prompt + 1), rules.question, Math.max(busy + 1, prompt - QUESTION_ABOVE));
+  if (question >= 0) {
+    matches.push(at('question', question));
+    return reading('waiting', 'prompt shown after a question', matches);
+  }
+  const stale = busy >= 0 ? `; the busy line above it is stale (screen still ${quietForMs} ms)` : '';
+  return reading('idle', `prompt shown${stale}`, matches);
+}
+
+/** The status alone (see readScreen). */
+export function classifyScreen(
+  lines: readonly string[],
+  rules: ScreenRules,
+  quietForMs: number | null = null,
+): ScreenStatus | null {
+  return readScreen(lines, rules, quietForMs).status;
+}
+
+/** The agent takes typed input: a prompt shows and nothing blocks it. */
+export function acceptsInput(status: ScreenStatus | null): boolean {
+  return status === 'idle' || status === 'waiting';
+}
+
+/**
+ * Whether text pasted before a crash sits unsubmitted on the input lines: the first words of its first line,
+ * or an agent's "[Pasted text" placeholder, on one of the last `promptLines` + 1 non-empty lines. Only then is
+ * a submit safe; anything else (an empty prompt, a dialog) could approve what nobody meant.
+ */
+export function draftVisible(
+  lines: readonly string[],
+  pasted: string,
+  rules: Pick<ScreenRules, 'promptLines'>,
+): boolean {
+  const first = pasted
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l.length > 0);
+  if (!first) return false;
+  const probe = first.slice(0, 24);
+  const window = nonEmpty(lines).slice(-(rules.promptLines + 1));
+  return window.some((l) => l.includes(probe) || /\[Pasted text/.test(l));
 }
 
 export type MarkerKind = 'DONE' | 'REVIEW' | 'QUESTION';

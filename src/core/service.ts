@@ -1,13 +1,15 @@
 import { applyAction, type Applied, type ApplyDeps, type Outcome } from './apply.js';
 import type { Clock } from './clock.port.js';
-import type { Config, Profile } from './config.js';
-import { diagnose, type Finding, type Snapshot } from './diagnose.js';
+import { profileNamed, type Config, type Profile } from './config.js';
+import { diagnose } from './diagnose.js';
+import type { Finding, Snapshot } from './findings.js';
 import { noFailpoints, type Failpoints } from './failpoints.js';
 import { livenessOf, panesBySession } from './liveness.js';
 import { CaptureCache, observe } from './observe.js';
 import type { ProcessPort } from './process.port.js';
 import { fail, ok, type Result } from './result.js';
-import { classifyScreen } from './screen.js';
+import { readingEvidence } from './routine.js';
+import { readScreen, type ScreenStatus } from './screen.js';
 import type { StorePort } from './store.port.js';
 import type { TmuxPort } from './tmux.port.js';
 import {
@@ -44,6 +46,13 @@ export interface PassReport {
   applied: Applied[];
 }
 
+export interface PaneTailView {
+  lines: string[];
+  status: ScreenStatus | null;
+  /** Which pattern matched on which line, and how long the screen has been still. */
+  explain: string[];
+}
+
 export interface PickupOutcome {
   ticket: Ticket;
   runtime: RuntimeSession;
@@ -68,10 +77,12 @@ export class MissionControl {
     return { store, tmux, config, host, failpoints: this.failpoints, now: this.now, actor };
   }
 
-  profileFor(t: Pick<Ticket, 'profile'>): Profile {
-    const p = this.deps.config.profiles[t.profile] ?? this.deps.config.profiles[this.deps.config.defaultProfile];
-    if (!p) throw new Error(`no profile ${t.profile} and no default profile`);
-    return p;
+  /** The ticket's own profile; one gone from the config is an error, never silently replaced by another. */
+  profileFor(t: Pick<Ticket, 'key' | 'profile'>): Result<Profile> {
+    const p = profileNamed(this.deps.config, t.profile);
+    if (p) return ok(p);
+    const known = Object.keys(this.deps.config.profiles).join(', ');
+    return fail('invalid', `profile "${t.profile}" of ${t.key} is not in the config (known: ${known})`);
   }
 
   /** Observe the world once (one tmux call, one batch of identities). */
@@ -88,7 +99,8 @@ export class MissionControl {
     const lost = new Set<string>();
     for (const f of findings) {
       const key = f.ticketKey ?? '';
-      const wanted = mode === 'auto' || (mode === 'routine' && f.drift === null);
+      // A console without a daemon still records warnings (NOT-READY): they hide nothing and move nothing.
+      const wanted = mode === 'auto' || (mode === 'routine' && (f.drift === null || f.action.type === 'warn'));
       if (!wanted || f.action.type === 'none' || f.action.type === 'wait' || lost.has(key)) {
         if (mode !== 'dry-run' && f.action.type === 'none' && f.severity !== 'info') await this.warnOnce(f);
         applied.push({
@@ -99,7 +111,7 @@ export class MissionControl {
         continue;
       }
       const res = await this.applyOne(f, snapshot);
-      if (res.outcome !== 'applied') lost.add(key);
+      if (res.outcome === 'declined' || res.outcome === 'failed') lost.add(key);
       applied.push(res);
     }
     this.forgetResolvedWarnings(findings);
@@ -191,7 +203,10 @@ export class MissionControl {
 
   private async spawn(ticket: Ticket): Promise<Result<PickupOutcome>> {
     const { store, tmux, processes, config, host } = this.deps;
-    const profile = this.profileFor(ticket);
+    const found = this.profileFor(ticket);
+    // Refused before the claim: nothing is written for a ticket whose agent cannot be started or judged.
+    if (!found.ok) return found;
+    const profile = found.value;
     const session = sessionName(ticket.key);
     const claimed = await store.claim({
       key: ticket.key,
@@ -336,7 +351,9 @@ export class MissionControl {
     const snapshot = await this.snapshot();
     const live = this.liveRuntime(snapshot, key);
     if (!live || !live.paneId) return fail('not_found', `interrupt: no live runtime for ${key}`);
-    const profile = this.profileFor(found.value);
+    const chosen = this.profileFor(found.value);
+    if (!chosen.ok) return chosen;
+    const profile = chosen.value;
     const sent = await this.deps.tmux.sendKeys(live.paneId, profile.interrupt);
     if (!sent.ok) return sent;
     await this.deps.store.appendEvent(
@@ -399,20 +416,8 @@ export class MissionControl {
       event: this.event(key, null, 'message.queue', 'ok', `message queued (${text.length} chars)`),
     });
     if (!queued.ok) return queued;
-    if (t.humanInputRequired) {
-      const fresh = await this.deps.store.getTicket(key);
-      if (fresh) {
-        await this.deps.store.setTicketStatus({
-          key,
-          version: fresh.version,
-          from: [fresh.status],
-          to: fresh.status,
-          humanInputRequired: false,
-          now: this.now(),
-          event: this.event(key, null, 'ticket.answered', 'ok', 'operator answered; human input no longer required'),
-        });
-      }
-    }
+    // human_input_required stays set until the answer is delivered (the store clears it then): a queued answer
+    // that cannot reach the agent keeps the ticket in the operator's sight.
     return ok((await this.tryDeliverNow(key)) ? 'sent' : 'queued');
   }
 
@@ -455,16 +460,24 @@ export class MissionControl {
     });
   }
 
-  /** The screen status of a live runtime's pane from a fresh capture, for the detail view. */
-  async paneTail(key: string, lines: number): Promise<Result<{ lines: string[]; status: string | null }>> {
+  /**
+   * A live runtime's pane from a fresh capture, for the detail view and `mcc show`: its status by the readiness
+   * contract and where that came from (which pattern matched on which line, how long the screen was still).
+   */
+  async paneTail(key: string, lines: number): Promise<Result<PaneTailView>> {
     const found = await this.ticketOr404(key);
     if (!found.ok) return found;
     const detail = await this.deps.store.ticketDetail(key, { eventLimit: 0 });
     const r = detail?.runtimes.find((x) => x.status !== 'closed' && x.paneId);
-    if (!r?.paneId) return ok({ lines: [], status: null });
+    if (!r?.paneId) return ok({ lines: [], status: null, explain: [] });
     const cap = await this.deps.tmux.capture(r.paneId, lines);
     if (!cap.ok) return cap;
-    return ok({ lines: cap.value, status: classifyScreen(cap.value, this.profileFor(found.value)) });
+    const profile = this.profileFor(found.value);
+    if (!profile.ok) return ok({ lines: cap.value, status: null, explain: [profile.message] });
+    const changedAt = this.cache.changedAt(r.paneId);
+    const quiet = changedAt === undefined ? null : Math.max(0, this.now() - changedAt);
+    const reading = readScreen(cap.value, profile.value, quiet);
+    return ok({ lines: cap.value, status: reading.status, explain: readingEvidence(reading) });
   }
 
   event(

@@ -1,5 +1,12 @@
 import type { Result } from './result.js';
 
+/** tmux key names we agree to send (they come from config); text is never sent as keys. */
+export const TMUX_KEY_NAME_RE =
+  /^(?:[CMS]-)*(?:[A-Za-z0-9]|Enter|Escape|Tab|BSpace|Space|Up|Down|Left|Right|Home|End|PageUp|PageDown|F[0-9]{1,2}|DC|IC|BTab)$/;
+
+/** An environment variable name we agree to pass to a spawned agent. */
+export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** One pane as seen by a single `list-panes -a` observation. */
 export interface PaneInfo {
   session: string;

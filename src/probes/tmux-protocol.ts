@@ -9,13 +9,9 @@ export const SOCKET_NAME_RE = /^[A-Za-z0-9_-]+$/;
 export const SESSION_NAME_RE = /^[A-Za-z0-9_-]+$/;
 export const BUFFER_NAME_RE = /^[A-Za-z0-9_-]+$/;
 export const PANE_ID_RE = /^%[0-9]+$/;
-export const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A store id, as written to the `@mcc_store` session option. */
 export const STORE_TAG_RE = /^[A-Za-z0-9._-]{1,128}$/;
 export const STORE_TAG_OPTION = '@mcc_store';
-/** tmux key names we agree to send (they come from config); text is never sent as keys. */
-export const KEY_NAME_RE =
-  /^(?:[CMS]-)*(?:[A-Za-z0-9]|Enter|Escape|Tab|BSpace|Space|Up|Down|Left|Right|Home|End|PageUp|PageDown|F[0-9]{1,2}|DC|IC|BTab)$/;
 
 /**
  * Unit separator between fields. tmux passes it through verbatim (checked on 3.3a); session names cannot carry

@@ -1,15 +1,20 @@
 import type { CommandOutcome, CommandRunner } from '../core/command-runner.port.js';
 import { fail, ok, type Result } from '../core/result.js';
-import type { SpawnedPane, SpawnSpec, TmuxObservation, TmuxPort } from '../core/tmux.port.js';
+import {
+  ENV_NAME_RE,
+  TMUX_KEY_NAME_RE,
+  type SpawnedPane,
+  type SpawnSpec,
+  type TmuxObservation,
+  type TmuxPort,
+} from '../core/tmux.port.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './command-runner.execa.js';
 import { defaultTmuxConfigPath, ensureTmuxConfig } from './tmux-config.js';
 import {
   BUFFER_NAME_RE,
   classifyTmuxError,
   describeOutcome,
-  ENV_KEY_RE,
   formatLiteral,
-  KEY_NAME_RE,
   PANE_FORMAT,
   PANE_ID_RE,
   parsePaneList,
@@ -79,7 +84,7 @@ export class TmuxProbe implements TmuxPort {
     if (!argv.ok) return argv;
     const envArgs: string[] = [];
     for (const [k, v] of Object.entries(spec.env ?? {})) {
-      if (!ENV_KEY_RE.test(k)) return fail('invalid', `invalid environment variable name ${JSON.stringify(k)}`);
+      if (!ENV_NAME_RE.test(k)) return fail('invalid', `invalid environment variable name ${JSON.stringify(k)}`);
       if (v.includes('\0')) return fail('invalid', `environment variable ${k} contains a NUL byte`);
       envArgs.push('-e', tmuxArg(`${k}=${v}`));
     }
@@ -210,7 +215,7 @@ export class TmuxProbe implements TmuxPort {
   async sendKeys(paneId: string, keys: string[]): Promise<Result<void>> {
     if (!PANE_ID_RE.test(paneId)) return fail('invalid', `invalid pane id ${JSON.stringify(paneId)}`);
     if (keys.length === 0) return fail('invalid', 'no keys to send');
-    const bad = keys.find((k) => !KEY_NAME_RE.test(k));
+    const bad = keys.find((k) => !TMUX_KEY_NAME_RE.test(k));
     if (bad !== undefined) return fail('invalid', `not a tmux key name: ${JSON.stringify(bad)}`);
     const out = await this.tmux(['send-keys', '-t', paneId, ...keys]);
     if (succeeded(out)) return ok(undefined);

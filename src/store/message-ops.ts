@@ -72,6 +72,14 @@ export function beginDelivery(
 export function finishDelivery(c: Ctx, i: { messageId: number; now: number; event: EventInput }): Message {
   const row = transition(c, i.messageId, ['delivering'], 'sent', ', sent_at = @now', { now: iso(i.now) });
   insertEvent(c, i.event, i.now, { key: row.ticket_key, runtimeId: row.runtime_id });
+  if (row.kind === 'operator') {
+    // The answer reached the agent: only now does the ticket stop asking for a human.
+    c.run(
+      `UPDATE tickets SET human_input_required = 0, version = version + 1, updated_at = ?
+        WHERE key = ? AND human_input_required = 1`,
+      [iso(i.now), row.ticket_key],
+    );
+  }
   return toMessage(row);
 }
 

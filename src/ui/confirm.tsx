@@ -1,4 +1,4 @@
-import type { Finding } from '../core/diagnose.js';
+import type { Finding } from '../core/findings.js';
 import { sanitizeLine } from '../core/sanitize.js';
 import { commandOf, keysLabel } from './keymap.js';
 import type { ScreenLayout } from './layout.js';

@@ -8,7 +8,8 @@ import { shortAge, wrap, type ViewLine } from './text.js';
 // The detail view's content as plain lines, built from store rows and a pane capture. Pure, so the
 // sanitizing and the terminal-state shape of the activity log are tested without a terminal.
 
-export type PaneTail = { ok: true; lines: string[]; status: string | null } | { ok: false; reason: string };
+export type PaneTail =
+  { ok: true; lines: string[]; status: string | null; explain?: string[] } | { ok: false; reason: string };
 
 export interface DetailData {
   detail: TicketDetail | null;
@@ -103,7 +104,11 @@ export function detailLines(
   if (!pane) lines.push({ text: '  (no live pane)', style: 'dim' });
   else if (!pane.ok) lines.push({ text: `  cannot capture the pane: ${sanitizeLine(pane.reason)}`, style: 'error' });
   else if (pane.lines.length === 0) lines.push({ text: '  (no live pane)', style: 'dim' });
-  else for (const l of pane.lines) lines.push({ text: `  ${sanitizeLine(l)}` });
+  else {
+    // Where the screen status came from, above the screen it was read from.
+    for (const e of pane.explain ?? []) lines.push({ text: `  ${sanitizeLine(e)}`, style: 'dim' });
+    for (const l of pane.lines) lines.push({ text: `  ${sanitizeLine(l)}` });
+  }
 
   const pending = d.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
   if (pending.length > 0) {

@@ -34,7 +34,7 @@ function useTicketDetail(key: string, at: number | null): DetailData {
           tail === null
             ? null
             : tail.ok
-              ? { ok: true, lines: tail.value.lines, status: tail.value.status }
+              ? { ok: true, lines: tail.value.lines, status: tail.value.status, explain: tail.value.explain }
               : { ok: false, reason: tail.message };
         if (mounted.current) setData({ detail, pane, error: detail ? null : `no ticket ${key}` });
       } catch (e) {

@@ -1,4 +1,4 @@
-import type { Action, Finding } from '../core/diagnose.js';
+import type { Action, Finding } from '../core/findings.js';
 import { sanitizeLine } from '../core/sanitize.js';
 import type { ViewLine } from './text.js';
 
@@ -41,6 +41,10 @@ export function describeAction(a: Action): string {
       return `finish delivery of message ${a.messageId} to ${a.key}`;
     case 'marker':
       return `act on ${a.marker.kind} from ${a.key}`;
+    case 'screen_blocked':
+      return `mark runtime ${a.runtimeId} waiting; ${a.key} needs a human at its screen`;
+    case 'warn':
+      return `record one warning (${a.kind})`;
     default: {
       const never: never = a;
       throw new Error(`unhandled action ${String(never)}`);

@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { Finding } from '../core/diagnose.js';
+import type { Finding } from '../core/findings.js';
 import { EMPTY_DRAFT, type Draft } from './line-editor.js';
 
 // UI state only: selection, scroll, filter, the mode (modal) and the one status line. Domain data never

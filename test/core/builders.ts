@@ -1,7 +1,7 @@
 // Builders for the pure core: tickets, runtime rows, panes, process observations and whole snapshots. Every
 // builder takes overrides, so a table row states only what differs from a healthy default.
 import { parseConfig, type Config, type Profile } from '../../src/core/config.js';
-import type { Finding, Policy, Snapshot } from '../../src/core/diagnose.js';
+import type { Finding, Policy, Snapshot } from '../../src/core/findings.js';
 import type { Where } from '../../src/core/liveness.js';
 import type { ProcessObservation } from '../../src/core/process.port.js';
 import type { PaneInfo, TmuxObservation } from '../../src/core/tmux.port.js';

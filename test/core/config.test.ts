@@ -103,10 +103,38 @@ describe('parseConfig: good configs', () => {
     expect(p.busy!.test('working (esc to interrupt)')).toBe(true);
   });
 
-  it('a config profile named like a built-in replaces it', () => {
-    const res = parseConfig(JSON.stringify({ profiles: { demo: { command: ['my-demo'] } } }), 'c.json', SELF);
+  it('a config profile named like a built-in overrides it field by field', () => {
+    const res = parseConfig(
+      JSON.stringify({ profiles: { demo: { command: ['my-demo'], quietMs: 3000, env: { A: '1' } } } }),
+      'c.json',
+      SELF,
+    );
     if (!res.ok) throw new Error(res.message);
-    expect(res.value.profiles['demo']!.command).toEqual(['my-demo']);
-    expect(res.value.profiles['demo']!.ready).toBeNull();
+    const demo = res.value.profiles['demo']!;
+    expect(demo.command).toEqual(['my-demo']);
+    expect(demo.quietMs).toBe(3000);
+    expect(demo.env).toEqual({ A: '1' });
+    // Not given: the built-in's.
+    expect(demo.ready?.source).toBe('^demo> ?$');
+    expect(demo.promptLines).toBe(1);
+    // Given without a command, a built-in's command is kept; a new profile needs one.
+    const cwdOnly = parseConfig(JSON.stringify({ profiles: { shell: { cwd: '/tmp' } } }), 'c.json', SELF);
+    if (!cwdOnly.ok) throw new Error(cwdOnly.message);
+    expect(cwdOnly.value.profiles['shell']!.command[1]).toBe('-i');
+    expect(bad({ profiles: { mine: { ready: '^> $' } } })).toContain('profiles.mine.command: required');
+  });
+
+  it('readiness fields: defaults filled, ranges checked', () => {
+    const res = parseConfig(JSON.stringify({ profiles: { x: { command: ['a'] } } }), 'c.json', SELF);
+    if (!res.ok) throw new Error(res.message);
+    expect(res.value.profiles['x']).toMatchObject({
+      promptLines: 4,
+      tailLines: 15,
+      quietMs: 1500,
+      readyTimeoutMs: 120_000,
+    });
+    expect(bad({ profiles: { x: { command: ['a'], promptLines: 0 } } })).toContain('profiles.x.promptLines');
+    expect(bad({ profiles: { x: { command: ['a'], quietMs: -1 } } })).toContain('profiles.x.quietMs');
+    expect(bad({ profiles: { x: { command: ['a'], blocked: '(' } } })).toContain('profiles.x.blocked');
   });
 });

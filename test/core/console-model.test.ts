@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildConsoleState, type ObservationState } from '../../src/core/console-model.js';
-import { diagnose, type Finding } from '../../src/core/diagnose.js';
+import { diagnose } from '../../src/core/diagnose.js';
+import type { Finding } from '../../src/core/findings.js';
 import type { TicketOverview } from '../../src/core/store.port.js';
 import type { RuntimeSession, Ticket } from '../../src/core/types.js';
 import { NOW, TTL, obs, pane, runtime, snapshot, ticket } from './builders.js';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bufferName, diagnose, type Finding } from '../../src/core/diagnose.js';
+import { diagnose } from '../../src/core/diagnose.js';
+import type { Finding } from '../../src/core/findings.js';
+import { bufferName } from '../../src/core/delivery.js';
 import { findMarker } from '../../src/core/screen.js';
 import type { Message, RuntimeSession, Ticket } from '../../src/core/types.js';
 import { NOW, SCREEN, TTL, actionTypes, drifts, message, obs, pane, runtime, snapshot, ticket } from './builders.js';
@@ -99,8 +101,7 @@ describe('resume_delivery: a delivery a crash interrupted is finished, never typ
         paneId: '%1',
         key: 'MC-1',
         profile: 'demo',
-        bufferPresent: true,
-        agentBusy: false,
+        step: 'paste',
       },
     ]);
   });
@@ -111,16 +112,27 @@ describe('resume_delivery: a delivery a crash interrupted is finished, never typ
     expect(actionTypes(fs)).not.toContain('deliver');
   });
 
-  it('buffer consumed: the paste happened; a working agent means the submit went through too', () => {
-    for (const [screen, busy] of [
-      [SCREEN.idle, false],
-      [SCREEN.working, true],
-      [null, false],
-    ] as const) {
-      const fs = healthy({ screen, messages: [inFlight], buffers: [] });
-      const resume = fs.find((f) => f.action.type === 'resume_delivery');
-      expect(resume?.action).toMatchObject({ bufferPresent: false, agentBusy: busy, messageId: 21 });
-    }
+  it('buffer consumed and the agent works on it: the submit went through before the crash; nothing typed', () => {
+    const fs = healthy({ screen: SCREEN.working, messages: [inFlight], buffers: [] });
+    const resume = fs.find((f) => f.action.type === 'resume_delivery');
+    expect(resume?.action).toMatchObject({ step: 'mark_sent', messageId: 21 });
+  });
+
+  it('buffer consumed and the pasted draft shows on the input line: only then are the submit keys sent', () => {
+    const draft = ['demo-agent pid 100', `demo> ${inFlight.body.split('\n')[0]}`];
+    const fs = healthy({ screen: draft, messages: [inFlight], buffers: [] });
+    expect(fs.find((f) => f.action.type === 'resume_delivery')?.action).toMatchObject({ step: 'submit' });
+    const pasted = ['╭────╮', '│ > [Pasted text #1 +12 lines] │', '╰────╯'];
+    expect(actionTypes(healthy({ screen: pasted, messages: [inFlight], buffers: [] }))).toContain('resume_delivery');
+  });
+
+  it('buffer consumed, but an empty prompt (or no screen): no submit into what nobody can see; one warning', () => {
+    const fs = healthy({ screen: SCREEN.idle, messages: [inFlight], buffers: [] });
+    expect(actionTypes(fs)).not.toContain('resume_delivery');
+    const warn = fs.find((f) => f.action.type === 'warn');
+    expect(warn?.drift).toBe('NEEDS-OPERATOR');
+    expect(warn?.action).toMatchObject({ kind: 'message.delivery_unconfirmed', once: 'unconfirmed:message:21' });
+    expect(actionTypes(healthy({ screen: null, messages: [inFlight], buffers: [] }))).toEqual([]);
   });
 
   it('buffers not listed this pass: no judgement on the delivery, and no other message overtakes it', () => {
@@ -206,7 +218,7 @@ describe('markers: REVIEW, DONE and QUESTION act once, after the prompt, never f
 describe('status bookkeeping', () => {
   it('a changed screen status is recorded; an unchanged fresh one writes nothing', () => {
     expect(healthy({ screen: SCREEN.working }).map((f) => f.action)).toEqual([
-      { type: 'observe', runtimeId: 11, runtimeVersion: 3, status: 'running', lastSeenAt: NOW },
+      { type: 'observe', runtimeId: 11, runtimeVersion: 3, status: 'running', lastSeenAt: NOW, clearHumanInput: null },
     ]);
     expect(healthy({ screen: SCREEN.idle })).toEqual([]);
   });
@@ -217,7 +229,7 @@ describe('status bookkeeping', () => {
     expect(healthy({ screen: null, r: { lastSeenAt: NOW - 5 * 60_000 } })).toEqual([]);
     const fs = healthy({ screen: null, r: { lastSeenAt: NOW - 6 * 60_000 - 1 } });
     expect(fs.map((f) => f.action)).toEqual([
-      { type: 'observe', runtimeId: 11, runtimeVersion: 3, status: null, lastSeenAt: NOW },
+      { type: 'observe', runtimeId: 11, runtimeVersion: 3, status: null, lastSeenAt: NOW, clearHumanInput: null },
     ]);
     expect(healthy({ screen: null, r: { lastSeenAt: null } }).map((f) => f.action.type)).toEqual(['observe']);
   });

@@ -1,7 +1,7 @@
 // The invariants of the model test: those that hold after every command, and those that hold once the world
 // has settled (time past the TTL, passes run until nothing is left to do).
 import { findMarker } from '../../src/core/screen.js';
-import type { Finding } from '../../src/core/diagnose.js';
+import type { Finding } from '../../src/core/findings.js';
 import type { RuntimeSession, Ticket } from '../../src/core/types.js';
 import { RETRY_LIMIT, TTL_MS, type Env, type Rows } from './model-env.js';
 

@@ -43,7 +43,11 @@ describe('classifyScreen with the demo profile', () => {
     expect(classifyScreen(['', '  '], DEMO)).toBeNull();
     const shell = CONFIG.profiles['shell']!;
     expect(classifyScreen(['make: building'], shell)).toBeNull();
-    expect(classifyScreen(['user@host:~$ '], shell)).toBe('idle');
+    // The shell profile sets PS1 itself, so its ready rule is exact.
+    expect(classifyScreen(['mcc$ '], shell)).toBe('idle');
+    for (const notReady of [['user@host:~$ '], ['mcc$ echo "a', '> '], ['<!-- x', '-->'], ['<div>', '</div>']]) {
+      expect(classifyScreen(notReady, shell)).toBeNull();
+    }
   });
 });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { TMUX_KEY_NAME_RE } from '../../src/core/tmux.port.js';
 import type { CommandOutcome } from '../../src/core/command-runner.port.js';
 import {
   classifyTmuxError,
   FIELD_SEP,
   formatLiteral,
-  KEY_NAME_RE,
   ourPanes,
   PANE_FIELDS,
   PANE_FORMAT,
@@ -168,12 +168,12 @@ describe('argument escaping', () => {
   });
 });
 
-describe('KEY_NAME_RE', () => {
+describe('TMUX_KEY_NAME_RE', () => {
   it.each(['Enter', 'Escape', 'C-c', 'M-x', 'C-M-a', 'S-Up', 'F12', 'BSpace', 'BTab', 'y', '1'])('accepts %s', (k) => {
-    expect(KEY_NAME_RE.test(k)).toBe(true);
+    expect(TMUX_KEY_NAME_RE.test(k)).toBe(true);
   });
   it.each(['', 'hello', 'Enter;', ';', 'C-', 'F123', '#(x)', 'Enter Enter', 'e\n', '-l', 'X-a'])('rejects %j', (k) => {
-    expect(KEY_NAME_RE.test(k)).toBe(false);
+    expect(TMUX_KEY_NAME_RE.test(k)).toBe(false);
   });
 });
 

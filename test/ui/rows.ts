@@ -1,6 +1,6 @@
 // Grid rows for pure tests of the console (no store, no tmux).
 import type { GridRow } from '../../src/core/console-model.js';
-import type { Finding } from '../../src/core/diagnose.js';
+import type { Finding } from '../../src/core/findings.js';
 
 /** A grid row with overridable fields. */
 export function gridRow(p: Partial<GridRow> & { key: string }): GridRow {
