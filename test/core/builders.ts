@@ -173,7 +173,11 @@ export interface SnapInput {
   tmux?: TmuxObservation;
   processes?: Array<[number, ProcessObservation]>;
   captures?: Array<[string, readonly string[]]>;
+  /** When each pane's screen last changed (epoch ms); absent = not known. */
+  screenChangedAt?: Array<[string, number]>;
   buffers?: string[] | null;
+  /** Profiles other than the built-in ones (the default: CONFIG's). */
+  profiles?: Snapshot['profiles'];
 }
 
 export function snapshot(i: SnapInput = {}): Snapshot {
@@ -186,8 +190,9 @@ export function snapshot(i: SnapInput = {}): Snapshot {
     tmux: i.tmux ?? { kind: 'ok', at, panes: i.panes ?? [] },
     processes: new Map(i.processes ?? []),
     captures: new Map(i.captures ?? []),
+    ...(i.screenChangedAt ? { screenChangedAt: new Map(i.screenChangedAt) } : {}),
     buffers: i.buffers === null ? null : new Set(i.buffers ?? []),
-    profiles: CONFIG.profiles,
+    profiles: i.profiles ?? CONFIG.profiles,
     defaultProfile: CONFIG.defaultProfile,
   };
 }
