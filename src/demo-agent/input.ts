@@ -8,6 +8,7 @@ export type InputEvent =
   | { type: 'escape' } // a lone Escape key
   | { type: 'ctrl-c' }
   | { type: 'ctrl-d' }
+  | { type: 'ctrl-o' } // the operator's key that leaves the sign-in menu (a paste can never produce it)
   | { type: 'backspace' };
 
 export interface InputState {
@@ -126,6 +127,8 @@ function controlKey(c: string): InputEvent | undefined {
       return { type: 'ctrl-c' };
     case '\x04':
       return { type: 'ctrl-d' };
+    case '\x0f':
+      return { type: 'ctrl-o' };
     default:
       return undefined;
   }

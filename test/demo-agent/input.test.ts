@@ -58,6 +58,15 @@ describe('input reducer', () => {
     expect(feedAll(['a\x01\x02b\x00']).events).toEqual([{ type: 'text', text: 'ab' }]);
   });
 
+  it('decodes Ctrl-O as a key, but inside a paste it is text', () => {
+    expect(feedAll(['a\x0fb']).events).toEqual([
+      { type: 'text', text: 'a' },
+      { type: 'ctrl-o' },
+      { type: 'text', text: 'b' },
+    ]);
+    expect(feedAll([`${PASTE_START}x\x0fy${PASTE_END}`]).events).toEqual([{ type: 'paste', text: 'x\x0fy' }]);
+  });
+
   it('a lone ESC chunk is the Escape key', () => {
     const step = feedInput(INITIAL_INPUT, '\x1b');
     expect(step.events).toEqual([{ type: 'escape' }]);
@@ -163,6 +172,7 @@ describe('input reducer', () => {
       '\x7f',
       '\x03',
       '\x04',
+      '\x0f',
       '\x1b[A',
       '\x1bOB',
       '\x1b[1;5C',

@@ -2,22 +2,58 @@ import { describe, expect, it } from 'vitest';
 import { DEMO_DEFAULTS, parseDemoArgs } from '../../src/demo-agent/demo-agent.js';
 
 describe('parseDemoArgs', () => {
-  it('defaults to boot 1500 ms, work 2000 ms, outcome review', () => {
-    expect(parseDemoArgs([])).toEqual({ bootMs: 1500, workMs: 2000, outcome: 'review' });
-    expect(DEMO_DEFAULTS).toEqual({ bootMs: 1500, workMs: 2000, outcome: 'review' });
+  const defaults = {
+    bootMs: 1500,
+    workMs: 2000,
+    outcome: 'review',
+    layout: 'plain',
+    footer: 'shortcuts',
+    signin: false,
+    inputLog: null,
+    promptLog: null,
+  };
+
+  it('defaults to boot 1500 ms, work 2000 ms, outcome review, the plain layout, no sign-in and no logs', () => {
+    expect(parseDemoArgs([])).toEqual(defaults);
+    expect(DEMO_DEFAULTS).toEqual(defaults);
   });
 
   it('reads every flag, as separate or --flag=value arguments', () => {
     expect(parseDemoArgs(['--boot-ms', '800', '--work-ms', '0', '--outcome', 'crash'])).toEqual({
+      ...defaults,
       bootMs: 800,
       workMs: 0,
       outcome: 'crash',
     });
     expect(parseDemoArgs(['--outcome=question', '--work-ms=5'])).toEqual({
-      bootMs: 1500,
+      ...defaults,
       workMs: 5,
       outcome: 'question',
     });
+    expect(
+      parseDemoArgs([
+        '--layout',
+        'box',
+        '--footer=both',
+        '--signin',
+        '--input-log',
+        '/tmp/in.jsonl',
+        '--prompt-log=/tmp/prompts.jsonl',
+      ]),
+    ).toEqual({
+      ...defaults,
+      layout: 'box',
+      footer: 'both',
+      signin: true,
+      inputLog: '/tmp/in.jsonl',
+      promptLog: '/tmp/prompts.jsonl',
+    });
+    for (const layout of ['plain', 'scrollback', 'box'] as const) {
+      expect(parseDemoArgs(['--layout', layout]).layout).toBe(layout);
+    }
+    for (const footer of ['shortcuts', 'bypass', 'both', 'none'] as const) {
+      expect(parseDemoArgs(['--layout=box', '--footer', footer]).footer).toBe(footer);
+    }
     for (const outcome of ['review', 'done', 'question', 'crash'] as const) {
       expect(parseDemoArgs(['--outcome', outcome]).outcome).toBe(outcome);
     }
@@ -37,6 +73,15 @@ describe('parseDemoArgs', () => {
     [['--boot-ms', '99999999999'], /--boot-ms expects .*0\.\.2147483647/],
     [['--outcome', 'maybe'], /--outcome must be one of review, done, question, crash; got "maybe"/],
     [['--outcome'], /--outcome needs a value/],
+    [['--layout', 'grid'], /--layout must be one of plain, scrollback, box; got "grid"/],
+    [['--layout'], /--layout needs a value/],
+    [['--layout', 'box', '--footer', 'fancy'], /--footer must be one of shortcuts, bypass, both, none; got "fancy"/],
+    [['--footer', 'both'], /--footer applies only to --layout box/],
+    [['--footer=none', '--layout', 'scrollback'], /--footer applies only to --layout box/],
+    [['--signin=yes'], /--signin takes no value, got "yes"/],
+    [['--input-log'], /--input-log needs a value/],
+    [['--input-log='], /--input-log expects a file path, got ""/],
+    [['--prompt-log', '--signin'], /--prompt-log needs a value/],
     [['--speed', '3'], /unknown flag --speed/],
     [['--speed=3'], /unknown flag --speed/],
     [['-x'], /unknown flag -x/],

@@ -1,7 +1,7 @@
 // A private tmux server per test: `tmux -L mcc-demo-test-<pid>-<rand>`, never the default server.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_MAIN, ROOT } from '../global-setup.js';
@@ -126,5 +126,24 @@ export class DemoPane {
     const uid = process.getuid?.() ?? 0;
     rmSync(this.socketPath ?? join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${uid}`, this.socket), { force: true });
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The JSON lines of a demo agent log (`--input-log`, `--prompt-log`); [] while the file is empty. */
+export function readJsonLines(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Polls `probe` until it returns a value other than undefined; throws with `what` at the deadline. */
+export async function waitUntil<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
