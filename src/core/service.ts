@@ -58,7 +58,7 @@ export class MissionControl {
   /** Warnings already logged in this streak, so a standing condition logs once, not once per pass. */
   private readonly warned = new Set<string>();
 
-  constructor(readonly deps: ServiceDeps) {
+  constructor(private readonly deps: ServiceDeps) {
     this.failpoints = deps.failpoints ?? noFailpoints;
   }
 
