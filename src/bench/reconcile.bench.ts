@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { openContext, type McContext } from '../cli/context.js';
 import { diagnose } from '../core/diagnose.js';
 import { livenessOf, panesBySession } from '../core/liveness.js';
-import { MissionControl } from '../core/service.js';
+import { MissionControl, type ServiceDeps } from '../core/service.js';
 import { ExecaCommandRunner } from '../probes/command-runner.execa.js';
 import { ensureTmuxConfig } from '../probes/tmux-config.js';
 import { PANE_FORMAT } from '../probes/tmux-protocol.js';
@@ -79,7 +79,7 @@ export async function buildWorld(
   const ctx = opened.value;
   cleanup.add('store', () => ctx.close());
   const maxLive = Math.max(...plan.sizes);
-  const history = { host: ctx.service.deps.host, socket: tmux.name };
+  const history = { host: ctx.deps.host, socket: tmux.name };
   const bulk = await timed(() =>
     bulkInsertTickets(ctx.dbPath, { count: plan.totalTickets - maxLive, status: 'done', history }),
   );
@@ -121,9 +121,9 @@ export async function growTo(w: World, n: number): Promise<number> {
     makeLive(
       {
         store: w.ctx.store,
-        processes: w.ctx.service.deps.processes,
+        processes: w.ctx.deps.processes,
         tmux: w.tmux,
-        host: w.ctx.service.deps.host,
+        host: w.ctx.deps.host,
         tmuxConfig: w.tmuxConfig,
       },
       keys,
@@ -165,25 +165,30 @@ const TRIVIAL = ['display-message', '-p', '#{pid}'];
 
 const captureCalls = new WeakMap<MissionControl, { n: number }>();
 
-/** Count the service's tmux capture calls (a snapshot also carries cached screens, which cost nothing). */
-function captureCounter(service: MissionControl): { n: number } {
-  let counter = captureCalls.get(service);
-  if (counter) return counter;
-  const c = { n: 0 };
-  const tmux = service.deps.tmux;
-  const capture = tmux.capture.bind(tmux);
-  tmux.capture = (paneId, lines) => {
-    c.n++;
-    return capture(paneId, lines);
-  };
-  captureCalls.set(service, c);
-  counter = c;
-  return counter;
+/** A service over `deps` whose tmux capture calls are counted (a snapshot also carries cached screens, which cost nothing). */
+function countedService(deps: ServiceDeps): MissionControl {
+  const counter = { n: 0 };
+  const tmux = new Proxy(deps.tmux, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      if (prop !== 'capture') return fn.bind(obj);
+      return (...args: unknown[]) => {
+        counter.n++;
+        return fn.apply(obj, args);
+      };
+    },
+  });
+  const service = new MissionControl({ ...deps, tmux });
+  captureCalls.set(service, counter);
+  return service;
 }
 
 /** One pass as the console and daemon run it, minus the actions. */
 async function pass(service: MissionControl): Promise<{ ms: number; captures: number }> {
-  const counter = captureCounter(service);
+  const counter = captureCalls.get(service);
+  if (!counter) throw new Error('bench: a pass on a service not made by countedService');
   const before = counter.n;
   const t0 = performance.now();
   const snap = await service.snapshot();
@@ -210,8 +215,8 @@ const label = (n: number) => `${n.toLocaleString('en-US')} runtimes`;
 /** Section 1 at size n: cold pass, warm pass vs floor (interleaved), pass/floor, and the breakdown. */
 export async function measurePass(w: World, n: number, plan: ReconcilePlan, rows: ResultRow[]): Promise<PassBreakdown> {
   const cold: number[] = [];
-  for (let i = 0; i < plan.coldRuns; i++) cold.push((await pass(new MissionControl(w.ctx.service.deps))).ms);
-  const service = new MissionControl(w.ctx.service.deps);
+  for (let i = 0; i < plan.coldRuns; i++) cold.push((await pass(countedService(w.ctx.deps))).ms);
+  const service = countedService(w.ctx.deps);
   const warmPasses = await warm(service, n);
   const passes: number[] = [];
   const floors: number[] = [];
@@ -266,13 +271,13 @@ export async function measurePass(w: World, n: number, plan: ReconcilePlan, rows
 /** Which part of a warm pass costs what, through timing decorators around the real adapters. */
 async function breakdown(w: World, n: number, runs: number): Promise<PassBreakdown> {
   const sw = new Stopwatch();
-  const deps = w.ctx.service.deps;
+  const deps = w.ctx.deps;
   const tmux = new TmuxProbe({
     socket: w.tmux.name,
     runner: new TimedRunner(new ExecaCommandRunner(), sw),
     configFile: w.tmuxConfig,
   });
-  const service = new MissionControl({
+  const service = countedService({
     ...deps,
     tmux: timeMethods(tmux, ['observe', 'capture'], (m) => `tmux.${m}`, sw),
     store: timeMethods(deps.store, ['loadActive'], () => 'store.loadActive', sw),
@@ -315,7 +320,7 @@ async function breakdown(w: World, n: number, runs: number): Promise<PassBreakdo
 /** Section 2 at size n: one `display-message` per runtime, sequential, vs our warm pass, interleaved. */
 export async function measureNaive(w: World, n: number, plan: ReconcilePlan, rows: ResultRow[]): Promise<void> {
   const runner = new ExecaCommandRunner();
-  const service = new MissionControl(w.ctx.service.deps);
+  const service = countedService(w.ctx.deps);
   await warm(service, n);
   const format = '#{pane_id} #{pane_pid} #{pane_dead} #{pane_dead_status} #{window_activity} #{@mcc_store}';
   const sessions = w.candidates.slice(0, n).map((k) => `mc-${k}`);

@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../core/clock.port.js';
 import { parseConfig, type Config } from '../core/config.js';
 import { parseFailpoints, type Failpoints } from '../core/failpoints.js';
 import { fail, ok, type Result } from '../core/result.js';
-import { MissionControl } from '../core/service.js';
+import { MissionControl, type ServiceDeps } from '../core/service.js';
 import type { StorePort } from '../core/store.port.js';
 import { ExecaCommandRunner } from '../probes/command-runner.execa.js';
 import { createProcessProbe } from '../probes/process.probe.js';
@@ -27,7 +27,11 @@ export interface ContextOptions {
 }
 
 export interface McContext {
+  /** What commands use: every change and every read goes through it. */
   service: MissionControl;
+  /** The adapters the service was built from, for tests and the bench that build their own fixtures or services. */
+  deps: ServiceDeps;
+  /** The same store as `deps.store` (test fixtures); commands never use it. */
   store: StorePort;
   config: Config;
   dbPath: string;
@@ -121,7 +125,7 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     configFile: join(dirname(dbPath), 'tmux.conf'),
     now: () => clock.now(),
   });
-  const service = new MissionControl({
+  const deps: ServiceDeps = {
     store,
     tmux,
     processes: createProcessProbe(runner),
@@ -130,6 +134,13 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     host: hostname(),
     actor: opts.actor ?? operatorActor(opts.env),
     failpoints: failpoints.value,
+  };
+  return ok({
+    service: new MissionControl(deps),
+    deps,
+    store,
+    config: config.value,
+    dbPath,
+    close: () => store.close(),
   });
-  return ok({ service, store, config: config.value, dbPath, close: () => store.close() });
 }

@@ -30,7 +30,7 @@ export async function runDaemon(
   out: Out,
   signal: AbortSignal,
 ): Promise<number> {
-  const { store, clock } = service.deps;
+  const { clock } = service;
   const holder = `${hostname()}:${process.pid}`;
   const leaseMs = Math.max(opts.intervalMs * 3, 10_000);
   const printed = new Set<string>();
@@ -38,7 +38,7 @@ export async function runDaemon(
   let exitCode = 0;
 
   const pass = async (): Promise<void> => {
-    const lease = await store.acquireLease({ name: DAEMON_LEASE, holder, ttlMs: leaseMs, now: clock.now() });
+    const lease = await service.acquireLease(DAEMON_LEASE, holder, leaseMs);
     if (!lease.ok) {
       if (!waitingSaid)
         emit(out, opts.json, { kind: 'lease', text: `${lease.message}; waiting`, holder: lease.holder });
@@ -84,12 +84,12 @@ export async function runDaemon(
       emit(out, opts.json, { kind: 'error', text: `pass failed: ${(e as Error).message}` });
       exitCode = 1;
     }
-    await store.releaseLease({ name: DAEMON_LEASE, holder });
+    await service.releaseLease(DAEMON_LEASE, holder);
     return exitCode;
   }
   emit(out, opts.json, {
     kind: 'start',
-    text: `mcc --auto every ${opts.intervalMs / 1000}s on socket ${service.deps.config.socket}, store ${store.location}${opts.dryRun ? ' (dry run)' : ''}`,
+    text: `mcc --auto every ${opts.intervalMs / 1000}s on socket ${service.socket}, store ${service.storeLocation}${opts.dryRun ? ' (dry run)' : ''}`,
   });
   await new Promise<void>((resolveDone) => {
     let inFlight: Promise<void> = Promise.resolve();
@@ -125,7 +125,7 @@ export async function runDaemon(
     );
     poller.start();
   });
-  await store.releaseLease({ name: DAEMON_LEASE, holder });
+  await service.releaseLease(DAEMON_LEASE, holder);
   emit(out, opts.json, { kind: 'stop', text: 'finished the current pass; lease released' });
   return 0;
 }
@@ -133,7 +133,7 @@ export async function runDaemon(
 async function autoPickup(service: MissionControl, openRuntimes: number, opts: DaemonOptions, out: Out): Promise<void> {
   let room = opts.maxRuntimes - openRuntimes;
   if (room <= 0) return;
-  const todo = await service.deps.store.listTickets({ status: 'todo' });
+  const todo = await service.listTickets({ status: 'todo' });
   for (const t of todo) {
     if (room <= 0) break;
     const res = await service.pickup(t.key);

@@ -53,7 +53,7 @@ export const doctorCommand: Command = {
       check(false, ctx.message);
       return 1;
     }
-    const { store, config, dbPath, service } = ctx.value;
+    const { config, dbPath, service } = ctx.value;
     try {
       check(
         true,
@@ -61,22 +61,12 @@ export const doctorCommand: Command = {
       );
       try {
         const mode = (statSync(dbPath).mode & 0o777).toString(8);
-        const t = await store.appendEvent(
-          {
-            ticketKey: null,
-            runtimeId: null,
-            actor: service.deps.actor,
-            kind: 'doctor',
-            status: 'ok',
-            summary: 'store write check',
-          },
-          Date.now(),
-        );
+        const t = await service.storeWriteCheck();
         check(mode === '600', `store writable: ${dbPath} (mode ${mode}, event ${t.id})`);
       } catch (e) {
         check(false, `store ${dbPath}: ${(e as Error).message}`);
       }
-      const obs = await service.deps.tmux.observe();
+      const obs = await service.observeTmux();
       check(
         obs.kind === 'ok',
         obs.kind === 'ok'
@@ -91,7 +81,7 @@ export const doctorCommand: Command = {
         );
       }
     } finally {
-      store.close();
+      ctx.value.close();
     }
     return failed > 0 ? 1 : 0;
   },

@@ -165,7 +165,7 @@ export const attachCommand: Command = {
         return failWith(out, { ok: false, code: 'invalid', message: `attach: "${key}" is not a ticket key` });
       if (!process.stdin.isTTY)
         return failWith(out, { ok: false, code: 'invalid', message: 'attach: needs a terminal (stdin is not a TTY)' });
-      const argv = ctx.service.deps.tmux.attachArgv(sessionName(key));
+      const argv = ctx.service.attachArgv(sessionName(key));
       const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' });
       if (r.status !== 0)
         return failWith(out, {

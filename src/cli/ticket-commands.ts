@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fail, ok, type Result } from '../core/result.js';
 import type { TicketDetail } from '../core/store.port.js';
-import { TICKET_KEY_RE, TICKET_STATUSES, type TicketStatus } from '../core/types.js';
+import { TICKET_STATUSES, type TicketStatus } from '../core/types.js';
 import type { Command } from './command.js';
 import { withContext } from './command.js';
 import { ago, cell, failWith, line, toJson } from './output.js';
@@ -28,8 +28,6 @@ export const addCommand: Command = {
   },
   run: (args, env, out) =>
     withContext(args, env, out, async (ctx) => {
-      const title = args.positionals[0]!.trim();
-      if (!title) return failWith(out, { ok: false, code: 'invalid', message: 'add: the title is empty' });
       if (args.flags['body'] !== undefined && args.flags['body-file'] !== undefined) {
         return failWith(out, { ok: false, code: 'invalid', message: 'add: give --body or --body-file, not both' });
       }
@@ -46,15 +44,14 @@ export const addCommand: Command = {
           });
         }
       }
-      const profile = String(args.flags['profile'] ?? ctx.config.defaultProfile);
-      if (!ctx.config.profiles[profile]) {
-        return failWith(out, {
-          ok: false,
-          code: 'invalid',
-          message: `add: --profile: no profile named "${profile}" (have: ${Object.keys(ctx.config.profiles).join(', ')})`,
-        });
-      }
-      const t = await ctx.store.createTicket({ title, body, profile, now: Date.now(), actor: ctx.service.deps.actor });
+      const profile = args.flags['profile'];
+      const created = await ctx.service.createTicket({
+        title: args.positionals[0]!,
+        body,
+        ...(profile !== undefined ? { profile: String(profile) } : {}),
+      });
+      if (!created.ok) return failWith(out, { ...created, message: `add: ${created.message}` });
+      const t = created.value;
       if (args.flags['json']) out.stdout(`${toJson(t)}\n`);
       else line(out, t.key);
       return 0;
@@ -78,7 +75,7 @@ export const listCommand: Command = {
         if (!s.ok) return failWith(out, s);
         status = s.value;
       }
-      const rows = (await ctx.store.overview()).filter((o) => !status || o.ticket.status === status);
+      const rows = await ctx.service.overview(status ? { status } : {});
       if (args.flags['json']) {
         out.stdout(`${toJson(rows)}\n`);
         return 0;
@@ -152,17 +149,11 @@ export const showCommand: Command = {
   },
   run: (args, env, out) =>
     withContext(args, env, out, async (ctx) => {
-      const key = args.positionals[0]!;
-      if (!TICKET_KEY_RE.test(key))
-        return failWith(out, {
-          ok: false,
-          code: 'invalid',
-          message: `show: "${key}" is not a ticket key (MC-<number>)`,
-        });
-      const d = await ctx.store.ticketDetail(key);
-      if (!d) return failWith(out, { ok: false, code: 'not_found', message: `no ticket ${key}` });
-      if (args.flags['json']) out.stdout(`${toJson(d)}\n`);
-      else printDetail(out, d);
+      const found = await ctx.service.ticketDetail(args.positionals[0]!);
+      if (!found.ok)
+        return failWith(out, found.code === 'invalid' ? { ...found, message: `show: ${found.message}` } : found);
+      if (args.flags['json']) out.stdout(`${toJson(found.value)}\n`);
+      else printDetail(out, found.value);
       return 0;
     }),
 };

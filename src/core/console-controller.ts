@@ -39,7 +39,7 @@ export class ConsoleController {
   ) {
     this.poller = new Poller(() => this.tick(), {
       intervalMs: opts.intervalMs,
-      clock: service.deps.clock,
+      clock: service.clock,
       ...(opts.timers ? { timers: opts.timers } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       onError: (e) => {
@@ -102,8 +102,9 @@ export class ConsoleController {
    * the pass's own rows, and nothing is published when nothing an operator could see has changed.
    */
   async refresh(): Promise<void> {
-    const { store, clock } = this.service.deps;
-    const lease = await store.readLease(DAEMON_LEASE);
+    const { service } = this;
+    const clock = service.clock;
+    const lease = await service.readLease(DAEMON_LEASE);
     const daemonActive = lease !== null && lease.expiresAt > clock.now();
     const mode: PassMode = this.opts.readonly || daemonActive ? 'dry-run' : 'routine';
     let rows: ActiveRows | null = null;
@@ -112,7 +113,7 @@ export class ConsoleController {
       this.snapshot = report.snapshot;
       this.findings = report.findings;
       // The pass's rows predate its own writes: reread the few active rows when it wrote anything.
-      rows = report.applied.some((a) => a.outcome === 'applied') ? await store.loadActive([]) : report.snapshot.rows;
+      rows = report.applied.some((a) => a.outcome === 'applied') ? await service.activeRows() : report.snapshot.rows;
       if (report.snapshot.tmux.kind === 'ok') {
         this.lastOkAt = report.snapshot.at;
         this.lastError = null;
@@ -122,7 +123,7 @@ export class ConsoleController {
     } catch (e) {
       this.lastError = e instanceof Error ? e.message : String(e);
     }
-    const token = await store.changeToken();
+    const token = await service.changeToken();
     const storeChanged = token !== this.token;
     if (storeChanged) {
       await this.syncTickets();
@@ -142,12 +143,11 @@ export class ConsoleController {
 
   /** Bring the ticket cache up to date by version: fetch changed and new tickets, drop deleted ones. */
   private async syncTickets(): Promise<void> {
-    const { store } = this.service.deps;
-    const versions = await store.ticketVersions();
+    const versions = await this.service.ticketVersions();
     const stale: string[] = [];
     for (const [key, version] of versions) if (this.tickets.get(key)?.version !== version) stale.push(key);
     for (const key of this.tickets.keys()) if (!versions.has(key)) this.tickets.delete(key);
-    if (stale.length > 0) for (const t of await store.getTickets(stale)) this.tickets.set(t.key, t);
+    if (stale.length > 0) for (const t of await this.service.getTickets(stale)) this.tickets.set(t.key, t);
   }
 
   private buildOverview(): TicketOverview[] {
@@ -176,7 +176,7 @@ export class ConsoleController {
   }
 
   private publish(lease = this.state?.lease ?? null): void {
-    const now = this.service.deps.clock.now();
+    const now = this.service.clock.now();
     this.state = buildConsoleState(this.overview, this.snapshot, this.findings, this.observation(now), lease, now);
     for (const fn of this.listeners) fn(this.state);
   }

@@ -10,12 +10,13 @@ import type { ProcessPort } from './process.port.js';
 import { fail, ok, type Result } from './result.js';
 import { readingEvidence } from './routine.js';
 import { readScreen, type ScreenStatus } from './screen.js';
-import type { StorePort } from './store.port.js';
-import type { TmuxPort } from './tmux.port.js';
+import type { ActiveRows, Lease, StorePort, TicketDetail, TicketOverview } from './store.port.js';
+import type { TmuxObservation, TmuxPort } from './tmux.port.js';
 import {
   sessionName,
   TICKET_KEY_RE,
   type EventInput,
+  type McEvent,
   type RuntimeSession,
   type Ticket,
   type TicketStatus,
@@ -66,7 +67,7 @@ export class MissionControl {
   /** Warnings already logged in this streak, so a standing condition logs once, not once per pass. */
   private readonly warned = new Set<string>();
 
-  constructor(readonly deps: ServiceDeps) {
+  constructor(private readonly deps: ServiceDeps) {
     this.failpoints = deps.failpoints ?? noFailpoints;
   }
 
@@ -478,6 +479,106 @@ export class MissionControl {
     const quiet = changedAt === undefined ? null : Math.max(0, this.now() - changedAt);
     const reading = readScreen(cap.value, profile.value, quiet);
     return ok({ lines: cap.value, status: reading.status, explain: readingEvidence(reading) });
+  }
+
+  // Reads for the views and the edges' own bookkeeping. The CLI, the console and the daemon reach the store
+  // and tmux only through these named calls; the service's dependencies are private.
+
+  /** Create a todo ticket (default profile unless named); `invalid` naming the problem, and nothing written. */
+  async createTicket(input: { title: string; body?: string; profile?: string }): Promise<Result<Ticket>> {
+    const { store, config, actor } = this.deps;
+    const title = input.title.trim();
+    if (title === '') return fail('invalid', 'the title is empty');
+    const profile = input.profile ?? config.defaultProfile;
+    if (!profileNamed(config, profile))
+      return fail(
+        'invalid',
+        `no profile named "${profile}" (have: ${Object.keys(config.profiles).join(', ') || 'none'})`,
+      );
+    return ok(await store.createTicket({ title, body: input.body ?? '', profile, now: this.now(), actor }));
+  }
+
+  /** One ticket with its runtimes, messages and newest events; `invalid` for a bad key, `not_found` if absent. */
+  async ticketDetail(key: string, opts: { eventLimit?: number } = {}): Promise<Result<TicketDetail>> {
+    if (!TICKET_KEY_RE.test(key)) return fail('invalid', `"${key}" is not a ticket key (MC-<number>)`);
+    const detail = await this.deps.store.ticketDetail(key, opts);
+    return detail ? ok(detail) : fail('not_found', `no ticket ${key}`);
+  }
+
+  /** Every ticket with its current runtime and pending count, optionally only those in one state. */
+  async overview(filter: { status?: TicketStatus } = {}): Promise<TicketOverview[]> {
+    const rows = await this.deps.store.overview();
+    return filter.status ? rows.filter((o) => o.ticket.status === filter.status) : rows;
+  }
+
+  /** Tickets, optionally only those in one state (oldest first). */
+  listTickets(filter: { status?: TicketStatus } = {}): Promise<Ticket[]> {
+    return this.deps.store.listTickets(filter);
+  }
+
+  /** The tickets with these keys (missing ones are left out). */
+  getTickets(keys: readonly string[]): Promise<Ticket[]> {
+    return this.deps.store.getTickets(keys);
+  }
+
+  /** Every ticket's key and version, so a view reloads only the tickets that changed. */
+  ticketVersions(): Promise<Map<string, number>> {
+    return this.deps.store.ticketVersions();
+  }
+
+  /** The rows that can drift (open runtimes and messages, active tickets), fresh from the store. */
+  activeRows(): Promise<ActiveRows> {
+    return this.deps.store.loadActive([]);
+  }
+
+  /** Changes whenever any process committed to the store. */
+  changeToken(): Promise<number> {
+    return this.deps.store.changeToken();
+  }
+
+  /** Take or renew a named lease for `ttlMs` from now; `conflict` naming the holder while another holds it. */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<Result<Lease>> {
+    return this.deps.store.acquireLease({ name, holder, ttlMs, now: this.now() });
+  }
+
+  /** Give up a lease this holder took (nothing happens if another holds it). */
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.deps.store.releaseLease({ name, holder });
+  }
+
+  /** The current holder of a named lease, if any (it may have expired). */
+  readLease(name: string): Promise<Lease | null> {
+    return this.deps.store.readLease(name);
+  }
+
+  /** Append a `doctor` event: proves the store takes a write. */
+  storeWriteCheck(): Promise<McEvent> {
+    return this.deps.store.appendEvent(this.event(null, null, 'doctor', 'ok', 'store write check'), this.now());
+  }
+
+  /** One raw observation of our tmux server (what `mcc doctor` reports). */
+  observeTmux(): Promise<TmuxObservation> {
+    return this.deps.tmux.observe();
+  }
+
+  /** argv that attaches the calling terminal to a session on our socket. */
+  attachArgv(session: string): string[] {
+    return this.deps.tmux.attachArgv(session);
+  }
+
+  /** The injected clock: pollers tick on it and every timestamp comes from it. */
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  /** The private tmux socket the service drives. */
+  get socket(): string {
+    return this.deps.config.socket;
+  }
+
+  /** Where the store lives, for headers and logs. */
+  get storeLocation(): string {
+    return this.deps.store.location;
   }
 
   event(

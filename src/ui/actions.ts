@@ -320,26 +320,16 @@ export function cancelText(env: CommandEnv): void {
 
 async function createTicket(env: CommandEnv, title: string): Promise<void> {
   const { flash } = env.ui.getState();
-  if (title.trim() === '') {
-    flash('new: empty title; nothing created', 'warn');
-    return;
-  }
-  const { service } = env.deps;
-  const { store, config, clock, actor } = service.deps;
   try {
-    const t = await store.createTicket({
-      title: title.trim(),
-      body: '',
-      profile: config.defaultProfile,
-      now: clock.now(),
-      actor,
-    });
+    const res = await env.deps.service.createTicket({ title });
+    if (!res.ok) {
+      flash(`new: ${res.message}; nothing created`, 'warn');
+      return;
+    }
+    const t = res.value;
     const s = env.ui.getState();
     s.setSelection({ key: t.key, index: s.selectedIndex, top: s.top });
-    flash(
-      `new: created ${t.key} (profile ${config.defaultProfile}); ${commandOf('ticket.pickup').keys[0]} starts it`,
-      'ok',
-    );
+    flash(`new: created ${t.key} (profile ${t.profile}); ${commandOf('ticket.pickup').keys[0]} starts it`, 'ok');
   } catch (e) {
     flash(`new: could not create the ticket: ${e instanceof Error ? e.message : String(e)}`, 'error');
   } finally {

@@ -1,4 +1,4 @@
-import { fail, ok, type Result } from '../core/result.js';
+import { ok, type Result } from '../core/result.js';
 import type { MissionControl } from '../core/service.js';
 
 // A few demo tickets so a fresh install shows something within a minute: they use the bundled demo agent
@@ -21,14 +21,14 @@ export const DEMO_TICKETS: ReadonlyArray<{ title: string; body: string }> = [
   },
 ];
 
-/** Create the demo tickets through the store; their keys, or why not. */
+/** Create the demo tickets through the service; their keys, or why not (then none was created). */
 export async function loadDemoTickets(service: MissionControl): Promise<Result<string[]>> {
-  const { store, config, clock, actor } = service.deps;
-  if (!config.profiles[DEMO_PROFILE]) return fail('invalid', `no profile named ${DEMO_PROFILE} in the config`);
   const keys: string[] = [];
   for (const t of DEMO_TICKETS) {
-    const created = await store.createTicket({ ...t, profile: DEMO_PROFILE, now: clock.now(), actor });
-    keys.push(created.key);
+    const created = await service.createTicket({ ...t, profile: DEMO_PROFILE });
+    // Every demo ticket names the same profile: only the first can be refused, before anything was written.
+    if (!created.ok) return created;
+    keys.push(created.value.key);
   }
   return ok(keys);
 }

@@ -28,7 +28,8 @@ function useTicketDetail(key: string, at: number | null): DetailData {
     loading.current = true;
     void (async () => {
       try {
-        const detail = await service.deps.store.ticketDetail(key, { eventLimit: EVENT_LIMIT });
+        const found = await service.ticketDetail(key, { eventLimit: EVENT_LIMIT });
+        const detail = found.ok ? found.value : null;
         const tail = detail ? await service.paneTail(key, PANE_LINES) : null;
         const pane: DetailData['pane'] =
           tail === null
@@ -36,7 +37,7 @@ function useTicketDetail(key: string, at: number | null): DetailData {
             : tail.ok
               ? { ok: true, lines: tail.value.lines, status: tail.value.status, explain: tail.value.explain }
               : { ok: false, reason: tail.message };
-        if (mounted.current) setData({ detail, pane, error: detail ? null : `no ticket ${key}` });
+        if (mounted.current) setData({ detail, pane, error: found.ok ? null : found.message });
       } catch (e) {
         if (mounted.current) setData((d) => ({ ...d, error: e instanceof Error ? e.message : String(e) }));
       } finally {

@@ -3,7 +3,6 @@ import { render } from 'ink';
 import type { Config } from '../core/config.js';
 import { ConsoleController } from '../core/console-controller.js';
 import type { MissionControl } from '../core/service.js';
-import type { StorePort } from '../core/store.port.js';
 import { App } from './app.js';
 import { createUiStore, type UiStore } from './ui-store.js';
 
@@ -14,7 +13,6 @@ import { createUiStore, type UiStore } from './ui-store.js';
 /** What the console needs from the CLI's context (McContext fits). */
 export interface ConsoleContext {
   service: MissionControl;
-  store: StorePort;
   config: Config;
   dbPath: string;
 }
@@ -72,7 +70,7 @@ function attach(
   alt: boolean,
   readonly: boolean,
 ): { ok: boolean; detail: string } {
-  const argv = ctx.service.deps.tmux.attachArgv(session);
+  const argv = ctx.service.attachArgv(session);
   // A read-only console attaches a read-only client: watching must not be able to type into an agent.
   if (readonly) argv.push('-r');
   // Inside tmux, `tmux attach` refuses to nest while TMUX is set; our server is a different one anyway.

@@ -113,6 +113,19 @@ describe('tickets', () => {
     expect(h.ticket('MC-2')).toMatchObject({ status: 'todo', version: 1 });
   });
 
+  it('add refuses an empty title and an unknown profile with exit 2 naming the problem, writing nothing', async () => {
+    const h = useHarness();
+    const empty = await h.mcc(['add', '  ', '--body', 'b']);
+    expect(empty.exitCode).toBe(2);
+    expect(empty.stderr).toContain('add: the title is empty');
+    const profile = await h.mcc(['add', 'fine', '--profile', 'nope']);
+    expect(profile.exitCode).toBe(2);
+    expect(profile.stderr).toContain('add: no profile named "nope" (have: demo, shell)');
+    expect(h.dump()).toMatchObject({ tickets: [], events: 0 });
+    expect(await h.add('  kept  ', ['--profile', 'demo'])).toBe('MC-1');
+    expect(h.ticket('MC-1')).toMatchObject({ title: 'kept', profile: 'demo' });
+  });
+
   it('a bad config exits 2 naming the offending key, before anything is written', async () => {
     const h = useHarness();
     const good = readFileSync(h.configPath, 'utf8');
