@@ -37,11 +37,19 @@ describe('parseDemoArgs', () => {
     [['--boot-ms', '99999999999'], /--boot-ms expects .*0\.\.2147483647/],
     [['--outcome', 'maybe'], /--outcome must be one of review, done, question, crash; got "maybe"/],
     [['--outcome'], /--outcome needs a value/],
-    [['--speed', '3'], /unknown flag --speed/],
-    [['--speed=3'], /unknown flag --speed/],
-    [['-x'], /unknown flag -x/],
+    [['--speed', '3'], /unknown option "--speed"/],
+    [['--speed=3'], /unknown option "--speed"/],
+    [['-x'], /unknown option "-x"/],
+    [['--outcome', '--boot-ms', '5'], /--outcome needs a value/],
+    [['--outcome=done=1'], /--outcome must be one of .*got "done=1"/],
+    // The agent takes no store flags, and help is answered before it starts (mcc main, demo-agent/main).
+    [['--db', 'x'], /unknown option "--db"/],
+    [['-h'], /unknown option "-h"/],
     [['hello'], /unexpected argument "hello"/],
   ])('rejects %j with a message naming the flag and value', (argv, message) => {
     expect(() => parseDemoArgs(argv)).toThrow(message);
+    // A usage error without the command's name: runDemoAgent prefixes `mcc demo-agent: ` itself.
+    expect(() => parseDemoArgs(argv)).toThrow(expect.objectContaining({ name: 'UsageError', command: 'demo-agent' }));
+    expect(() => parseDemoArgs(argv)).not.toThrow(/^demo-agent:/);
   });
 });
