@@ -71,8 +71,11 @@ export const COMMANDS: Command[] = [
   demoAgentCommand,
 ];
 
+/** Every command as `mcc --help` and the README list them. */
+export const LISTED_COMMANDS: readonly Command[] = [...COMMANDS, autoCommand];
+
 function topHelp(): string {
-  const rows = [...COMMANDS, autoCommand].map(
+  const rows = LISTED_COMMANDS.map(
     (c: { spec: CommandSpec }) => `  ${c.spec.usage.padEnd(58)}\n      ${c.spec.summary}`,
   );
   return [

@@ -18,16 +18,9 @@ import {
 // snapshot, so every drift class is tested exhaustively without tmux or SQLite. Level-triggered: it never
 // relies on having seen a transition, only on what the rows and the world say now.
 
-export type DriftClass =
-  | 'HIDDEN-LIVE' // ticket todo while its runtime lives (the seed)
-  | 'DRIFT' // ticket in_progress, live runtime, rows disagree
-  | 'ORPHAN' // a live mc- session with no runtime row
-  | 'DYING' // runtime dead, waiting for the TTL before closing
-  | 'STALE' // runtime dead for >= TTL, or in_progress with no runtime: close and requeue
-  | 'SPAWN-FAILED' // spawning row older than the TTL with no session
-  | 'DONE-LIVE' // ticket done, runtime still running: retire it
-  | 'NEEDS-OPERATOR' // the system must not decide (blocked + live, held by another worker, unknown ticket)
-  | 'UNKNOWN'; // could not observe: nothing destructive this pass
+// The classes are data (drift-classes.ts) so the README's table is generated from the same list.
+import type { DriftClass } from './drift-classes.js';
+export type { DriftClass };
 
 export interface CloseTicketMove {
   key: string;
