@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
+import { helpOf, HELP_FLAG, parseArgs, UsageError, type CommandSpec } from '../cli/args.js';
 import { consoleBuilt, RUN_CONSOLE } from './console-session.js';
 import { measureConsoleIdle, measureConsoleKeys, S3, type ConsolePlan } from './console.bench.js';
 import { Cleanup, tempDir } from './fixtures.js';
@@ -80,22 +81,26 @@ const QUICK: Plan = {
   idleAt: 100,
 };
 
-const USAGE = 'usage: node dist/bench/bench.js [--quick] [--json FILE]';
+const BENCH_SPEC: CommandSpec = {
+  name: 'bench',
+  summary: 'Measure the store, reconcile passes and the console at growing sizes; print one table.',
+  usage: 'node dist/bench/bench.js [--quick] [--json FILE]',
+  positionals: [],
+  flags: {
+    quick: { kind: 'boolean', help: 'the small plan: under a minute, what CI runs' },
+    json: { kind: 'string', arg: 'FILE', help: 'also write the results as JSON to FILE' },
+  },
+};
 
 function parseArgv(argv: readonly string[]): { quick: boolean; json: string | null } {
-  let quick = false;
-  let json: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--quick') quick = true;
-    else if (a === '--json' && argv[i + 1]) json = argv[++i] as string;
-    else if (a?.startsWith('--json=')) json = a.slice('--json='.length);
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(`${USAGE}\n`);
-      process.exit(0);
-    } else throw new Error(`unknown argument ${JSON.stringify(a)}\n${USAGE}`);
+  const { flags } = parseArgs(argv, BENCH_SPEC, HELP_FLAG);
+  if (flags['help']) {
+    process.stdout.write(`${helpOf(BENCH_SPEC, HELP_FLAG)}\n`);
+    process.exit(0);
   }
-  return { quick, json };
+  const json = flags['json'];
+  if (json === '') throw new UsageError(BENCH_SPEC.name, '--json needs a file name');
+  return { quick: flags['quick'] === true, json: typeof json === 'string' ? json : null };
 }
 
 function machine(): Record<string, string | number> {

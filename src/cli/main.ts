@@ -1,4 +1,5 @@
-import { helpOf, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { DEMO_AGENT_SPEC } from '../demo-agent/args.js';
+import { asksForHelp, helpOf, HELP_FLAG, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Command } from './command.js';
 import { intervalMsOf, withContext } from './command.js';
 import { autoCommand } from './daemon.js';
@@ -48,18 +49,7 @@ const consoleCommand: Command = {
 };
 
 const demoAgentCommand: Command = {
-  spec: {
-    name: 'demo-agent',
-    summary:
-      'A demo agent CLI used by the demo profile and the tests: busy while booting, then a prompt; prints REVIEW:/DONE:/QUESTION: or crashes.',
-    usage: 'mcc demo-agent [--boot-ms N] [--work-ms N] [--outcome review|done|question|crash]',
-    positionals: [],
-    flags: {
-      'boot-ms': { kind: 'string', help: 'milliseconds busy before the first prompt (default 1500)' },
-      'work-ms': { kind: 'string', help: 'milliseconds of work per prompt (default 2000)' },
-      outcome: { kind: 'string', help: 'review, done, question or crash (default review)' },
-    },
-  },
+  spec: DEMO_AGENT_SPEC,
   // The demo agent parses its own argv (it is also a standalone program): see main().
   run: async () => 2,
 };
@@ -81,14 +71,17 @@ export const COMMANDS: Command[] = [
   demoAgentCommand,
 ];
 
+/** Every command as `mcc --help` and the README list them. */
+export const LISTED_COMMANDS: readonly Command[] = [...COMMANDS, autoCommand];
+
 function topHelp(): string {
-  const rows = [...COMMANDS, autoCommand].map(
+  const rows = LISTED_COMMANDS.map(
     (c: { spec: CommandSpec }) => `  ${c.spec.usage.padEnd(58)}\n      ${c.spec.summary}`,
   );
   return [
     'mcc: Mission Control console for AI coding agents running in tmux, one session per ticket.',
     '',
-    'usage: mcc [COMMAND] [ARGS] [--db PATH] [--socket NAME] [--config PATH] [--json] [--help]',
+    'usage: mcc [COMMAND] [ARGS] [--db PATH] [--socket NAME] [--config PATH] [--json] [-h|--help]',
     '',
     'commands:',
     ...rows,
@@ -114,8 +107,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
       return await runCommand(autoCommand, argv, env, out);
     }
     if (first === 'demo-agent') {
-      if (argv.includes('--help')) {
-        out.stdout(`${helpOf(demoAgentCommand.spec)}\n`);
+      if (asksForHelp(argv.slice(1))) {
+        out.stdout(`${helpOf(DEMO_AGENT_SPEC, HELP_FLAG)}\n`);
         return 0;
       }
       const { runDemoAgent } = await import('../demo-agent/demo-agent.js');
@@ -131,7 +124,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
     return await runCommand(cmd, rest, env, out);
   } catch (e) {
     if (e instanceof UsageError) {
-      out.stderr(`mcc: ${e.message}\n`);
+      out.stderr(`mcc: ${e.command}: ${e.message}\n`);
       return 2;
     }
     out.stderr(`mcc: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -1,4 +1,5 @@
 import { profileNamed, type Profile } from './config.js';
+import type { DriftClass } from './drift-classes.js';
 import type { Where } from './liveness.js';
 import type { ProcessObservation } from './process.port.js';
 import type { Marker, ScreenStatus } from './screen.js';
@@ -8,18 +9,6 @@ import type { Message, ProcessIdentity, RuntimeStatus, Ticket, TicketStatus } fr
 
 // What the reconciler's judgement speaks in: a snapshot of the world goes in, findings with one action
 // each come out. The judgement itself is in diagnose.ts (drift) and routine.ts (healthy runtimes).
-
-export type DriftClass =
-  | 'HIDDEN-LIVE' // ticket todo while its runtime lives (the seed)
-  | 'DRIFT' // ticket in_progress, live runtime, rows disagree
-  | 'ORPHAN' // a live mc- session with no runtime row
-  | 'DYING' // runtime dead, waiting for the TTL before closing
-  | 'STALE' // runtime dead for >= TTL, or in_progress with no runtime: close and requeue
-  | 'SPAWN-FAILED' // spawning row older than the TTL with no session
-  | 'DONE-LIVE' // ticket done, runtime still running: retire it
-  | 'NEEDS-OPERATOR' // the system must not decide (blocked + live, held by another worker, unknown ticket)
-  | 'NOT-READY' // a message waited past the profile's readyTimeoutSeconds for a ready screen
-  | 'UNKNOWN'; // could not observe: nothing destructive this pass
 
 export interface CloseTicketMove {
   key: string;

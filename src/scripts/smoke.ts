@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { helpOf, HELP_FLAG, parseArgs, UsageError, type CommandSpec } from '../cli/args.js';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/bin.js');
 const LIVE_STATUSES = ['running', 'idle', 'waiting'];
@@ -58,27 +59,39 @@ interface Expect {
 
 class SmokeFailure extends Error {}
 
-const USAGE = `usage: npm run smoke -- [--boot-ms N] [--work-ms N] [--timeout S]
-  --boot-ms N   how long the demo agent stays busy booting (default 3000; the pickup must meet it busy)
-  --work-ms N   how long it works on the prompt before printing REVIEW: (default 1000)
-  --timeout S   give up after S seconds per waiting step (default 30)`;
+const SMOKE_SPEC: CommandSpec = {
+  name: 'smoke',
+  summary: 'An end-to-end check of the real binary on a throwaway store and a private tmux socket.',
+  usage: 'npm run smoke -- [--boot-ms N] [--work-ms N] [--timeout S]',
+  positionals: [],
+  flags: {
+    'boot-ms': {
+      kind: 'number',
+      help: 'how long the demo agent stays busy booting (default 3000; the pickup must meet it busy)',
+    },
+    'work-ms': { kind: 'number', help: 'how long it works on the prompt before printing REVIEW: (default 1000)' },
+    timeout: { kind: 'number', arg: 'S', help: 'give up after S seconds per waiting step (default 30)' },
+  },
+};
 
-function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { bootMs: 3000, workMs: 1000, timeoutMs: 30_000 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--help' || flag === '-h') {
-      process.stdout.write(`${USAGE}\n`);
-      process.exit(0);
-    }
-    const value = Number(argv[++i]);
-    if (!Number.isFinite(value) || value < 0) throw new SmokeFailure(`${flag}: needs a number >= 0\n${USAGE}`);
-    if (flag === '--boot-ms') o.bootMs = value;
-    else if (flag === '--work-ms') o.workMs = value;
-    else if (flag === '--timeout') o.timeoutMs = value * 1000;
-    else throw new SmokeFailure(`unknown option ${String(flag)}\n${USAGE}`);
+/** The options, or null when help was asked for (and printed). Throws UsageError on bad usage. */
+function parseOptions(argv: readonly string[]): Options | null {
+  const { flags } = parseArgs(argv, SMOKE_SPEC, HELP_FLAG);
+  if (flags['help']) {
+    process.stdout.write(`${helpOf(SMOKE_SPEC, HELP_FLAG)}\n`);
+    return null;
   }
-  return o;
+  const atLeastZero = (name: string, fallback: number): number => {
+    const v = flags[name];
+    if (typeof v !== 'number') return fallback;
+    if (v < 0) throw new UsageError(SMOKE_SPEC.name, `--${name} must be a number >= 0, got ${v}`);
+    return v;
+  };
+  return {
+    bootMs: atLeastZero('boot-ms', 3000),
+    workMs: atLeastZero('work-ms', 1000),
+    timeoutMs: atLeastZero('timeout', 30) * 1000,
+  };
 }
 
 /** Control characters never reach the operator's terminal from a pane or a row. */
@@ -393,6 +406,15 @@ function processesNaming(word: string): number[] {
 }
 
 async function main(): Promise<number> {
+  let options: Options | null;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`smoke: ${e.message}\n${helpOf(SMOKE_SPEC, HELP_FLAG)}\n`);
+    return 2;
+  }
+  if (!options) return 0;
   let smoke: Smoke | undefined;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -406,7 +428,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    smoke = new Smoke(parseOptions(process.argv.slice(2)));
+    smoke = new Smoke(options);
     await smoke.run();
     return 0;
   } catch (e) {

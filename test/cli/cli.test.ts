@@ -40,6 +40,15 @@ describe('usage', () => {
     const auto = await h.mcc(['--auto', '--help']);
     expect(auto.exitCode).toBe(0);
     expect(auto.stdout).toContain('usage: mcc --auto');
+    // -h is --help everywhere; the demo agent's help lists only the flags it takes.
+    for (const args of [['-h'], ['add', '-h'], ['--auto', '-h'], ['--readonly', '-h'], ['demo-agent', '-h']]) {
+      const r = await h.mcc(args);
+      expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, args.join(' ')).toContain('usage: mcc');
+    }
+    const demo = await h.mcc(['demo-agent', '-h']);
+    expect(demo.stdout).toMatch(/^ {2}-h, --help +show help$/m);
+    expect(demo.stdout).not.toContain('--db');
     expect(existsSync(h.dbPath)).toBe(false);
   });
 
@@ -57,6 +66,10 @@ describe('usage', () => {
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(args[args.length - 1]!.replace(/=.*/, ''));
     }
+    // A value that looks like an option is a forgotten value: the ticket is not added with the body "--json".
+    const swallowed = await h.mcc(['add', 'T', '--body', '--json']);
+    expect(swallowed.exitCode).toBe(2);
+    expect(swallowed.stderr).toMatch(/^mcc: add: --body needs a value/);
     const missing = await h.mcc(['move', 'MC-1']);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('STATE');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/core/diagnose.js';
-import type { Action, DriftClass, Finding } from '../../src/core/findings.js';
+import type { DriftClass } from '../../src/core/drift-classes.js';
+import type { Action, Finding } from '../../src/core/findings.js';
 import type { PaneInfo, TmuxObservation } from '../../src/core/tmux.port.js';
 import { TICKET_STATUSES, type RuntimeSession, type TicketStatus } from '../../src/core/types.js';
 import type { ProcessObservation } from '../../src/core/process.port.js';

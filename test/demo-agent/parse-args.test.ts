@@ -78,15 +78,23 @@ describe('parseDemoArgs', () => {
     [['--layout', 'box', '--footer', 'fancy'], /--footer must be one of shortcuts, bypass, both, none; got "fancy"/],
     [['--footer', 'both'], /--footer applies only to --layout box/],
     [['--footer=none', '--layout', 'scrollback'], /--footer applies only to --layout box/],
-    [['--signin=yes'], /--signin takes no value, got "yes"/],
+    [['--signin=yes'], /--signin takes no value/],
     [['--input-log'], /--input-log needs a value/],
     [['--input-log='], /--input-log expects a file path, got ""/],
     [['--prompt-log', '--signin'], /--prompt-log needs a value/],
-    [['--speed', '3'], /unknown flag --speed/],
-    [['--speed=3'], /unknown flag --speed/],
-    [['-x'], /unknown flag -x/],
+    [['--speed', '3'], /unknown option "--speed"/],
+    [['--speed=3'], /unknown option "--speed"/],
+    [['-x'], /unknown option "-x"/],
+    [['--outcome', '--boot-ms', '5'], /--outcome needs a value/],
+    [['--outcome=done=1'], /--outcome must be one of .*got "done=1"/],
+    // The agent takes no store flags, and help is answered before it starts (mcc main, demo-agent/main).
+    [['--db', 'x'], /unknown option "--db"/],
+    [['-h'], /unknown option "-h"/],
     [['hello'], /unexpected argument "hello"/],
   ])('rejects %j with a message naming the flag and value', (argv, message) => {
     expect(() => parseDemoArgs(argv)).toThrow(message);
+    // A usage error without the command's name: runDemoAgent prefixes `mcc demo-agent: ` itself.
+    expect(() => parseDemoArgs(argv)).toThrow(expect.objectContaining({ name: 'UsageError', command: 'demo-agent' }));
+    expect(() => parseDemoArgs(argv)).not.toThrow(/^demo-agent:/);
   });
 });

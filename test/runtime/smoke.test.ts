@@ -39,10 +39,10 @@ describe('npm run smoke', () => {
     expect(processesNaming(socket)).toEqual([]);
   });
 
-  it('fails with a clear message (exit 1) on a bad option, still cleaning up', async () => {
+  it('fails with a clear message (exit 2, usage) on a bad option, before making anything', async () => {
     const r = await execa(process.execPath, [SMOKE, '--bogus', '1'], { cwd: ROOT, reject: false, timeout: 30_000 });
-    expect(r.exitCode).toBe(1);
-    expect(String(r.stderr)).toContain('unknown option --bogus');
+    expect(r.exitCode).toBe(2);
+    expect(String(r.stderr)).toContain('smoke: unknown option "--bogus"');
   });
 });
 
