@@ -95,7 +95,7 @@ export interface HarnessOptions {
 function writeConfig(dir: string): string {
   const path = join(dir, 'config.json');
   const demo = {
-    command: [process.execPath, DEMO_MAIN, '--boot-ms', '200', '--work-ms', '400'],
+    command: [process.execPath, DEMO_MAIN, '--boot-ms', '200', '--work-ms', '5000'],
     ready: '^demo> ?$',
     busy: 'esc to interrupt',
     question: '^QUESTION:',
