@@ -133,7 +133,7 @@ export async function runDaemon(
 async function autoPickup(service: MissionControl, openRuntimes: number, opts: DaemonOptions, out: Out): Promise<void> {
   let room = opts.maxRuntimes - openRuntimes;
   if (room <= 0) return;
-  const todo = await service.listTickets({ status: 'todo' });
+  const todo = await service.pickupCandidates();
   for (const t of todo) {
     if (room <= 0) break;
     const res = await service.pickup(t.key);

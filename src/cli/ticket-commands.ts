@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { Finding } from '../core/findings.js';
 import { fail, ok, type Result } from '../core/result.js';
+import type { PaneTailView } from '../core/service.js';
 import type { TicketDetail } from '../core/store.port.js';
 import { TICKET_STATUSES, type TicketStatus } from '../core/types.js';
 import type { Command } from './command.js';
@@ -100,7 +102,10 @@ export const listCommand: Command = {
     }),
 };
 
-function printDetail(out: Parameters<Command['run']>[2], d: TicketDetail): void {
+/** What a fresh observation adds to the stored rows: findings (badges) and the screen's reading. */
+type Inspection = { findings: Finding[]; screen: PaneTailView | null } | null;
+
+function printDetail(out: Parameters<Command['run']>[2], d: TicketDetail, seen: Inspection): void {
   const t = d.ticket;
   const now = Date.now();
   line(
@@ -123,6 +128,15 @@ function printDetail(out: Parameters<Command['run']>[2], d: TicketDetail): void 
       out,
       `  #${r.id} ${r.status} ${r.tmuxSession} pane ${r.paneId ?? '-'} pid ${r.pid ?? '-'} started ${ago(r.createdAt, now)} ago${r.closedReason ? ` closed: ${r.closedReason}` : ''}${r.exitStatus !== null ? ` exit ${r.exitStatus}` : ''}`,
     );
+  }
+  if (seen) {
+    line(out, 'findings:');
+    if (seen.findings.length === 0) line(out, '  (none)');
+    for (const f of seen.findings) line(out, `  ${f.drift ?? 'routine'}: ${f.summary}`);
+    if (seen.screen) {
+      line(out, `screen: ${seen.screen.status ?? 'cannot tell'}`);
+      for (const e of seen.screen.explain) line(out, `  ${e}`);
+    }
   }
   const open = d.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
   line(out, `messages: ${d.messages.length} (${open.length} waiting)`);
@@ -152,8 +166,12 @@ export const showCommand: Command = {
       const found = await ctx.service.ticketDetail(args.positionals[0]!);
       if (!found.ok)
         return failWith(out, found.code === 'invalid' ? { ...found, message: `show: ${found.message}` } : found);
-      if (args.flags['json']) out.stdout(`${toJson(found.value)}\n`);
-      else printDetail(out, found.value);
+      // A fresh look at the world says what the rows cannot: badges (NOT-READY, DRIFT...) and why the screen
+      // reads as it does. tmux being unreadable is itself a finding, never a failure of `show`.
+      const seen = await ctx.service.inspect(found.value.ticket.key);
+      const inspection: Inspection = seen.ok ? seen.value : null;
+      if (args.flags['json']) out.stdout(`${toJson({ ...found.value, ...(inspection ?? {}) })}\n`);
+      else printDetail(out, found.value, inspection);
       return 0;
     }),
 };

@@ -218,6 +218,21 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
   }
 }
 
+/** How many of a dead agent's last lines go into the close event's root cause. */
+const CAUSE_LINES = 3;
+
+/**
+ * Why the runtime ended, in the words an operator needs: the exit status and the agent's own last lines (an
+ * agent that dies at start says why on its screen: no network, no credentials, a bad flag).
+ */
+function closeCause(f: Finding, a: Extract<Action, { type: 'close' }>, evidence: string[]): string {
+  const drift = f.drift ? `${f.drift}: ` : '';
+  if (a.reason.startsWith('retired') || a.reason === 'ticket done') return `${drift}${a.reason}`;
+  const status = a.exitStatus === null ? 'exit status unknown' : `exit status ${a.exitStatus}`;
+  const last = evidence.slice(-CAUSE_LINES).join(' | ');
+  return `${drift}${a.reason}; ${status}${last ? `; last lines: ${last}` : ''}`;
+}
+
 async function closeRuntime(
   deps: ApplyDeps,
   f: Finding,
@@ -241,6 +256,7 @@ async function closeRuntime(
       kind: 'runtime.close',
       status: to === 'blocked' ? 'error' : f.severity === 'info' ? 'ok' : 'warning',
       summary: `closed runtime ${a.runtimeId} (${a.reason})${to ? `; ticket -> ${to}` : ''}`,
+      rootCause: closeCause(f, a, evidence),
       safeRetry:
         to === 'todo'
           ? 'the ticket is todo again; a pickup starts a fresh runtime and its queued messages follow'

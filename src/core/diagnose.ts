@@ -28,6 +28,15 @@ import {
 // snapshot, so every drift class is tested exhaustively without tmux or SQLite. Level-triggered: it never
 // relies on having seen a transition, only on what the rows and the world say now.
 
+/** The longest wait between automatic attempts at a ticket. */
+const MAX_RETRY_DELAY_MS = 10 * 60_000;
+
+/** How long a ticket that went back to todo after `attempts` attempts waits before an automatic pickup. */
+export function retryDelayMs(attempts: number, ttlMs: number): number {
+  if (attempts <= 0) return 0;
+  return Math.min(MAX_RETRY_DELAY_MS, ttlMs * 2 ** (attempts - 1));
+}
+
 function requeueTarget(t: Ticket, policy: Policy, why: string): { to: TicketStatus; blockedReason: string | null } {
   if (t.attempts >= policy.retryLimit) {
     return {

@@ -1,8 +1,8 @@
 import { applyAction, type Applied, type ApplyDeps, type Outcome } from './apply.js';
 import type { Clock } from './clock.port.js';
 import { profileNamed, type Config, type Profile } from './config.js';
-import { diagnose } from './diagnose.js';
-import type { Finding, Snapshot } from './findings.js';
+import { diagnose, retryDelayMs } from './diagnose.js';
+import { quietFor, type Finding, type Snapshot } from './findings.js';
 import { noFailpoints, type Failpoints } from './failpoints.js';
 import { livenessOf, panesBySession } from './liveness.js';
 import { CaptureCache, observe } from './observe.js';
@@ -512,6 +512,30 @@ export class MissionControl {
   }
 
   /** Tickets, optionally only those in one state (oldest first). */
+  /**
+   * Todo tickets an automatic pickup may start now: a ticket that went back to todo after a failed attempt
+   * waits a delay that doubles with each attempt, so an agent that dies at start is no respawn storm.
+   */
+  async pickupCandidates(): Promise<Ticket[]> {
+    const now = this.now();
+    const ttlMs = this.deps.config.ttlSeconds * 1000;
+    const todo = await this.deps.store.listTickets({ status: 'todo' });
+    return todo.filter((t) => now - t.updatedAt >= retryDelayMs(t.attempts, ttlMs));
+  }
+
+  /** What a fresh observation says of one ticket: its findings, and its agent's screen and why it reads so. */
+  async inspect(key: string): Promise<Result<{ findings: Finding[]; screen: PaneTailView | null }>> {
+    const found = await this.ticketOr404(key);
+    if (!found.ok) return found;
+    const { snapshot, findings } = await this.findingsFor(key);
+    const r = snapshot.rows.runtimes.find((x) => x.ticketKey === key && x.status !== 'closed' && x.paneId);
+    const lines = r?.paneId ? snapshot.captures.get(r.paneId) : undefined;
+    const profile = profileNamed(this.deps.config, found.value.profile);
+    if (!r?.paneId || !lines || !profile) return ok({ findings, screen: null });
+    const reading = readScreen(lines, profile, quietFor(snapshot, r.paneId));
+    return ok({ findings, screen: { lines: [...lines], status: reading.status, explain: readingEvidence(reading) } });
+  }
+
   listTickets(filter: { status?: TicketStatus } = {}): Promise<Ticket[]> {
     return this.deps.store.listTickets(filter);
   }
