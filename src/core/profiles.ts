@@ -51,7 +51,6 @@ const CODEX_BLOCKED = [
 
 const GEMINI_BLOCKED = [
   'Do you trust the files in this folder\\?',
-  'Gemini CLI is restarting',
   'How would you like to authenticate',
   'Enter Gemini API Key',
   'Paste your API key here',
@@ -79,7 +78,7 @@ export function agentProfiles(): Record<string, AgentProfileInput> {
     claude: {
       command: ['claude'],
       // The input line between two rules: `❯` alone (a draft is `❯ text`). Older builds drew `│ > │` in a box.
-      ready: '^(❯|>|│ >\\s*│)$',
+      ready: '^(❯|│ >\\s*│)$',
       busy: '(esc|ctrl\\+c) to interrupt',
       question: '^QUESTION:',
       blocked: CLAUDE_BLOCKED,
@@ -93,7 +92,7 @@ export function agentProfiles(): Record<string, AgentProfileInput> {
       // The composer shows a dim placeholder when empty; plain text capture cannot see dim, so the known
       // placeholders are listed and anything else after `›` is a draft.
       ready:
-        '^› (Ask Codex to do anything|Ask a follow-up question|Explain this codebase|Summarize recent commits|Implement \\{feature\\}|Find and fix a bug in @filename|Write tests for @filename|Improve documentation in @filename|Run /review on my current changes|Use /skills to list available skills)?$',
+        '^›( (Ask Codex to do anything|Ask a follow-up question|Explain this codebase|Summarize recent commits|Implement \\{feature\\}|Find and fix a bug in @filename|Write tests for @filename|Improve documentation in @filename|Run /review on my current changes|Use /skills to list available skills))?$',
       busy: 'esc to interrupt',
       question: '^QUESTION:',
       blocked: CODEX_BLOCKED,

@@ -85,7 +85,12 @@ export function isolatedHome(name: string, extraEnv: Record<string, string> = {}
     LANG: 'C.UTF-8',
     ...extraEnv,
   };
-  return { home, proj, env, cleanup: () => rmSync(home, { recursive: true, force: true }) };
+  return {
+    home,
+    proj,
+    env,
+    cleanup: () => rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }),
+  };
 }
 
 /** Write a file under HOME (e.g. a settings file that skips onboarding), creating its folders. */

@@ -20,10 +20,13 @@ describe.each(selectedScenarios())('$agent ($variant)', (sc) => {
     if (!profile) throw new Error(`no built-in profile for ${sc.agent}`);
     const compiled = compileContract(profile);
     const h = isolatedHome(sc.agent, sc.env);
-    onTestFinished(() => h.cleanup());
     sc.seed?.(h);
     const pane = await startPane([bin], h, size);
-    onTestFinished(() => pane.cleanup());
+    // The agent must be gone before its HOME is removed: it writes there until it exits.
+    onTestFinished(async () => {
+      await pane.cleanup();
+      h.cleanup();
+    });
     mkdirSync(SCREENS_DIR, { recursive: true });
     for (const step of sc.steps) {
       if (step.type !== undefined) await pane.type(step.type);

@@ -101,7 +101,8 @@ export const SCENARIOS: Scenario[] = [
       seedFile(h, '.gemini/settings.json', JSON.stringify({ security: { auth: { selectedType: 'gemini-api-key' } } })),
     steps: [
       { until: has(/Do you trust the files in this folder\?/) },
-      { keys: ['Enter'], until: has(/Type your message or @path/), record: 'idle', expect: 'idle' },
+      // Trusting restarts the CLI: wait for the new process to draw and sit still.
+      { keys: ['Enter'], until: has(/Type your message or @path/), settleMs: 5000, record: 'idle', expect: 'idle' },
       ...draftAndClear(/Type your message or @path/, /^ > hello draft/),
       { type: 'hi', until: has(/^ > hi/) },
       { keys: ['Enter'], until: has(/esc to cancel/), settleMs: 0, record: 'busy', expect: 'running' },
@@ -120,7 +121,8 @@ export const SCENARIOS: Scenario[] = [
       { until: has(/Ask anything…/), timeoutMs: 120_000, record: 'idle', expect: 'idle' },
       ...draftAndClear(/Ask anything…/, /┃ {2}hello draft/),
       { type: 'hi', until: has(/┃ {2}hi$/) },
-      { keys: ['Enter'], until: () => true, settleMs: 5000, record: 'submitted', expect: null },
+      // Offline, Enter leaves the text in the box (no provider answers): still a draft, cannot tell.
+      { keys: ['Enter'], until: has(/┃ {2}hi$/), settleMs: 0, record: 'submitted', expect: null },
     ],
   },
 ];

@@ -30,7 +30,13 @@ describe('screen fixtures', () => {
 
 // A typed draft per agent, in that agent's own input line.
 const DRAFTS: Record<string, string[]> = {
-  claude: ['❯ fix the login test', '❯\u00a0fix the login test', '❯ [Pasted text #1 +12 lines]', '│ > fix it                │', '> fix it'],
+  claude: [
+    '❯ fix the login test',
+    '❯\u00a0fix the login test',
+    '❯ [Pasted text #1 +12 lines]',
+    '│ > fix it                │',
+    '> fix it',
+  ],
   codex: ['› fix the login test', '› Ask Codex to do anything and more'],
   gemini: [' > fix the login test', ' >   fix the login test'],
   opencode: ['   ┃  fix the login test', '   ┃  Ask anything'],
