@@ -8,11 +8,11 @@ export type Until = (lines: string[]) => boolean;
 export const has =
   (re: RegExp): Until =>
   (lines) =>
-    lines.some((l) => re.test(l));
+    lines.some((l) => re.test(l.trimEnd()));
 export const lacks =
   (re: RegExp): Until =>
   (lines) =>
-    !lines.some((l) => re.test(l));
+    !lines.some((l) => re.test(l.trimEnd()));
 export const all =
   (...u: Until[]): Until =>
   (lines) =>
@@ -105,13 +105,8 @@ export const SCENARIOS: Scenario[] = [
       { keys: ['Enter'], until: has(/Type your message or @path/), settleMs: 5000, record: 'idle', expect: 'idle' },
       ...draftAndClear(/Type your message or @path/, /^ > hello draft/),
       { type: 'hi', until: has(/^ > hi/) },
+      // Offline, Gemini keeps "Thinking..." through its retries for minutes: the busy screen is the record.
       { keys: ['Enter'], until: has(/esc to cancel/), settleMs: 0, record: 'busy', expect: 'running' },
-      {
-        until: all(lacks(/esc to cancel/), has(/Type your message or @path/)),
-        timeoutMs: 180_000,
-        record: 'turn-failed',
-        expect: 'idle',
-      },
     ],
   },
   {
