@@ -3,7 +3,7 @@
 // their screens captured as plain text. Exported so a "real pickup against the real binary" test can reuse
 // the install, the env and the pane helpers.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -64,7 +64,37 @@ export interface IsolatedHome {
   /** The agent's working directory, `~/proj`. */
   proj: string;
   env: Record<string, string>;
+  /** Kill what still runs with this HOME, then remove it. */
   cleanup(): void;
+}
+
+/**
+ * Processes started with this exact HOME. Agents leave some behind after their pane is gone: Codex
+ * daemonizes `codex app-server`, Gemini relaunches itself after the trust dialog, opencode runs npm in
+ * HOME. The temp HOME is unique, so matching it selects only what this harness started.
+ */
+export function strayPids(home: string): number[] {
+  const needle = `HOME=${home}\0`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (`${readFileSync(`/proc/${entry}/environ`, 'latin1')}\0`.includes(needle)) pids.push(Number(entry));
+    } catch {
+      // Gone already, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+function killStrays(home: string): void {
+  for (const pid of strayPids(home)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Exited meanwhile.
+    }
+  }
 }
 
 /**
@@ -89,7 +119,10 @@ export function isolatedHome(name: string, extraEnv: Record<string, string> = {}
     home,
     proj,
     env,
-    cleanup: () => rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }),
+    cleanup: () => {
+      killStrays(home);
+      rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    },
   };
 }
 
