@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fail, ok, type Result } from './result.js';
+import { agentProfiles, shellProfile } from './profiles.js';
 import type { ScreenRules } from './screen.js';
 import { ENV_NAME_RE, TMUX_KEY_NAME_RE } from './tmux.port.js';
 
@@ -88,9 +89,6 @@ export interface SelfCommand {
   argv: string[];
 }
 
-/** The prompt the `shell` profile sets through PS1, so its ready rule is exact (never `> `, `-->`, `</div>`). */
-export const SHELL_PROMPT = 'mcc$ ';
-
 /** The built-in profiles: `demo` (the bundled demo agent), `shell`, and the real agent CLIs. */
 export function builtinProfiles(self: SelfCommand, shell = '/bin/sh'): Record<string, ProfileInput> {
   return {
@@ -104,14 +102,8 @@ export function builtinProfiles(self: SelfCommand, shell = '/bin/sh'): Record<st
       // The demo prompt is always the last line: output after it means the agent is printing.
       promptLines: 1,
     },
-    shell: {
-      command: [shell, '-i'],
-      env: { PS1: SHELL_PROMPT, PS2: '> ' },
-      ready: '^mcc\\$$',
-      interrupt: ['C-c'],
-      submit: ['Enter'],
-      promptLines: 1,
-    },
+    shell: shellProfile(shell),
+    ...agentProfiles(),
   };
 }
 

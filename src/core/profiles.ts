@@ -5,19 +5,8 @@ import type { ProfileInput } from './config.js';
 // has to read as "cannot tell", or the next prompt would be glued onto it. The literal strings come from
 // screens recorded from the shipped binaries (test/fixtures/screens/) and from their bundles.
 
-/**
- * A profile as the readiness contract describes it. `blocked`, `promptLines`, `tailLines`, `quietMs` and
- * `readyTimeoutSeconds` are being added to config.ts's schema; until then they ride on top of ProfileInput.
- */
-export type AgentProfileInput = ProfileInput & {
-  /** A line that means "a human must act first" (sign-in, trust, permission dialog, crash): nothing is typed. */
-  blocked?: string;
-  /** How many of the last non-empty lines may hold the empty input line (an input box has a border and a footer). */
-  promptLines?: number;
-  tailLines?: number;
-  quietMs?: number;
-  readyTimeoutSeconds?: number;
-};
+/** A built-in profile: the same shape as a profile in the config file. */
+export type AgentProfileInput = ProfileInput;
 
 /** Claude Code's permission, trust, login and update dialogs, and its offline exit. */
 const CLAUDE_BLOCKED = [

@@ -3,11 +3,12 @@
 // `npm run docs`; test/docs/readme.test.ts fails when README.md differs from what this would write.
 import { GLOBAL_FLAGS } from '../cli/args.js';
 import { LISTED_COMMANDS } from '../cli/main.js';
+import { builtinProfiles, SCREEN_DEFAULTS } from '../core/config.js';
 import { DRIFT_CLASSES } from '../core/drift-classes.js';
 import { FAILPOINTS } from '../core/failpoints.js';
 import { COMMANDS as KEY_COMMANDS, NAMED_KEYS, keyLabel } from '../ui/keymap.js';
 
-export const SECTION_NAMES = ['keys-table', 'cli-usage', 'drift-table', 'failpoints'] as const;
+export const SECTION_NAMES = ['keys-table', 'cli-usage', 'drift-table', 'failpoints', 'profiles'] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 /** Text for a table cell: a `|` would end the cell, a `<word>` would vanish as an HTML tag. */
@@ -51,9 +52,31 @@ function failpoints(): string {
   return FAILPOINTS.map((f) => `* \`${f}\``).join('\n');
 }
 
+/** The built-in profiles as the config compiles them: argv, patterns and readiness windows. */
+function profilesTable(): string {
+  const self = '<mcc>';
+  const rows = Object.entries(builtinProfiles({ argv: [self] })).map(([name, p]) => {
+    const argv = p.command.map((a) => (a === self ? 'mcc' : a)).join(' ');
+    const re = (s: string | undefined) => (s === undefined ? '–' : `\`${cell(s)}\``);
+    const windows = [
+      `promptLines ${p.promptLines ?? SCREEN_DEFAULTS.promptLines}`,
+      `quietMs ${p.quietMs ?? SCREEN_DEFAULTS.quietMs}`,
+      `interrupt ${(p.interrupt ?? ['Escape']).join(' ')}`,
+    ].join(', ');
+    return [`\`${name}\``, `\`${cell(argv)}\``, re(p.ready), re(p.busy), re(p.blocked), windows];
+  });
+  return table(['profile', 'argv', 'ready', 'busy', 'blocked', 'windows'], rows);
+}
+
 /** Every generated section, by marker name. */
 export function renderSections(): Record<SectionName, string> {
-  return { 'keys-table': keysTable(), 'cli-usage': cliUsage(), 'drift-table': driftTable(), failpoints: failpoints() };
+  return {
+    'keys-table': keysTable(),
+    'cli-usage': cliUsage(),
+    'drift-table': driftTable(),
+    failpoints: failpoints(),
+    profiles: profilesTable(),
+  };
 }
 
 /** Where one section's text lies: after its open marker, up to its close marker. */

@@ -5,7 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { agentProfiles } from '../../src/core/profiles.js';
-import { compileContract, readScreen } from '../helpers/screen-contract.js';
+import { classifyScreen } from '../../src/core/screen.js';
+import { CONFIG } from '../core/builders.js';
 import { fixtureHeader, SCREENS_DIR } from '../helpers/screen-fixtures.js';
 import { agentVersion, ensureAgent, isolatedHome, sanitizeScreen, startPane, waitForScreen } from './harness.js';
 import { selectedScenarios, SIZES } from './scenarios.js';
@@ -18,7 +19,7 @@ describe.each(selectedScenarios())('$agent ($variant)', (sc) => {
     const version = await agentVersion(sc.agent);
     const profile = profiles[sc.agent];
     if (!profile) throw new Error(`no built-in profile for ${sc.agent}`);
-    const compiled = compileContract(profile);
+    const compiled = CONFIG.profiles[sc.agent]!;
     const h = isolatedHome(sc.agent, sc.env);
     sc.seed?.(h);
     const pane = await startPane([bin], h, size);
@@ -50,7 +51,7 @@ describe.each(selectedScenarios())('$agent ($variant)', (sc) => {
         source: `${sc.agent} ${version}, ${size.cols}x${size.rows}, ${sc.variant}, recorded by npm run test:agents`,
       });
       writeFileSync(join(SCREENS_DIR, name), `${header}\n${sanitizeScreen(lines, h)}`);
-      expect(readScreen(lines, compiled, quietForMs), name).toBe(step.expect ?? null);
+      expect(classifyScreen(lines, compiled, quietForMs), name).toBe(step.expect ?? null);
     }
   });
 });

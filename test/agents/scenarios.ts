@@ -1,7 +1,7 @@
 // What to do with each real agent offline and which screens to keep, with the state each must read as.
 // "offline" = a fresh HOME and nothing else; "key" = a dummy API key and the settings that skip onboarding,
 // so the agent reaches its input prompt (any request then fails: there is no network).
-import type { ContractStatus } from '../helpers/screen-contract.js';
+import type { ScreenStatus as ContractStatus } from '../../src/core/screen.js';
 import { type AgentName, type IsolatedHome, seedFile } from './harness.js';
 
 export type Until = (lines: string[]) => boolean;

@@ -3,8 +3,9 @@
 // header, the profiles it applies to and the state it must read as.
 import { describe, expect, test } from 'vitest';
 import { agentProfiles, shellProfile, shellReady, type AgentProfileInput } from '../../src/core/profiles.js';
-import { compileContract, readScreen } from '../helpers/screen-contract.js';
+import { classifyScreen } from '../../src/core/screen.js';
 import { loadScreenFixtures } from '../helpers/screen-fixtures.js';
+import { CONFIG } from './builders.js';
 
 const PROFILES: Record<string, AgentProfileInput> = { ...agentProfiles(), shell: shellProfile() };
 const fixtures = loadScreenFixtures();
@@ -22,9 +23,10 @@ describe('screen fixtures', () => {
   });
 
   test.each(cases)('$file under $profile reads $expect', (c) => {
-    const profile = PROFILES[c.profile];
+    // The built-in profile as the config compiles it: the very rules the reconciler judges by.
+    const profile = CONFIG.profiles[c.profile];
     if (!profile) throw new Error(`${c.file}: unknown profile ${c.profile}`);
-    expect(readScreen(c.lines, compileContract(profile), c.quietForMs)).toBe(c.expect);
+    expect(classifyScreen(c.lines, profile, c.quietForMs)).toBe(c.expect);
   });
 });
 

@@ -4,7 +4,7 @@
 // default 10000), source and note (free text).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContractStatus } from './screen-contract.js';
+import type { ScreenStatus as ContractStatus } from '../../src/core/screen.js';
 
 export const SCREENS_DIR = join(import.meta.dirname, '..', 'fixtures', 'screens');
 
