@@ -65,7 +65,7 @@ describe('parseConfig: good configs', () => {
     if (!res.ok) throw new Error(res.message);
     const c = res.value;
     expect(c).toMatchObject({ ...DEFAULTS, source: null });
-    expect(Object.keys(c.profiles).sort()).toEqual(['demo', 'shell']);
+    expect(Object.keys(c.profiles).sort()).toEqual(['aider', 'claude', 'codex', 'demo', 'gemini', 'opencode', 'shell']);
     expect(c.profiles['demo']!.command).toEqual(['node', '/opt/mcc/bin.js', 'demo-agent']);
     expect(c.profiles['demo']!.ready!.test('demo> ')).toBe(true);
   });
@@ -82,7 +82,7 @@ describe('parseConfig: good configs', () => {
     );
     if (!res.ok) throw new Error(res.message);
     const c = res.value;
-    expect(Object.keys(c.profiles).sort()).toEqual(['claude', 'demo', 'shell']);
+    expect(Object.keys(c.profiles).sort()).toEqual(['aider', 'claude', 'codex', 'demo', 'gemini', 'opencode', 'shell']);
     expect(c).toMatchObject({
       defaultProfile: 'claude',
       ttlSeconds: 45,
