@@ -1,5 +1,5 @@
 import { profileNamed, type Config } from './config.js';
-import { deliver, resumeDelivery, type DeliveryDeps } from './delivery.js';
+import { deliver, newToken, resumeDelivery, type DeliveryDeps } from './delivery.js';
 import type { Action, CloseTicketMove, Finding, Snapshot } from './findings.js';
 import { bufferName } from './delivery.js';
 import { fail, ok, type Result } from './result.js';
@@ -202,6 +202,7 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
         paneId: a.paneId,
         profile,
         decidedOn: snap.captures.get(a.paneId) ?? null,
+        leaseMs: deps.config.ttlSeconds * 1000,
       };
       const res =
         a.type === 'deliver'
@@ -351,7 +352,11 @@ async function applyScreenBlocked(
 /** How far back a warning's earlier copy is looked for, in the ticket's activity log. */
 const WARN_LOOKBACK = 200;
 
-/** One warning per `once` id, across passes and processes: the activity log is the record. */
+/**
+ * One warning per `once` id, across passes and processes: the activity log is the record. Looking it up and
+ * writing it happen under a lease of that id, so two passes at once (the daemon and `mcc reconcile`) never
+ * both find it missing and both write it.
+ */
 async function applyWarn(
   deps: ApplyDeps,
   f: Finding,
@@ -359,6 +364,23 @@ async function applyWarn(
   now: number,
 ): Promise<Result<Outcome>> {
   const tag = `once:${a.once}`;
+  const holder = `${deps.actor}:${newToken()}`;
+  const lease = await deps.store.acquireLease({ name: tag, holder, ttlMs: deps.config.ttlSeconds * 1000, now });
+  if (!lease.ok) return lease.code === 'conflict' ? ok('skipped') : lease;
+  try {
+    return await warnOnce(deps, f, a, tag, now);
+  } finally {
+    await deps.store.releaseLease({ name: tag, holder });
+  }
+}
+
+async function warnOnce(
+  deps: ApplyDeps,
+  f: Finding,
+  a: Extract<Action, { type: 'warn' }>,
+  tag: string,
+  now: number,
+): Promise<Result<Outcome>> {
   const recent = await deps.store.listEvents({
     ...(f.ticketKey ? { ticketKey: f.ticketKey } : {}),
     limit: WARN_LOOKBACK,

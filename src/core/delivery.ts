@@ -12,6 +12,9 @@ import type { Message } from './types.js';
 //   load buffer -> mark delivering (token) -> paste -d (consumes the buffer) -> submit keys -> mark sent.
 // After a crash, a `delivering` message whose buffer still exists was never pasted (paste it); one whose
 // buffer is gone was pasted (only the submit may be missing). Nothing is ever pasted twice.
+// Typing into a pane holds that runtime's delivery lease, from the re-capture to the last key: two processes
+// (the daemon and a `mcc send`, or two passes resuming one crashed delivery) never both pass the re-check and
+// then both type. A lease left by a crashed process expires after `leaseMs`; then its delivery is resumed.
 
 export interface DeliveryDeps {
   store: StorePort;
@@ -29,6 +32,8 @@ export interface DeliveryTarget {
   profile: Profile;
   /** The screen the ready decision was made on; re-checked just before typing. */
   decidedOn: readonly string[] | null;
+  /** How long the runtime's delivery lease is held at most (a crashed holder blocks deliveries this long). */
+  leaseMs: number;
 }
 
 /** Name of the tmux buffer that carries a message delivery. */
@@ -59,12 +64,36 @@ async function screenUnchanged(deps: DeliveryDeps, target: DeliveryTarget): Prom
   return ok(undefined);
 }
 
-function newToken(): string {
+/** A short random token: a delivery buffer's name, a lease holder's id. */
+export function newToken(): string {
   return Math.random().toString(16).slice(2, 10).padEnd(8, '0');
 }
 
+/** Run `typing` holding the runtime's delivery lease; `conflict` while another process types into it. */
+async function holdingLease(
+  deps: DeliveryDeps,
+  target: DeliveryTarget,
+  typing: () => Promise<Result<'sent'>>,
+): Promise<Result<'sent'>> {
+  const name = `delivery:runtime:${target.runtimeId}`;
+  const holder = `${deps.actor}:${newToken()}`;
+  const lease = await deps.store.acquireLease({ name, holder, ttlMs: target.leaseMs, now: deps.now() });
+  if (!lease.ok) {
+    return fail('conflict', `another process is typing into runtime ${target.runtimeId} (${lease.message})`);
+  }
+  try {
+    return await typing();
+  } finally {
+    await deps.store.releaseLease({ name, holder });
+  }
+}
+
 /** Type one pending message into a ready pane and submit it; the message stays pending on any failure. */
-export async function deliver(deps: DeliveryDeps, target: DeliveryTarget): Promise<Result<'sent'>> {
+export function deliver(deps: DeliveryDeps, target: DeliveryTarget): Promise<Result<'sent'>> {
+  return holdingLease(deps, target, () => deliverHeld(deps, target));
+}
+
+async function deliverHeld(deps: DeliveryDeps, target: DeliveryTarget): Promise<Result<'sent'>> {
   const { message, runtimeId } = target;
   const unchanged = await screenUnchanged(deps, target);
   if (!unchanged.ok) return unchanged;
@@ -82,11 +111,14 @@ export async function deliver(deps: DeliveryDeps, target: DeliveryTarget): Promi
   return pasteAndSubmit(deps, target, buf, 'delivered');
 }
 
+type ResumeTarget = DeliveryTarget & { token: string; step: 'paste' | 'submit' | 'mark_sent' };
+
 /** Finish a delivery that a crash interrupted; `step` was chosen from the buffer's presence and the screen. */
-export async function resumeDelivery(
-  deps: DeliveryDeps,
-  target: DeliveryTarget & { token: string; step: 'paste' | 'submit' | 'mark_sent' },
-): Promise<Result<'sent'>> {
+export function resumeDelivery(deps: DeliveryDeps, target: ResumeTarget): Promise<Result<'sent'>> {
+  return holdingLease(deps, target, () => resumeHeld(deps, target));
+}
+
+async function resumeHeld(deps: DeliveryDeps, target: ResumeTarget): Promise<Result<'sent'>> {
   const buf = bufferName(target.message.id, target.token);
   switch (target.step) {
     case 'paste': {

@@ -1,6 +1,6 @@
 import { bufferName } from './delivery.js';
 import { age, finding, profileOfTicket, quietFor, rowStatusOf, type Finding, type TicketCtx } from './findings.js';
-import { acceptsInput, draftVisible, findMarker, readScreen, type ScreenReading } from './screen.js';
+import { acceptsInput, draftVisible, echoVisible, findMarker, readScreen, type ScreenReading } from './screen.js';
 import type { PaneInfo } from './tmux.port.js';
 import type { Message, RuntimeSession } from './types.js';
 
@@ -237,6 +237,14 @@ function resumeFinding(
   const profile = profileOfTicket(t, snap);
   if (profile && lines && status !== 'blocked' && draftVisible(lines, m.body, profile)) {
     return resume('submit', 'buffer consumed: pasted; its draft shows on the input lines');
+  }
+  // The submit went through and the agent already finished (a crash, then a quick agent): without this the
+  // message stayed `delivering` forever, holding back its markers and every later message.
+  if (profile && lines && acceptsInput(status) && echoVisible(lines, m.body, profile)) {
+    return resume(
+      'mark_sent',
+      'buffer consumed, the input is empty and the transcript shows the text: it was submitted',
+    );
   }
   if (!lines) return null;
   return finding({

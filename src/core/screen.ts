@@ -141,14 +141,35 @@ export function draftVisible(
   pasted: string,
   rules: Pick<ScreenRules, 'promptLines'>,
 ): boolean {
+  const probe = probeOf(pasted);
+  if (!probe) return false;
+  const window = nonEmpty(lines).slice(-(rules.promptLines + 1));
+  return window.some((l) => l.includes(probe) || /\[Pasted text/.test(l));
+}
+
+/**
+ * Whether text pasted before a crash shows in the transcript above the input lines: the agent took it (it
+ * echoes what it was given) and, when its prompt is back and empty, is already done with it.
+ */
+export function echoVisible(
+  lines: readonly string[],
+  pasted: string,
+  rules: Pick<ScreenRules, 'promptLines'>,
+): boolean {
+  const probe = probeOf(pasted);
+  if (!probe) return false;
+  return nonEmpty(lines)
+    .slice(0, -(rules.promptLines + 1))
+    .some((l) => l.includes(probe));
+}
+
+/** The first words of the first line of a pasted text: what a draft or an echo of it shows. */
+function probeOf(pasted: string): string | null {
   const first = pasted
     .split(/\r?\n/)
     .map((l) => l.trim())
     .find((l) => l.length > 0);
-  if (!first) return false;
-  const probe = first.slice(0, 24);
-  const window = nonEmpty(lines).slice(-(rules.promptLines + 1));
-  return window.some((l) => l.includes(probe) || /\[Pasted text/.test(l));
+  return first ? first.slice(0, 24) : null;
 }
 
 export type MarkerKind = 'DONE' | 'REVIEW' | 'QUESTION';

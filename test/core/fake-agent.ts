@@ -1,40 +1,75 @@
 // A fake agent screen with the demo agent's contract (busy = `esc to interrupt`, ready = `demo> `). It moves
-// only when the test says so (finish boot, finish work), never with the clock, so every run is reproducible.
-// Input that arrives while it is busy is discarded, as an interactive agent does: text pasted at the wrong
-// moment is lost, which is exactly what the delivery invariants must catch.
+// only when the test says so (finish boot, finish work, sign in), never with the clock, so every run is
+// reproducible. Input that arrives while it is not ready (booting, working, or showing the sign-in dialog) is
+// lost, as with an interactive agent, and recorded in `intrusions`: mcc must never type into such a screen.
+//
+// Its traits are the screens mcc must judge right:
+// - `layout: 'scrollback'`: the busy line stays in the scrollback above the prompt once boot or work ends, as
+//   with agents that print their spinner line and go on below it. Only the quiet rule (the screen still for
+//   `quietMs`) tells the stale line from a current one.
+// - `signIn`: at start it shows a sign-in menu (a blocked screen) until the operator signs in; Enter on it
+//   would pick a login method nobody chose.
+// - `stir()`: armed, it starts a chore of its own right after mcc observed it ready (FakeWorld.afterObservation),
+//   so the screen a delivery was decided on is gone before the paste; only the re-capture can catch that.
 
-export type AgentPhase = 'booting' | 'ready' | 'working' | 'exited';
+export type AgentPhase = 'booting' | 'signin' | 'ready' | 'working' | 'exited';
 /** NONE: the turn ends without a marker (an agent that just stops and waits for more input). */
 export type Outcome = 'REVIEW' | 'DONE' | 'QUESTION' | 'NONE';
+export type Layout = 'clean' | 'scrollback';
+
+export interface AgentTraits {
+  instantBoot: boolean;
+  layout: Layout;
+  signIn: boolean;
+  /** Armed from the start to stir (see `stir`). */
+  stirs: boolean;
+}
 
 export const BOOT_LINE = '⠋ booting… (esc to interrupt)';
+export const CHORE_LINE = '⠙ compacting conversation… (esc to interrupt)';
 export const PROMPT = 'demo> ';
+/** The first line of the sign-in dialog; the model's demo profile has it as its `blocked` pattern. */
+export const SIGN_IN_LINE = 'Sign in to continue: select a login method';
+export const SIGN_IN_BLOCKED = '^Sign in to continue';
+// The menu sits over the input box, whose prompt line stays visible under it: only the blocked rule stops a
+// reading of this screen as a ready prompt.
+const SIGN_IN_MENU = [
+  SIGN_IN_LINE,
+  '❯ 1. Account with subscription',
+  '  2. API key',
+  'Enter to confirm · Esc to exit',
+  PROMPT,
+];
 
 export class FakeAgent {
   phase: AgentPhase;
   private readonly history: string[];
   private status: string;
   private input = '';
+  /** What the agent is working on: a submitted prompt, or a chore it started by itself. */
+  private work: 'prompt' | 'chore' | null = null;
+  private stirArmed: boolean;
   /** Every submitted text, in order: what the agent was actually given. */
   readonly received: string[] = [];
-  /** Pastes and keys that arrived while busy and were thrown away. */
-  readonly discarded: string[] = [];
+  /** Pastes and keys that arrived while it was not ready (booting, working, sign-in): each one a defect of mcc. */
+  readonly intrusions: string[] = [];
   /** The last thing the agent did: a prompt it took, or the marker it printed. */
   last: { kind: 'prompt' } | { kind: 'idle' } | { kind: 'marker'; marker: Exclude<Outcome, 'NONE'> } | null = null;
 
   constructor(
     readonly pid: number,
     private readonly changed: () => void,
-    instantBoot = false,
+    readonly traits: AgentTraits = { instantBoot: false, layout: 'clean', signIn: false, stirs: false },
   ) {
+    this.stirArmed = traits.stirs;
     this.history = [`demo-agent pid ${pid}`];
-    this.phase = instantBoot ? 'ready' : 'booting';
-    this.status = instantBoot ? PROMPT : BOOT_LINE;
+    this.phase = traits.signIn ? 'signin' : traits.instantBoot ? 'ready' : 'booting';
+    this.status = this.phase === 'ready' ? PROMPT : this.phase === 'booting' ? BOOT_LINE : '';
   }
 
-  /** The screen as capture-pane shows it: history then the open status line, trailing blanks removed. */
+  /** The screen as capture-pane shows it: history then the open status line (or dialog), trailing blanks removed. */
   screen(): string[] {
-    const lines = [...this.history, this.status];
+    const lines = [...this.history, ...(this.phase === 'signin' ? SIGN_IN_MENU : [this.status])];
     while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
     return lines;
   }
@@ -43,37 +78,83 @@ export class FakeAgent {
     return this.input;
   }
 
+  /** The busy line ends: in the scrollback layout it stays on screen above what follows. */
+  private endBusy(): void {
+    if (this.traits.layout === 'scrollback') this.history.push(this.status);
+  }
+
   finishBoot(): boolean {
     if (this.phase !== 'booting') return false;
+    this.endBusy();
     this.phase = 'ready';
     this.status = PROMPT;
     this.changed();
     return true;
   }
 
-  finishWork(outcome: Outcome): boolean {
-    if (this.phase !== 'working') return false;
-    const n = this.received.length;
-    const line =
-      outcome === 'NONE'
-        ? `[demo] finished prompt ${n}`
-        : outcome === 'REVIEW'
-          ? `REVIEW: demo work for prompt ${n} is ready for review`
-          : outcome === 'DONE'
-            ? `DONE: demo work for prompt ${n} complete`
-            : `QUESTION: demo needs a human decision for prompt ${n}`;
-    this.history.push(line);
-    this.phase = 'ready';
-    this.status = PROMPT;
-    this.last = outcome === 'NONE' ? { kind: 'idle' } : { kind: 'marker', marker: outcome };
+  /** The operator attached and signed in: the dialog closes and the agent boots (at once if instantBoot). */
+  signIn(): boolean {
+    if (this.phase !== 'signin') return false;
+    this.history.push('✓ signed in');
+    this.phase = this.traits.instantBoot ? 'ready' : 'booting';
+    this.status = this.phase === 'ready' ? PROMPT : BOOT_LINE;
     this.changed();
     return true;
+  }
+
+  /** Start a chore of its own right after the next observation that sees it ready with an empty input line. */
+  stir(): void {
+    if (this.phase !== 'exited') this.stirArmed = true;
+  }
+
+  /** The urge passes: an armed stir never fires. */
+  calm(): void {
+    this.stirArmed = false;
+  }
+
+  /** mcc has just observed the world (and may be deciding on what it saw). */
+  observed(): void {
+    if (!this.stirArmed || this.phase !== 'ready' || this.input !== '') return;
+    this.stirArmed = false;
+    this.phase = 'working';
+    this.work = 'chore';
+    this.status = CHORE_LINE;
+    this.changed();
+  }
+
+  finishWork(outcome: Outcome): boolean {
+    if (this.phase !== 'working') return false;
+    this.endBusy();
+    if (this.work === 'chore') {
+      this.history.push('[demo] conversation compacted');
+    } else {
+      const n = this.received.length;
+      this.history.push(
+        outcome === 'NONE'
+          ? `[demo] finished prompt ${n}`
+          : outcome === 'REVIEW'
+            ? `REVIEW: demo work for prompt ${n} is ready for review`
+            : outcome === 'DONE'
+              ? `DONE: demo work for prompt ${n} complete`
+              : `QUESTION: demo needs a human decision for prompt ${n}`,
+      );
+      this.last = outcome === 'NONE' ? { kind: 'idle' } : { kind: 'marker', marker: outcome };
+    }
+    this.phase = 'ready';
+    this.work = null;
+    this.status = PROMPT;
+    this.changed();
+    return true;
+  }
+
+  private intruded(what: string): void {
+    this.intrusions.push(`${this.phase}: ${what}`);
   }
 
   paste(text: string): void {
     if (this.phase === 'exited') return;
     if (this.phase !== 'ready') {
-      this.discarded.push(text);
+      this.intruded(`paste ${JSON.stringify(text.slice(0, 40))}`);
       this.history.push('(busy: input ignored)');
     } else {
       this.input += text;
@@ -89,18 +170,23 @@ export class FakeAgent {
   private key(k: string): void {
     if (this.phase === 'exited') return;
     if (this.phase !== 'ready') {
+      this.intruded(`key ${k}`);
       if (this.phase === 'working' && (k === 'Escape' || k === 'C-c')) {
+        this.endBusy();
         this.history.push('[demo] interrupted');
         this.phase = 'ready';
+        this.work = null;
         this.status = PROMPT;
-      } else {
-        this.discarded.push(`key:${k}`);
+      } else if (this.phase === 'signin' && k === 'Enter') {
+        // The highlighted login method was chosen by whoever pressed Enter: exactly what must never happen.
+        this.history.push('(a login method was chosen by a keystroke)');
       }
       this.changed();
       return;
     }
     if (k === 'Escape' || k === 'C-c') this.input = '';
     if (k === 'Enter' && this.input.trim() !== '') this.submit();
+    else this.status = PROMPT + this.input.replace(/\n/g, '⏎');
     this.changed();
   }
 
@@ -113,6 +199,7 @@ export class FakeAgent {
     // The echo is verbatim, lines at line start: the adversarial case for marker detection.
     for (const l of text.split('\n')) this.history.push(l);
     this.phase = 'working';
+    this.work = 'prompt';
     this.status = `⠋ working on prompt ${this.received.length}… (esc to interrupt)`;
   }
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PROMPT } from './fake-agent.js';
+import { readScreen } from '../../src/core/screen.js';
+import { DEMO } from './builders.js';
+import { BOOT_LINE, CHORE_LINE, PROMPT, SIGN_IN_BLOCKED } from './fake-agent.js';
 import { FakeWorld } from './fake-world.js';
 
 // The fakes are only worth their verdicts if they behave like tmux and the kernel where mcc relies on it.
@@ -28,7 +30,7 @@ describe('FakeTmux and FakeProcesses', () => {
     await w.tmux.loadBuffer('b1', 'hello');
     await w.tmux.pasteBuffer('b1', paneId);
     expect(await w.tmux.hasBuffer('b1')).toEqual({ ok: true, value: false });
-    expect(agent.discarded).toEqual(['hello']);
+    expect(agent.intrusions).toEqual(['booting: paste "hello"']);
     agent.finishBoot();
     await w.tmux.loadBuffer('b2', 'hello');
     await w.tmux.pasteBuffer('b2', paneId);
@@ -86,5 +88,55 @@ describe('FakeTmux and FakeProcesses', () => {
     const { paneId } = await spawned(w);
     const cap = await w.tmux.capture(paneId, 40);
     expect(cap.ok && cap.value.at(-1)).toBe(PROMPT);
+  });
+
+  it('scrollback layout: the boot line stays above the prompt, current until the screen is still for quietMs', async () => {
+    const w = new FakeWorld(T);
+    w.tmux.layout = 'scrollback';
+    const { paneId } = await spawned(w);
+    w.session('MC-1')!.agent.finishBoot();
+    const cap = await w.tmux.capture(paneId, 40);
+    const screen = cap.ok ? cap.value : [];
+    expect(screen.slice(-2)).toEqual([BOOT_LINE, PROMPT]);
+    expect(readScreen(screen, DEMO, DEMO.quietMs - 1).status).toBe('running');
+    expect(readScreen(screen, DEMO, DEMO.quietMs).status).toBe('idle');
+  });
+
+  it('sign-in: a menu over a visible prompt reads blocked; a key on it is an intrusion; signing in clears it', async () => {
+    const w = new FakeWorld(T);
+    w.tmux.signIn = true;
+    w.tmux.instantBoot = true;
+    const { paneId } = await spawned(w);
+    const rules = { ...DEMO, blocked: new RegExp(SIGN_IN_BLOCKED) };
+    const screen = async () => {
+      const cap = await w.tmux.capture(paneId, 40);
+      return cap.ok ? cap.value : [];
+    };
+    expect((await screen()).at(-1)).toBe(PROMPT);
+    expect(readScreen(await screen(), DEMO, 60_000).status).toBe('idle');
+    expect(readScreen(await screen(), rules, 60_000).status).toBe('blocked');
+    await w.tmux.sendKeys(paneId, ['Enter']);
+    const agent = w.session('MC-1')!.agent;
+    expect(agent.intrusions).toEqual(['signin: key Enter']);
+    expect(agent.signIn()).toBe(true);
+    expect(readScreen(await screen(), rules, 60_000).status).toBe('idle');
+  });
+
+  it('an armed agent starts its chore right after an observation that finds it ready with an empty input', async () => {
+    const w = new FakeWorld(T);
+    w.tmux.stirs = true;
+    const { paneId } = await spawned(w);
+    const agent = w.session('MC-1')!.agent;
+    w.afterObservation();
+    expect(agent.phase).toBe('booting');
+    agent.finishBoot();
+    w.afterObservation();
+    expect(agent.phase).toBe('working');
+    const cap = await w.tmux.capture(paneId, 40);
+    expect(cap.ok && cap.value.at(-1)).toBe(CHORE_LINE);
+    expect(agent.finishWork('REVIEW')).toBe(true);
+    expect(agent.last).toBeNull();
+    w.afterObservation();
+    expect(agent.phase).toBe('ready');
   });
 });

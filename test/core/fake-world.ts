@@ -4,7 +4,7 @@
 // resolution, a dead pane keeps its exit status, killing a dead pane signals nobody.
 import { fail, ok, type Result } from '../../src/core/result.js';
 import type { PaneInfo, SpawnedPane, SpawnSpec, TmuxObservation, TmuxPort } from '../../src/core/tmux.port.js';
-import { FakeAgent } from './fake-agent.js';
+import { FakeAgent, type Layout } from './fake-agent.js';
 import { FakeClock, FakeProcesses } from './fake-processes.js';
 
 export { FakeClock, FakeProcesses } from './fake-processes.js';
@@ -44,6 +44,12 @@ export class FakeTmux implements TmuxPort {
   failing = false;
   /** Agents spawned from now on skip the booting phase. */
   instantBoot = false;
+  /** Agents spawned from now on leave their busy line in the scrollback above the prompt. */
+  layout: Layout = 'clean';
+  /** Agents spawned from now on show a sign-in dialog until the operator signs in. */
+  signIn = false;
+  /** Agents spawned from now on start a chore right after mcc first observes them ready. */
+  stirs = false;
   private paneSeq = 0;
 
   constructor(
@@ -114,7 +120,12 @@ export class FakeTmux implements TmuxPort {
       activity: 0,
       agent: null as unknown as FakeAgent,
     };
-    pane.agent = new FakeAgent(pid, () => this.touch(pane), this.instantBoot);
+    pane.agent = new FakeAgent(pid, () => this.touch(pane), {
+      instantBoot: this.instantBoot,
+      layout: this.layout,
+      signIn: this.signIn,
+      stirs: this.stirs,
+    });
     this.touch(pane);
     this.sessions.set(spec.session, {
       name: spec.session,
@@ -175,7 +186,12 @@ export class FakeTmux implements TmuxPort {
       activity: 0,
       agent: null as unknown as FakeAgent,
     };
-    pane.agent = new FakeAgent(pid, () => this.touch(pane), true);
+    pane.agent = new FakeAgent(pid, () => this.touch(pane), {
+      instantBoot: true,
+      layout: 'clean',
+      signIn: false,
+      stirs: false,
+    });
     this.touch(pane);
     this.sessions.set(session, { name: session, storeTag: '', created: this.clock.now(), pane });
     this.panes.set(paneId, pane);
@@ -238,6 +254,11 @@ export class FakeWorld {
   constructor(start: number) {
     this.clock = new FakeClock(start);
     this.tmux = new FakeTmux(this.clock, this.procs);
+  }
+
+  /** mcc just took a snapshot: an agent armed to stir starts its chore now, before anything is decided on it. */
+  afterObservation(): void {
+    for (const s of this.tmux.sessions.values()) if (!s.pane.dead) s.pane.agent.observed();
   }
 
   session(key: string): FakePane | undefined {

@@ -2,8 +2,8 @@
 // has settled (time past the TTL, passes run until nothing is left to do).
 import { findMarker } from '../../src/core/screen.js';
 import type { Finding } from '../../src/core/findings.js';
-import type { RuntimeSession, Ticket } from '../../src/core/types.js';
-import { RETRY_LIMIT, TTL_MS, type Env, type Rows } from './model-env.js';
+import type { McEvent, Message, RuntimeSession, Ticket } from '../../src/core/types.js';
+import { READY_TIMEOUT_MS, RETRY_LIMIT, TTL_MS, type Env, type Rows } from './model-env.js';
 
 export class InvariantViolation extends Error {}
 
@@ -41,6 +41,7 @@ function openRows(rows: Rows, key: string): RuntimeSession[] {
 
 /** After every command. `operatorKey`: the ticket an operator command moved or retired, which may change. */
 export async function checkAlways(env: Env, prev: Before, operatorKey: string | null, racy = false): Promise<void> {
+  checkNothingTyped(env);
   const now = await env.rows();
   const prevTicket = new Map(prev.rows.tickets.map((t) => [t.key, t]));
   const prevRuntime = new Map(prev.rows.runtimes.map((r) => [r.id, r]));
@@ -93,6 +94,44 @@ export async function checkAlways(env: Env, prev: Before, operatorKey: string | 
       fail(env, `a live agent in ${k.session} was killed by the system (ticket ${t?.status})`);
   }
   checkDeliveries(env);
+  await checkNotReadyWarnings(env, now);
+}
+
+/** The readiness gate: nothing was ever pasted or keyed into an agent that was booting, working or signing in. */
+function checkNothingTyped(env: Env): void {
+  for (const pane of env.world.tmux.panes.values()) {
+    if (pane.agent.intrusions.length)
+      fail(
+        env,
+        `typed into a screen that was not ready, ${pane.session} (${pane.paneId}): ${pane.agent.intrusions.join('; ')}`,
+      );
+  }
+}
+
+const NOT_READY = 'message.not_ready';
+
+async function notReadyEvents(env: Env): Promise<Map<number, McEvent[]>> {
+  const byMessage = new Map<number, McEvent[]>();
+  for (const e of await env.warnings()) {
+    if (e.kind !== NOT_READY) continue;
+    const id = e.artifacts.map((a) => /^message:(\d+)$/.exec(a)?.[1]).find((x) => x !== undefined);
+    if (id === undefined) fail(env, `a ${NOT_READY} event names no message: ${e.summary}`);
+    byMessage.set(Number(id), [...(byMessage.get(Number(id)) ?? []), e]);
+  }
+  return byMessage;
+}
+
+/** NOT-READY: one warning per message, never two, and never before the message waited readyTimeoutSeconds. */
+async function checkNotReadyWarnings(env: Env, rows: Rows): Promise<void> {
+  for (const [id, events] of await notReadyEvents(env)) {
+    if (events.length > 1) fail(env, `message ${id} has ${events.length} ${NOT_READY} warnings`);
+    const m = rows.messages.find((x) => x.id === id);
+    const e = events[0]!;
+    if (!m) fail(env, `a ${NOT_READY} warning names message ${id}, which does not exist`);
+    if (e.at - m.createdAt < READY_TIMEOUT_MS)
+      fail(env, `message ${id} was warned NOT-READY after ${e.at - m.createdAt} ms (< ${READY_TIMEOUT_MS})`);
+    if (m.sentAt !== null && m.sentAt < e.at) fail(env, `message ${id} was warned NOT-READY after it was sent`);
+  }
 }
 
 function checkMessages(env: Env, rows: Rows, t: Ticket): void {
@@ -128,7 +167,10 @@ function checkDeliveries(env: Env): void {
   }
 }
 
-const isDrift = (f: Finding) => f.drift !== null && f.drift !== 'NEEDS-OPERATOR';
+const SCREEN_REPORTS = new Set(['runtime.blocked_screen', 'message.not_ready']);
+
+/** Drift a pass fixes; NEEDS-OPERATOR and NOT-READY are standing reports for a human, not drift to settle. */
+const isDrift = (f: Finding) => f.drift !== null && f.drift !== 'NEEDS-OPERATOR' && f.drift !== 'NOT-READY';
 
 /**
  * Advance past the TTL and run passes until one finds no drift and applies nothing. Invariant 3 on the way:
@@ -137,6 +179,8 @@ const isDrift = (f: Finding) => f.drift !== null && f.drift !== 'NEEDS-OPERATOR'
 export async function settle(env: Env, maxPasses = 8): Promise<void> {
   env.world.tmux.failing = false;
   env.world.procs.unknown = false;
+  // Settling means the world holds still: an agent about to start a chore by itself would move it again.
+  for (const p of env.world.tmux.panes.values()) p.agent.calm();
   env.world.clock.advance(TTL_MS + 1000);
   // Tickets whose drift the previous pass fixed with drift actions alone (a marker legitimately leads to more).
   let fixed = new Set<string>();
@@ -154,7 +198,9 @@ export async function settle(env: Env, maxPasses = 8): Promise<void> {
         `invariant 3: the pass after a fix found ${again.map((f) => `${f.ticketKey} ${f.drift}: ${f.summary}`).join('; ')}`,
       );
     const w = await env.warnings();
-    const rewarned = w.slice(warned).filter((e) => fixed.has(e.ticketKey ?? ''));
+    // The first routine look at a runtime the fix adopted may report its screen (a sign-in dialog, a message
+    // past the ready timeout): new news, each once by its own rule, not the fixed drift coming back.
+    const rewarned = w.slice(warned).filter((e) => fixed.has(e.ticketKey ?? '') && !SCREEN_REPORTS.has(e.kind));
     if (rewarned.length)
       fail(env, `invariant 3: the pass after a fix warned: ${rewarned.map((e) => e.summary).join('; ')}`);
     const acted = rep.applied.filter((a) => a.outcome === 'applied' || a.outcome === 'declined');
@@ -233,7 +279,48 @@ async function checkSettled(env: Env, findings: readonly Finding[]): Promise<voi
         fail(env, `settled ${t.key}: the agent said ${agent.last.marker}: but the ticket is still in_progress`);
     }
   }
+  await checkNotReadySettled(env, rows, findings);
   await checkQuietSecondPass(env, rows);
+}
+
+/** The message a live runtime's routine gates next: the pending prompt first, then the oldest pending note. */
+function headOfQueue(rows: Rows, key: string): Message | undefined {
+  return rows.messages
+    .filter((m) => m.ticketKey === key && m.status === 'pending')
+    .sort((a, b) => (a.kind === b.kind ? a.id - b.id : a.kind === 'prompt' ? -1 : 1))[0];
+}
+
+/**
+ * NOT-READY once settled: a message that waited past readyTimeoutSeconds for its live runtime has exactly one
+ * warning and shows the badge; a message that was delivered shows none.
+ */
+async function checkNotReadySettled(env: Env, rows: Rows, findings: readonly Finding[]): Promise<void> {
+  const events = await notReadyEvents(env);
+  const badge = new Map<number, Finding>();
+  for (const f of findings) {
+    if (f.drift !== 'NOT-READY') continue;
+    const id = f.action.type === 'warn' ? /^not_ready:message:(\d+)$/.exec(f.action.once)?.[1] : undefined;
+    if (id === undefined) fail(env, `a NOT-READY finding names no message: ${f.summary}`);
+    badge.set(Number(id), f);
+  }
+  for (const [id, f] of badge) {
+    const m = rows.messages.find((x) => x.id === id);
+    if (m?.status !== 'pending') fail(env, `NOT-READY badge on message ${id}, which is ${m?.status}: ${f.summary}`);
+  }
+  const now = env.world.clock.now();
+  for (const t of rows.tickets) {
+    if (t.status !== 'in_progress') continue;
+    const r = openRows(rows, t.key)[0];
+    const head = headOfQueue(rows, t.key);
+    if (!r || !head || !rowIsLive(env, r)) continue;
+    if (rows.messages.some((m) => m.ticketKey === t.key && m.status === 'delivering')) continue;
+    if (now - Math.max(head.createdAt, r.createdAt) < READY_TIMEOUT_MS) continue;
+    const n = events.get(head.id)?.length ?? 0;
+    if (n !== 1)
+      fail(env, `settled ${t.key}: message ${head.id} waited past the ready timeout with ${n} ${NOT_READY} warnings`);
+    if (!badge.has(head.id))
+      fail(env, `settled ${t.key}: message ${head.id} waited past the ready timeout with no NOT-READY badge`);
+  }
 }
 
 /** Invariant 3: a pass right after a settled pass finds nothing, does nothing and warns nothing new. */

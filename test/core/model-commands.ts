@@ -2,16 +2,18 @@
 // weighted list of every command the generator draws from.
 import fc from 'fast-check';
 import { FAILPOINTS, type FailpointName } from '../../src/core/failpoints.js';
-import type { Outcome } from './fake-agent.js';
+import type { Layout, Outcome } from './fake-agent.js';
 import { InvariantViolation, settle } from './model-checks.js';
 import { Cmd, keyOf, MAX_TICKETS, type Model } from './model-cmd.js';
 import { Crash, TTL_MS, type Env } from './model-env.js';
 import {
   AgentDies,
   AgentProgress,
+  AgentStirs,
   Blindness,
   HandCreate,
   HandKill,
+  OperatorSignsIn,
   PidReused,
   Reboot,
   TimePasses,
@@ -37,22 +39,35 @@ class AddTicket extends Cmd {
   }
 }
 
+/** How the spawned agent behaves (fake-agent.ts). */
+interface Spawned {
+  instantBoot: boolean;
+  layout: Layout;
+  signIn: boolean;
+  stirs: boolean;
+}
+
 /** `console`: pressed in the console, i.e. in the long-lived process that also runs the passes. */
 class Pickup extends Cmd {
   constructor(
     readonly i: number,
     readonly crashAt: FailpointName | null,
-    readonly instantBoot: boolean,
+    readonly agent: Spawned,
     readonly console: boolean,
   ) {
     super();
   }
   protected async act(_m: Model, env: Env) {
-    env.world.tmux.instantBoot = this.instantBoot;
+    Object.assign(env.world.tmux, this.agent);
     const res = this.console
       ? await env.onDaemon((mc) => mc.pickup(keyOf(env, this.i)), this.crashAt)
       : await env.inProcess(env.process('operator:test', this.crashAt), (mc) => mc.pickup(keyOf(env, this.i)));
-    env.world.tmux.instantBoot = false;
+    Object.assign(env.world.tmux, {
+      instantBoot: false,
+      layout: 'clean',
+      signIn: false,
+      stirs: false,
+    } satisfies Spawned);
     if (!(res instanceof Crash) && !res.ok && !['conflict', 'probe_unknown', 'tmux_failed'].includes(res.code)) {
       throw new InvariantViolation(`pickup failed with ${res.code}: ${res.message}`);
     }
@@ -60,7 +75,10 @@ class Pickup extends Cmd {
   toString() {
     const how = [
       this.crashAt ? `crash ${this.crashAt}` : '',
-      this.instantBoot ? 'instant boot' : '',
+      this.agent.instantBoot ? 'instant boot' : '',
+      this.agent.layout === 'scrollback' ? 'scrollback' : '',
+      this.agent.signIn ? 'sign-in' : '',
+      this.agent.stirs ? 'stirs' : '',
       this.console ? 'console' : '',
     ];
     return `pickup(${[this.i, ...how.filter(Boolean)].join(', ')})`;
@@ -216,13 +234,20 @@ const deliverCrash = fc.oneof(
   },
 );
 
+const spawned: fc.Arbitrary<Spawned> = fc.record({
+  instantBoot: fc.boolean(),
+  layout: fc.constantFrom<Layout>('clean', 'scrollback'),
+  signIn: fc.constantFrom(false, false, true),
+  stirs: fc.constantFrom(false, false, true),
+});
+
 const progress = fc.constantFrom<'boot' | Outcome>('boot', 'boot', 'REVIEW', 'DONE', 'QUESTION', 'NONE');
 
 /** All commands; repeated entries weight the draw towards the ones that move the world. */
 export const commands = [
   fc.nat({ max: BODIES.length - 1 }).map((b) => new AddTicket(b)),
   ...Array.from({ length: 3 }, () =>
-    fc.tuple(idx, pickupCrash, fc.boolean(), fc.boolean()).map(([i, c, b, k]) => new Pickup(i, c, b, k)),
+    fc.tuple(idx, pickupCrash, spawned, fc.boolean()).map(([i, c, a, k]) => new Pickup(i, c, a, k)),
   ),
   ...Array.from({ length: 4 }, () => deliverCrash.map((c) => new Reconcile(c))),
   ...Array.from({ length: 3 }, () => fc.tuple(idx, progress).map(([i, w]) => new AgentProgress(i, w))),
@@ -240,6 +265,8 @@ export const commands = [
   ...Array.from({ length: 2 }, () => idx.map((i) => new OperatorSend(i))),
   fc.constantFrom<'tmux' | 'proc' | 'recover'>('tmux', 'proc', 'recover', 'recover').map((m) => new Blindness(m)),
   ...Array.from({ length: 2 }, () => fc.integer({ min: 0, max: 2 * TTL_MS }).map((ms) => new TimePasses(ms))),
+  idx.map((i) => new OperatorSignsIn(i)),
+  idx.map((i) => new AgentStirs(i)),
   fc.constant(new Settle()),
   fc.constant(new Reboot()),
   ...Array.from({ length: 2 }, () =>

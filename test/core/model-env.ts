@@ -10,12 +10,15 @@ import { MissionControl, promptOf } from '../../src/core/service.js';
 import type { McEvent, Message, RuntimeSession, Ticket } from '../../src/core/types.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/ticket-store.sqlite.js';
 import { testConfig } from './builders.js';
+import { SIGN_IN_BLOCKED } from './fake-agent.js';
 import { FakeWorld } from './fake-world.js';
 
 export const TTL_S = 10;
 export const TTL_MS = TTL_S * 1000;
 export const RETRY_LIMIT = 2;
 export const HOST = 'h1';
+/** The demo profile's readyTimeoutSeconds in the model: short, so NOT-READY is reached within a run. */
+export const READY_TIMEOUT_MS = 3 * TTL_MS;
 const START = Date.parse('2026-11-25T08:00:00.000Z');
 
 /** A simulated crash of the process at a named failpoint. */
@@ -58,7 +61,11 @@ export interface Rows {
 
 export class Env {
   readonly world = new FakeWorld(START);
-  readonly config = testConfig({ ttlSeconds: TTL_S, retryLimit: RETRY_LIMIT });
+  readonly config = testConfig({
+    ttlSeconds: TTL_S,
+    retryLimit: RETRY_LIMIT,
+    profiles: { demo: { blocked: SIGN_IN_BLOCKED, readyTimeoutSeconds: READY_TIMEOUT_MS / 1000 } },
+  });
   readonly store: SqliteStore;
   readonly keys: string[] = [];
   /** Prompt text per ticket key, to recognise it in what the agents received. */
@@ -98,6 +105,13 @@ export class Env {
       actor,
       failpoints,
     });
+    // An agent armed to stir starts printing right after a snapshot, before any decision on it is carried out.
+    const snapshot = mc.snapshot.bind(mc);
+    mc.snapshot = async () => {
+      const snap = await snapshot();
+      this.world.afterObservation();
+      return snap;
+    };
     return { mc, state };
   }
 

@@ -126,3 +126,29 @@ export class AgentProgress extends Cmd {
     return `agent(${this.i}, ${this.what})`;
   }
 }
+
+/** The operator attaches and signs in on the agent's sign-in dialog (mcc itself never types into it). */
+export class OperatorSignsIn extends Cmd {
+  constructor(readonly i: number) {
+    super();
+  }
+  protected async act(_m: Model, env: Env) {
+    env.world.liveSession(keyOf(env, this.i))?.agent.signIn();
+  }
+  toString() {
+    return `sign-in(${this.i})`;
+  }
+}
+
+/** The agent will start a chore of its own right after mcc next observes it ready. */
+export class AgentStirs extends Cmd {
+  constructor(readonly i: number) {
+    super();
+  }
+  protected async act(_m: Model, env: Env) {
+    env.world.liveSession(keyOf(env, this.i))?.agent.stir();
+  }
+  toString() {
+    return `stir(${this.i})`;
+  }
+}

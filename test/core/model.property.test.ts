@@ -37,6 +37,6 @@ describe('model: pickup, crashes, deaths, operator moves and reconcile passes', 
         { numRuns: RUNS, ...(seed ? { seed: Number(seed) } : {}), ...(path ? { path } : {}) },
       );
     },
-    60_000 + RUNS * 60,
+    60_000 + RUNS * 120,
   );
 });
