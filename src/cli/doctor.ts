@@ -75,9 +75,12 @@ export const doctorCommand: Command = {
       );
       for (const p of Object.values(config.profiles)) {
         const prog = p.command[0]!;
+        const found = onPath(prog, env);
+        // A built-in agent profile nobody configured is an offer, not a requirement: its CLI may be absent.
+        const required = p.name === config.defaultProfile || config.fileProfiles.includes(p.name);
         check(
-          onPath(prog, env),
-          `profile ${p.name}: ${prog} ${onPath(prog, env) ? 'found' : 'not found on PATH'}${p.ready ? '' : ' (no ready pattern: prompts are never delivered)'}`,
+          found || !required,
+          `profile ${p.name}: ${prog} ${found ? 'found' : required ? 'not found on PATH' : 'not installed (built-in profile, unused by default)'}${p.ready ? '' : ' (no ready pattern: prompts are never delivered)'}`,
         );
       }
     } finally {

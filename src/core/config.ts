@@ -75,6 +75,8 @@ export interface Config {
   intervalSeconds: number;
   socket: string;
   profiles: Record<string, Profile>;
+  /** Profiles the config file names (the rest are built-in), for `mcc doctor`. */
+  fileProfiles: readonly string[];
   /** Where the config came from, for `mcc doctor`; null when built-in defaults only. */
   source: string | null;
 }
@@ -179,6 +181,7 @@ export function parseConfig(text: string | null, source: string | null, self: Se
     intervalSeconds: c.intervalSeconds ?? DEFAULTS.intervalSeconds,
     socket: c.socket ?? DEFAULTS.socket,
     profiles,
+    fileProfiles: Object.keys(c.profiles ?? {}),
     source,
   });
 }

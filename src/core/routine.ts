@@ -102,7 +102,13 @@ export function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Find
   } else {
     const rowStatus = status ? rowStatusOf(status) : null;
     const lastSeenOld = r.lastSeenAt === null || snap.at - r.lastSeenAt > LAST_SEEN_REFRESH_MS + (r.id % 60) * 1000;
-    const answered = status === 'running' && r.status === 'waiting' && t.humanInputRequired;
+    // Someone acted on what the agent waited for: it works again, or the dialog that blocked it is gone and no
+    // QUESTION of the agent is outstanding (a question stays asked until its answer is delivered).
+    const askedQuestion = r.lastMarker?.startsWith('QUESTION:') ?? false;
+    const answered =
+      r.status === 'waiting' &&
+      t.humanInputRequired &&
+      (status === 'running' || (status === 'idle' && !askedQuestion));
     if ((rowStatus !== null && rowStatus !== r.status) || lastSeenOld) {
       out.push(
         finding({

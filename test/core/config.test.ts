@@ -97,7 +97,8 @@ describe('parseConfig: good configs', () => {
       env: { FOO: 'bar' },
       interrupt: ['Escape'],
       submit: ['Enter'],
-      question: null,
+      // Not given in the file: the built-in claude profile's.
+      question: /^QUESTION:/,
     });
     expect(p.ready).toBeInstanceOf(RegExp);
     expect(p.busy!.test('working (esc to interrupt)')).toBe(true);

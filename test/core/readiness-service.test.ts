@@ -40,7 +40,7 @@ describe('NOT-READY: never a silent forever', () => {
     await env.process('auto').mc.reconcile('auto');
     expect(await events(key, 'message.not_ready')).toHaveLength(1);
     expect(agent.received).toEqual([]);
-    expect(agent.discarded).toEqual([]);
+    expect(agent.intrusions).toEqual([]);
 
     // The agent comes up: the prompt goes through once and no further warning is raised.
     agent.finishBoot();

@@ -199,12 +199,16 @@ describe('routine: the gate in front of every message', () => {
       t: { humanInputRequired: true },
     });
     expect(fs[0]?.action).toMatchObject({ type: 'observe', status: 'running', clearHumanInput: { key: 'MC-1' } });
-    const idle = healthy({
+    // Back at an idle prompt after an unanswered QUESTION: still asking. After a dialog (no question): answered.
+    const asked = { status: 'waiting' as const, lastMarker: 'QUESTION: de#1234' };
+    const idle = healthy({ screen: SCREEN.idle, quietMs: 5000, r: asked, t: { humanInputRequired: true } });
+    expect(idle[0]?.action).toMatchObject({ type: 'observe', status: 'idle', clearHumanInput: null });
+    const signedIn = healthy({
       screen: SCREEN.idle,
       quietMs: 5000,
       r: { status: 'waiting' },
       t: { humanInputRequired: true },
     });
-    expect(idle[0]?.action).toMatchObject({ type: 'observe', status: 'idle', clearHumanInput: null });
+    expect(signedIn[0]?.action).toMatchObject({ type: 'observe', status: 'idle', clearHumanInput: { key: 'MC-1' } });
   });
 });
