@@ -9,6 +9,7 @@ import { fail, ok, type Result } from '../core/result.js';
 import { MissionControl, type ServiceDeps } from '../core/service.js';
 import type { StorePort } from '../core/store.port.js';
 import { ExecaCommandRunner } from '../probes/command-runner.execa.js';
+import { GitProbe } from '../probes/git.probe.js';
 import { createProcessProbe } from '../probes/process.probe.js';
 import { TmuxProbe } from '../probes/tmux.probe.js';
 import { resolveDbPath } from '../store/paths.js';
@@ -134,6 +135,8 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     host: hostname(),
     actor: opts.actor ?? operatorActor(opts.env),
     failpoints: failpoints.value,
+    // `worktree add` checks a whole tree out: a large repository takes far longer than a tmux call.
+    git: new GitProbe({ runner: new ExecaCommandRunner({ timeoutMs: 120_000 }) }),
   };
   return ok({
     service: new MissionControl(deps),

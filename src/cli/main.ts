@@ -16,6 +16,7 @@ import {
   sendCommand,
 } from './runtime-commands.js';
 import { addCommand, listCommand, moveCommand, showCommand } from './ticket-commands.js';
+import { worktreesCommand } from './worktree-commands.js';
 
 // Entry point: `mcc` opens the console; `mcc COMMAND ...` runs one command; `mcc --auto` runs the daemon.
 // Exit codes: 0 ok, 1 unexpected error, 2 bad usage or input, 3 conflict, 4 not found.
@@ -66,6 +67,7 @@ export const COMMANDS: Command[] = [
   retireCommand,
   reconcileCommand,
   attachCommand,
+  worktreesCommand,
   doctorCommand,
   consoleCommand,
   demoAgentCommand,

@@ -7,6 +7,7 @@ import { TICKET_STATUSES, type TicketStatus } from '../core/types.js';
 import type { Command } from './command.js';
 import { withContext } from './command.js';
 import { ago, cell, failWith, line, toJson } from './output.js';
+import { gitStateText, workspaceJson } from './worktree-commands.js';
 
 // Commands over the ticket rows: add, list, show, move.
 
@@ -126,7 +127,7 @@ function printDetail(out: Parameters<Command['run']>[2], d: TicketDetail, seen: 
   for (const r of d.runtimes) {
     line(
       out,
-      `  #${r.id} ${r.status} ${r.tmuxSession} pane ${r.paneId ?? '-'} pid ${r.pid ?? '-'} started ${ago(r.createdAt, now)} ago${r.closedReason ? ` closed: ${r.closedReason}` : ''}${r.exitStatus !== null ? ` exit ${r.exitStatus}` : ''}`,
+      `  #${r.id} ${r.status} ${r.tmuxSession} pane ${r.paneId ?? '-'} pid ${r.pid ?? '-'} started ${ago(r.createdAt, now)} ago${r.closedReason ? ` closed: ${r.closedReason}` : ''}${r.exitStatus !== null ? ` exit ${r.exitStatus}` : ''}${r.workdir ? ` workdir ${r.workdir}` : ''}${r.branch ? ` branch ${r.branch}` : ''}`,
     );
   }
   if (seen) {
@@ -170,8 +171,13 @@ export const showCommand: Command = {
       // reads as it does. tmux being unreadable is itself a finding, never a failure of `show`.
       const seen = await ctx.service.inspect(found.value.ticket.key);
       const inspection: Inspection = seen.ok ? seen.value : null;
-      if (args.flags['json']) out.stdout(`${toJson({ ...found.value, ...(inspection ?? {}) })}\n`);
-      else printDetail(out, found.value, inspection);
+      const ws = await ctx.service.workspaceOf(found.value.ticket.key);
+      const workspace = ws.ok && ws.value ? workspaceJson(ws.value.facts, ws.value.verdict) : null;
+      if (args.flags['json']) out.stdout(`${toJson({ ...found.value, ...(inspection ?? {}), workspace })}\n`);
+      else {
+        printDetail(out, found.value, inspection);
+        if (ws.ok && ws.value) line(out, `workspace: ${ws.value.facts.ws.path}  ${gitStateText(ws.value.facts)}`);
+      }
       return 0;
     }),
 };

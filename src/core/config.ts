@@ -17,6 +17,30 @@ const regexSource = z.string().superRefine((src, ctx) => {
 
 const keyName = z.string().regex(TMUX_KEY_NAME_RE, 'not a tmux key name (e.g. Enter, Escape, C-c)');
 
+const absolutePath = z
+  .string()
+  .min(2)
+  .regex(/^\//, 'must be an absolute path')
+  .refine((p) => !p.includes('\0'), 'must not contain a NUL byte');
+
+/** Work isolation for a profile's agents: a git worktree per ticket, a fixed pool of slots, or none. */
+export const workspaceSchema = z
+  .object({
+    repo: absolutePath.optional(),
+    mode: z.enum(['worktree', 'pool', 'none']).optional(),
+    base: z.string().min(1).optional(),
+    poolSize: z.number().int().min(1).max(64).optional(),
+    root: absolutePath.optional(),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    const mode = w.mode ?? 'none';
+    if (mode !== 'none' && w.repo === undefined)
+      ctx.addIssue({ code: 'custom', path: ['repo'], message: `required for mode "${mode}"` });
+    if (w.poolSize !== undefined && mode !== 'pool')
+      ctx.addIssue({ code: 'custom', path: ['poolSize'], message: 'only for mode "pool"' });
+  });
+
 export const profileSchema = z
   .object({
     command: z.array(z.string().min(1, 'empty argv element')).min(1, 'must name a program'),
@@ -32,6 +56,7 @@ export const profileSchema = z
     tailLines: z.number().int().min(1).max(200).optional(),
     quietMs: z.number().int().min(0).max(600_000).optional(),
     readyTimeoutSeconds: z.number().int().positive().max(86_400).optional(),
+    workspace: workspaceSchema.optional(),
   })
   .strict();
 
@@ -66,6 +91,42 @@ export interface Profile extends ScreenRules {
   submit: string[];
   /** A message pending this long while its runtime lives raises one NOT-READY warning. */
   readyTimeoutMs: number;
+  /** Where its agents work; null: in `cwd`, as they always did (mode `none`). */
+  workspace: WorkspaceConfig | null;
+}
+
+export interface WorkspaceConfig {
+  /** The repository's main checkout. */
+  repo: string;
+  mode: 'worktree' | 'pool';
+  /** The branch new work starts from; null: the repository's current HEAD branch at pickup. */
+  base: string | null;
+  poolSize: number;
+  /** Where the worktrees and pool slots live. */
+  root: string;
+}
+
+export const WORKSPACE_DEFAULTS = { poolSize: 3 };
+
+/**
+ * A sibling of the repository, not a directory inside it: worktrees inside the main checkout would show up as
+ * untracked there, and the main checkout's tools (tsc, eslint, test runners) would walk into every copy.
+ */
+export function defaultWorkspaceRoot(repo: string): string {
+  return `${repo.replace(/\/+$/, '')}.mcc-worktrees`;
+}
+
+function compileWorkspace(w: z.infer<typeof workspaceSchema> | undefined): WorkspaceConfig | null {
+  const mode = w?.mode ?? 'none';
+  if (!w || mode === 'none' || w.repo === undefined) return null;
+  const repo = w.repo.replace(/(.)\/+$/, '$1');
+  return {
+    repo,
+    mode,
+    base: w.base ?? null,
+    poolSize: w.poolSize ?? WORKSPACE_DEFAULTS.poolSize,
+    root: (w.root ?? defaultWorkspaceRoot(repo)).replace(/(.)\/+$/, '$1'),
+  };
 }
 
 export interface Config {
@@ -126,6 +187,7 @@ function compileProfile(name: string, p: ProfileInput): Profile {
     tailLines: p.tailLines ?? SCREEN_DEFAULTS.tailLines,
     quietMs: p.quietMs ?? SCREEN_DEFAULTS.quietMs,
     readyTimeoutMs: (p.readyTimeoutSeconds ?? SCREEN_DEFAULTS.readyTimeoutSeconds) * 1000,
+    workspace: compileWorkspace(p.workspace),
   };
 }
 

@@ -55,6 +55,12 @@ export const DRIFT_CLASSES = [
       'nothing typed; one warning event (root cause, screen tail, matched pattern; attach/interrupt/retire), until it is delivered',
   },
   {
+    badge: 'WORKTREE-LEFT',
+    observed:
+      "a ticket's worktree on disk with no open runtime while the ticket is todo, in_progress or blocked (a pickup that crashed before its agent started)",
+    action: 'nothing deleted; one warning; the next pickup of the ticket works in it again',
+  },
+  {
     badge: 'UNKNOWN',
     observed: 'tmux or `/proc` could not be read, or a runtime lives on another host/socket',
     action: 'nothing destructive; one warning, not one per pass',

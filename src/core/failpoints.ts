@@ -5,6 +5,8 @@ export const FAILPOINTS = [
   /** Ticket claimed and its `spawning` runtime row written (one transaction, so also `after_runtime_row`). */
   'pickup.after_claim',
   'pickup.after_runtime_row',
+  /** The ticket's worktree or pool slot exists on its branch; no tmux session yet. */
+  'pickup.after_worktree',
   /** tmux session created, agent pid not yet recorded. */
   'pickup.after_new_session',
   /** Agent pid, start time and boot id recorded; prompt not yet delivered. */

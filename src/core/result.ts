@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'invalid' // bad input (exit 2)
   | 'probe_unknown' // tmux or /proc could not be observed: nothing destructive was done (exit 1)
   | 'tmux_failed' // a tmux command failed (exit 1)
+  | 'git_failed' // a git command failed (exit 1)
   | 'not_ready'; // the runtime cannot take input now; the message stays queued
 
 export interface Failure {
@@ -37,6 +38,7 @@ export function exitCodeOf(code: ErrorCode): number {
       return 4;
     case 'probe_unknown':
     case 'tmux_failed':
+    case 'git_failed':
     case 'not_ready':
       return 1;
     default: {

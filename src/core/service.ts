@@ -6,12 +6,32 @@ import { quietFor, type Finding, type Snapshot } from './findings.js';
 import { noFailpoints, type Failpoints } from './failpoints.js';
 import { livenessOf, panesBySession } from './liveness.js';
 import { CaptureCache, observe } from './observe.js';
+import type { GitPort } from './git.port.js';
 import type { ProcessPort } from './process.port.js';
 import { fail, ok, type Result } from './result.js';
 import { readingEvidence } from './routine.js';
 import { readScreen, type ScreenStatus } from './screen.js';
-import type { ActiveRows, Lease, StorePort, TicketDetail, TicketOverview } from './store.port.js';
+import type {
+  ActiveRows,
+  Lease,
+  StorePort,
+  TicketDetail,
+  TicketOverview,
+  Workspace,
+  WorkspaceClaim,
+} from './store.port.js';
 import type { TmuxObservation, TmuxPort } from './tmux.port.js';
+import {
+  judgeWorkspace,
+  leftWorktreeFindings,
+  planWorkspace,
+  prepareWorkspace,
+  samePath,
+  workspaceFacts,
+  type Verdict,
+  type WorkspaceFacts,
+  type WorkspacePlan,
+} from './workspace.js';
 import {
   sessionName,
   TICKET_KEY_RE,
@@ -36,6 +56,8 @@ export interface ServiceDeps {
   /** Who acts, for the activity log: `operator:<user>`, `auto`, `console:<user>`. */
   actor: string;
   failpoints?: Failpoints;
+  /** Needed only by profiles with a `workspace` (worktree or pool). */
+  git?: GitPort;
 }
 
 /** What a pass applies: everything (`auto`), only routine work that is not drift (`routine`), or nothing. */
@@ -115,6 +137,12 @@ export class MissionControl {
       if (res.outcome === 'declined' || res.outcome === 'failed') lost.add(key);
       applied.push(res);
     }
+    const left = await this.leftWorktrees();
+    for (const f of left) {
+      if (mode !== 'dry-run') await this.warnOnce(f);
+      applied.push({ finding: f, outcome: 'skipped', detail: 'the next pickup reuses it' });
+    }
+    findings.push(...left);
     this.forgetResolvedWarnings(findings);
     return { snapshot, findings, applied };
   }
@@ -209,31 +237,49 @@ export class MissionControl {
     if (!found.ok) return found;
     const profile = found.value;
     const session = sessionName(ticket.key);
-    const claimed = await store.claim({
-      key: ticket.key,
-      ticketVersion: ticket.version,
-      runtime: { host, tmuxSocket: config.socket, tmuxSession: session },
-      promptBody: promptOf(ticket),
-      now: this.now(),
-      event: this.event(
-        ticket.key,
-        null,
-        'pickup.claim',
-        'ok',
-        `claimed ${ticket.key} (attempt ${ticket.attempts + 1}); spawning ${session}`,
-        {
-          stopCondition: `blocked after ${config.retryLimit} attempts`,
-        },
-      ),
-    });
+    const plan = await this.planWorkspaceOf(ticket, profile);
+    if (!plan.ok) return plan;
+    // One claim per candidate directory: a pool slot another pickup took first is refused, and the next is tried.
+    let claimed: Awaited<ReturnType<StorePort['claim']>> | null = null;
+    let workspace: WorkspaceClaim | undefined;
+    for (const candidate of plan.value?.claims ?? [undefined]) {
+      workspace = candidate;
+      const where = candidate ? ` in ${candidate.path} on ${candidate.branch}` : '';
+      claimed = await store.claim({
+        key: ticket.key,
+        ticketVersion: ticket.version,
+        runtime: { host, tmuxSocket: config.socket, tmuxSession: session },
+        ...(candidate ? { workspace: candidate } : {}),
+        promptBody: promptOf(ticket),
+        now: this.now(),
+        event: this.event(
+          ticket.key,
+          null,
+          'pickup.claim',
+          'ok',
+          `claimed ${ticket.key} (attempt ${ticket.attempts + 1}); spawning ${session}${where}`,
+          {
+            stopCondition: `blocked after ${config.retryLimit} attempts`,
+          },
+        ),
+      });
+      if (claimed.ok || claimed.code !== 'conflict' || !candidate || candidate.mode !== 'pool') break;
+      const now = await store.getTicket(ticket.key);
+      if (now?.status !== 'todo' || now.version !== ticket.version) break;
+    }
+    if (!claimed) return fail('invalid', `${ticket.key}: nothing to claim`);
     if (!claimed.ok) return claimed;
     this.failpoints.hit('pickup.after_claim');
     this.failpoints.hit('pickup.after_runtime_row');
     const { runtime } = claimed.value;
+    if (plan.value && plan.value.skipped.length > 0) await this.reportSkippedSlots(ticket.key, plan.value);
+    const cwd = workspace ? await this.prepareClaimed(ticket.key, runtime.id, workspace) : ok(profile.cwd);
+    if (!cwd.ok) return cwd;
+    this.failpoints.hit('pickup.after_worktree');
     const spawned = await tmux.newSession({
       session,
       argv: profile.command,
-      ...(profile.cwd ? { cwd: profile.cwd } : {}),
+      ...(cwd.value ? { cwd: cwd.value } : {}),
       env: { ...profile.env, MCC_TICKET: ticket.key },
       storeTag: store.storeId,
     });
@@ -603,6 +649,172 @@ export class MissionControl {
   /** Where the store lives, for headers and logs. */
   get storeLocation(): string {
     return this.deps.store.location;
+  }
+
+  // Work isolation (worktrees and pool slots). Nothing here deletes a directory with work in it: retire, close
+  // and done leave workspaces alone, and prune removes only what judgeWorkspace finds safe.
+
+  private git(): Result<GitPort> {
+    return this.deps.git ? ok(this.deps.git) : fail('invalid', 'this mcc was built without a git adapter');
+  }
+
+  /** Where a pickup of `ticket` works: null for a profile without a workspace. */
+  private async planWorkspaceOf(ticket: Ticket, profile: Profile): Promise<Result<WorkspacePlan | null>> {
+    const cfg = profile.workspace;
+    if (cfg === null) return ok(null);
+    const git = this.git();
+    if (!git.ok) return git;
+    const rows = await this.deps.store.listWorkspaces();
+    const active = await this.deps.store.loadActive([]);
+    const open = new Set(active.runtimes.map((r) => r.ticketKey));
+    return planWorkspace(git.value, cfg, ticket.key, rows, open);
+  }
+
+  private async reportSkippedSlots(key: string, plan: WorkspacePlan): Promise<void> {
+    await this.deps.store.appendEvent(
+      this.event(key, null, 'workspace.skipped', 'warning', `skipped ${plan.skipped.length} dirty pool slot(s)`, {
+        rootCause: plan.skipped.join('; '),
+        safeRetry: 'a dirty slot is never reset; commit or discard its changes and it is used again',
+        nextActions: ['mcc worktrees'],
+      }),
+      this.now(),
+    );
+  }
+
+  /** Make the claimed directory ready; on failure the runtime row stays `spawning` for the TTL to close. */
+  private async prepareClaimed(key: string, runtimeId: number, w: WorkspaceClaim): Promise<Result<string>> {
+    const git = this.git();
+    const made = git.ok ? await prepareWorkspace(git.value, w) : git;
+    if (!made.ok) {
+      await this.deps.store.appendEvent(
+        this.event(key, runtimeId, 'pickup.workspace', 'error', `could not prepare ${w.path}: ${made.message}`, {
+          rootCause: made.message,
+          safeRetry: 'nothing was reset or deleted; the runtime row stays `spawning` and the next pass closes it',
+        }),
+        this.now(),
+      );
+      return fail(made.code, `${key}: ${made.message}`);
+    }
+    await this.deps.store.appendEvent(
+      this.event(key, runtimeId, 'pickup.workspace', 'ok', `${made.value} ${w.path} on ${w.branch} (base ${w.base})`, {
+        artifacts: [`workdir:${w.path}`, `branch:${w.branch}`],
+      }),
+      this.now(),
+    );
+    return ok(w.path);
+  }
+
+  /** WORKTREE-LEFT findings: one `git worktree list` per repository, and only when a worktree may be left. */
+  private async leftWorktrees(): Promise<Finding[]> {
+    if (!this.deps.git) return [];
+    const rows = (await this.deps.store.listWorkspaces()).filter((w) => w.mode === 'worktree' && w.ticketKey);
+    if (rows.length === 0) return [];
+    const active = await this.deps.store.loadActive([]);
+    const open = new Set(active.runtimes.map((r) => r.ticketKey));
+    const waiting = rows.filter((w) => !open.has(w.ticketKey ?? ''));
+    if (waiting.length === 0) return [];
+    const tickets = await this.deps.store.getTickets(waiting.map((w) => w.ticketKey ?? ''));
+    const statusOf = new Map(tickets.map((t) => [t.key, t.status]));
+    const onDisk = new Map<string, string[]>();
+    for (const repo of new Set(waiting.map((w) => w.repo))) {
+      const listed = await this.deps.git.worktrees(repo);
+      // A repository git cannot read judges nothing this pass: never report what was not seen.
+      if (listed.ok)
+        onDisk.set(
+          repo,
+          listed.value.map((e) => e.path),
+        );
+    }
+    return leftWorktreeFindings(waiting, statusOf, open, (w) =>
+      (onDisk.get(w.repo) ?? []).some((p) => samePath(p, w.path)),
+    );
+  }
+
+  /** Every workspace mcc made, with what git says of it and whether it is kept (and why). */
+  async worktrees(): Promise<Result<{ facts: WorkspaceFacts; verdict: Verdict }[]>> {
+    const git = this.git();
+    if (!git.ok) return git;
+    const rows = await this.deps.store.listWorkspaces();
+    return ok(await this.judgeAll(git.value, rows));
+  }
+
+  private async judgeAll(git: GitPort, rows: Workspace[]): Promise<{ facts: WorkspaceFacts; verdict: Verdict }[]> {
+    const active = await this.deps.store.loadActive([]);
+    const keys = rows.flatMap((w) => (w.ticketKey ? [w.ticketKey] : []));
+    const statusOf = new Map((await this.deps.store.getTickets(keys)).map((t) => [t.key, t.status]));
+    const lists = new Map<string, Awaited<ReturnType<GitPort['worktrees']>>>();
+    const out: { facts: WorkspaceFacts; verdict: Verdict }[] = [];
+    for (const w of rows) {
+      if (!lists.has(w.repo)) lists.set(w.repo, await git.worktrees(w.repo));
+      const listed = lists.get(w.repo) ?? fail('git_failed', 'not listed');
+      const open = w.ticketKey ? (active.runtimes.find((r) => r.ticketKey === w.ticketKey) ?? null) : null;
+      // A pool slot is in use only by the runtime that works in it, not by its last holder's next runtime.
+      const inUse =
+        open && (w.mode === 'worktree' || open.workdir === null || samePath(open.workdir, w.path)) ? open : null;
+      const facts = await workspaceFacts(
+        git,
+        w,
+        listed,
+        w.ticketKey ? (statusOf.get(w.ticketKey) ?? null) : null,
+        inUse,
+      );
+      out.push({ facts, verdict: judgeWorkspace(facts) });
+    }
+    return out;
+  }
+
+  /** The workspace a ticket's runtime works in, with its branch's commits ahead of base and whether it is dirty. */
+  async workspaceOf(key: string): Promise<Result<{ facts: WorkspaceFacts; verdict: Verdict } | null>> {
+    const rows = (await this.deps.store.listWorkspaces()).filter((w) => w.ticketKey === key);
+    if (rows.length === 0 || !this.deps.git) return ok(null);
+    const [first] = await this.judgeAll(this.deps.git, rows.slice(-1));
+    return ok(first ?? null);
+  }
+
+  /** Remove the workspaces judged safe (none with changes, unsaved commits or a runtime); `dryRun` only says which. */
+  async pruneWorktrees(opts: {
+    dryRun: boolean;
+  }): Promise<
+    Result<{
+      removed: { facts: WorkspaceFacts; why: string }[];
+      kept: { facts: WorkspaceFacts; why: string[] }[];
+      failed: string[];
+    }>
+  > {
+    const git = this.git();
+    if (!git.ok) return git;
+    const judged = await this.judgeAll(git.value, await this.deps.store.listWorkspaces());
+    const removed: { facts: WorkspaceFacts; why: string }[] = [];
+    const kept: { facts: WorkspaceFacts; why: string[] }[] = [];
+    const failed: string[] = [];
+    for (const { facts, verdict } of judged) {
+      if (verdict.keep) {
+        kept.push({ facts, why: verdict.why });
+        continue;
+      }
+      const w = facts.ws;
+      if (!opts.dryRun) {
+        // git refuses a worktree with changes by itself (no --force): a change made since the judgement is kept.
+        const gone = facts.exists ? await git.value.removeWorktree(w.repo, w.path) : ok(undefined);
+        if (!gone.ok) {
+          failed.push(`${w.path}: ${gone.message}`);
+          continue;
+        }
+        const marked = await this.deps.store.markWorkspaceRemoved({
+          id: w.id,
+          now: this.now(),
+          event: this.event(w.ticketKey, null, 'workspace.prune', 'ok', `removed ${w.path} (${verdict.why})`, {
+            artifacts: [`workdir:${w.path}`, ...(w.branch ? [`branch:${w.branch}`] : [])],
+          }),
+        });
+        if (!marked.ok) {
+          failed.push(`${w.path}: ${marked.message}`);
+          continue;
+        }
+      }
+      removed.push({ facts, why: verdict.why });
+    }
+    return ok({ removed, kept, failed });
   }
 
   event(

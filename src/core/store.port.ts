@@ -53,10 +53,40 @@ export interface Lease {
   expiresAt: number;
 }
 
+/** A worktree or pool slot mcc made, and the ticket that holds it (null: a free pool slot). */
+export interface Workspace {
+  id: number;
+  repo: string;
+  path: string;
+  mode: 'worktree' | 'pool';
+  /** `pool-N` in pool mode, null for a ticket's own worktree. */
+  slot: string | null;
+  branch: string | null;
+  base: string;
+  ticketKey: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * The directory a pickup takes, claimed in the claim's transaction: a worktree is refused when another ticket
+ * holds its path or branch, a pool slot when its holder still has an open runtime.
+ */
+export interface WorkspaceClaim {
+  repo: string;
+  path: string;
+  mode: 'worktree' | 'pool';
+  slot: string | null;
+  branch: string;
+  base: string;
+}
+
 export interface ClaimInput {
   key: string;
   ticketVersion: number;
   runtime: RuntimeTarget;
+  /** The isolated directory the runtime works in; absent for profiles without a workspace. */
+  workspace?: WorkspaceClaim;
   /** The prompt queued for the new runtime, unless an undelivered prompt already waits (then it is rebound). */
   promptBody: string;
   now: number;
@@ -179,6 +209,11 @@ export interface StorePort {
   acquireLease(input: { name: string; holder: string; ttlMs: number; now: number }): Promise<Result<Lease>>;
   releaseLease(input: { name: string; holder: string }): Promise<void>;
   readLease(name: string): Promise<Lease | null>;
+
+  /** Every workspace mcc made that was not removed, oldest first. */
+  listWorkspaces(): Promise<Workspace[]>;
+  /** Record that a workspace's directory was removed (`mcc worktrees prune`); its path and branch are free again. */
+  markWorkspaceRemoved(input: { id: number; now: number; event: EventInput }): Promise<Result<Workspace>>;
 
   close(): void;
 }

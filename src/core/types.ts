@@ -76,6 +76,10 @@ export interface RuntimeSession {
   closedReason: string | null;
   /** Fingerprint of the last DONE:/REVIEW:/QUESTION: line acted on, so each marker acts once. */
   lastMarker: string | null;
+  /** The directory the agent runs in (a worktree or pool slot), when its profile isolates work. */
+  workdir: string | null;
+  /** The git branch the agent works on in `workdir`. */
+  branch: string | null;
   version: number;
 }
 

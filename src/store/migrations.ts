@@ -106,6 +106,31 @@ export const MIGRATIONS: readonly string[] = [
     expires_at TEXT NOT NULL
   );
   `,
+  // 2: work isolation. A runtime records the directory its agent runs in and the branch it works on; the
+  // workspaces table holds every worktree or pool slot mcc made, and who holds it. The unique indexes are the
+  // rule that two pickups never get the same directory or branch, whatever code path (or operator) writes.
+  `
+  ALTER TABLE runtime_sessions ADD COLUMN workdir TEXT;
+  ALTER TABLE runtime_sessions ADD COLUMN branch TEXT;
+
+  CREATE TABLE workspaces (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    repo       TEXT NOT NULL,
+    path       TEXT NOT NULL,
+    mode       TEXT NOT NULL CHECK (mode IN ('worktree', 'pool')),
+    slot       TEXT,
+    branch     TEXT,
+    base       TEXT NOT NULL,
+    ticket_key TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    removed_at TEXT,
+    CHECK ((mode = 'pool') = (slot IS NOT NULL))
+  );
+  CREATE UNIQUE INDEX workspaces_one_path ON workspaces (path) WHERE removed_at IS NULL;
+  CREATE UNIQUE INDEX workspaces_one_branch ON workspaces (repo, branch) WHERE removed_at IS NULL AND branch IS NOT NULL;
+  CREATE INDEX workspaces_ticket ON workspaces (ticket_key);
+  `,
 ];
 
 /** The newest schema version this code understands. */

@@ -10,7 +10,7 @@ import type {
   TicketStatus,
   EventStatus,
 } from '../core/types.js';
-import type { Lease } from '../core/store.port.js';
+import type { Lease, Workspace } from '../core/store.port.js';
 
 // Row shapes as SQLite returns them, and their mapping to core types. Times are ISO-8601 UTC text in the
 // database (readable with sqlite3) and epoch ms in core; the conversion happens only here.
@@ -66,6 +66,8 @@ export interface RuntimeRow {
   closed_at: string | null;
   closed_reason: string | null;
   last_marker: string | null;
+  workdir: string | null;
+  branch: string | null;
   version: number;
 }
 
@@ -97,6 +99,20 @@ export interface EventRow {
   human_input_required: number;
   next_actions: string;
   artifacts: string;
+}
+
+export interface WorkspaceRow {
+  id: number;
+  repo: string;
+  path: string;
+  mode: string;
+  slot: string | null;
+  branch: string | null;
+  base: string;
+  ticket_key: string | null;
+  created_at: string;
+  updated_at: string;
+  removed_at: string | null;
 }
 
 export interface LeaseRow {
@@ -144,6 +160,8 @@ export function toRuntime(r: RuntimeRow): RuntimeSession {
     closedAt: msOrNull(r.closed_at),
     closedReason: r.closed_reason,
     lastMarker: r.last_marker,
+    workdir: r.workdir,
+    branch: r.branch,
     version: r.version,
   };
 }
@@ -194,6 +212,22 @@ export function toEvent(r: EventRow): McEvent {
   };
 }
 
+/** Map a workspaces row to core. */
+export function toWorkspace(r: WorkspaceRow): Workspace {
+  return {
+    id: r.id,
+    repo: r.repo,
+    path: r.path,
+    mode: r.mode as Workspace['mode'],
+    slot: r.slot,
+    branch: r.branch,
+    base: r.base,
+    ticketKey: r.ticket_key,
+    createdAt: ms(r.created_at),
+    updatedAt: ms(r.updated_at),
+  };
+}
+
 /** Map a leases row to core. */
 export function toLease(r: LeaseRow): Lease {
   return { name: r.name, holder: r.holder, expiresAt: ms(r.expires_at) };
@@ -238,4 +272,6 @@ export const RUNTIME_COLUMNS = [
   'closed_reason',
   'last_marker',
   'version',
+  'workdir',
+  'branch',
 ] as const satisfies readonly (keyof RuntimeRow)[];

@@ -5,9 +5,21 @@ import type {
   RecordSpawnInput,
   SetTicketStatusInput,
   UpdateRuntimeInput,
+  Workspace,
+  WorkspaceClaim,
 } from '../core/store.port.js';
-import type { Message, RuntimeSession, Ticket, TicketStatus } from '../core/types.js';
-import { iso, toMessage, toRuntime, toTicket, type MessageRow, type RuntimeRow, type TicketRow } from './rows.js';
+import type { EventInput, Message, RuntimeSession, Ticket, TicketStatus } from '../core/types.js';
+import {
+  iso,
+  toMessage,
+  toRuntime,
+  toTicket,
+  toWorkspace,
+  type MessageRow,
+  type RuntimeRow,
+  type TicketRow,
+  type WorkspaceRow,
+} from './rows.js';
 import {
   casRuntime,
   casTicket,
@@ -62,11 +74,21 @@ function insertRuntime(c: Ctx, key: string, fields: Record<string, unknown>, act
   try {
     return c.get<RuntimeRow>(
       `INSERT INTO runtime_sessions (ticket_key, host, tmux_socket, tmux_session, pane_id, pid, pid_start, boot_id,
-         status, created_at, last_seen_at, version)
+         status, created_at, last_seen_at, workdir, branch, version)
        VALUES (@key, @host, @tmux_socket, @tmux_session, @pane_id, @pid, @pid_start, @boot_id,
-         @status, @now, @last_seen_at, 1)
+         @status, @now, @last_seen_at, @workdir, @branch, 1)
        RETURNING *`,
-      { key, pane_id: null, pid: null, pid_start: null, boot_id: null, last_seen_at: null, ...fields },
+      {
+        key,
+        pane_id: null,
+        pid: null,
+        pid_start: null,
+        boot_id: null,
+        last_seen_at: null,
+        workdir: null,
+        branch: null,
+        ...fields,
+      },
     ) as RuntimeRow;
   } catch (err) {
     // The partial unique index is the last line against a second open runtime; it is a conflict, not a bug.
@@ -90,6 +112,7 @@ export function claim(c: Ctx, i: ClaimInput): { ticket: Ticket; runtime: Runtime
     { now: iso(i.now) },
     'claim',
   );
+  if (i.workspace !== undefined) claimWorkspace(c, i.key, i.workspace, i.now);
   const runtime = insertRuntime(
     c,
     i.key,
@@ -99,6 +122,8 @@ export function claim(c: Ctx, i: ClaimInput): { ticket: Ticket; runtime: Runtime
       tmux_session: i.runtime.tmuxSession,
       status: 'spawning',
       now: iso(i.now),
+      workdir: i.workspace?.path ?? null,
+      branch: i.workspace?.branch ?? null,
     },
     'claim',
   );
@@ -121,6 +146,77 @@ export function claim(c: Ctx, i: ClaimInput): { ticket: Ticket; runtime: Runtime
         ) as MessageRow);
   insertEvent(c, i.event, i.now, { key: i.key, runtimeId: runtime.id });
   return { ticket: toTicket(ticket), runtime: toRuntime(runtime), prompt: toMessage(prompt) };
+}
+
+/**
+ * Take a worktree or pool slot for `key`. Its own row is taken again (a retry reuses its worktree); another
+ * ticket's worktree never, and another ticket's pool slot only once that ticket has no open runtime. The
+ * unique indexes on path and branch refuse whatever slips past these checks.
+ */
+function claimWorkspace(c: Ctx, key: string, w: WorkspaceClaim, now: number): void {
+  const row = c.get<WorkspaceRow>('SELECT * FROM workspaces WHERE path = ? AND removed_at IS NULL', [w.path]);
+  if (row !== undefined && row.ticket_key !== null && row.ticket_key !== key) {
+    const open = openRuntimeOf(c, row.ticket_key);
+    if (w.mode === 'worktree' || row.mode !== 'pool' || open !== undefined) {
+      const holder = open ? `${row.ticket_key} (${holderOf(open)})` : row.ticket_key;
+      refuse(
+        'conflict',
+        `cannot claim ${w.path} for ${key}: ${row.slot ?? 'the worktree'} is held by ${holder}`,
+        holder,
+      );
+    }
+  }
+  // A pool slot this ticket held before is given up: the ticket works in the one it takes now.
+  if (w.mode === 'pool')
+    c.run(
+      `UPDATE workspaces SET ticket_key = NULL, branch = NULL, updated_at = ? WHERE ticket_key = ? AND repo = ?
+       AND mode = 'pool' AND path <> ? AND removed_at IS NULL`,
+      [iso(now), key, w.repo, w.path],
+    );
+  const params = { ...w, key, now: iso(now) };
+  try {
+    if (row === undefined) {
+      c.run(
+        `INSERT INTO workspaces (repo, path, mode, slot, branch, base, ticket_key, created_at, updated_at)
+         VALUES (@repo, @path, @mode, @slot, @branch, @base, @key, @now, @now)`,
+        params,
+      );
+    } else {
+      c.run(
+        'UPDATE workspaces SET ticket_key = @key, branch = @branch, base = @base, updated_at = @now WHERE id = @id',
+        {
+          ...params,
+          id: row.id,
+        },
+      );
+    }
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const holder = c.get<WorkspaceRow>(
+      'SELECT * FROM workspaces WHERE repo = ? AND branch = ? AND removed_at IS NULL',
+      [w.repo, w.branch],
+    );
+    refuse(
+      'conflict',
+      `cannot claim ${w.path} for ${key}: branch ${w.branch} is taken by ${holder?.path ?? 'another workspace'}`,
+    );
+  }
+}
+
+/** The workspaces mcc made and did not remove, oldest first. */
+export function listWorkspaces(c: Ctx): Workspace[] {
+  return c.all<WorkspaceRow>('SELECT * FROM workspaces WHERE removed_at IS NULL ORDER BY id').map(toWorkspace);
+}
+
+/** A workspace's directory is gone: the row stays as history, its path and branch are free. */
+export function markWorkspaceRemoved(c: Ctx, i: { id: number; now: number; event: EventInput }): Workspace {
+  const row = c.get<WorkspaceRow>(
+    'UPDATE workspaces SET removed_at = ?, updated_at = ? WHERE id = ? AND removed_at IS NULL RETURNING *',
+    [iso(i.now), iso(i.now), i.id],
+  );
+  if (row === undefined) refuse('not_found', `no workspace ${i.id} (already removed?)`);
+  insertEvent(c, i.event, i.now, row.ticket_key === null ? {} : { key: row.ticket_key });
+  return toWorkspace(row);
 }
 
 /** spawning -> running with the pane and the agent's identity; the ticket records the worker pid. */

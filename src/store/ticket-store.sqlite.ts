@@ -12,6 +12,7 @@ import type {
   TicketDetail,
   TicketOverview,
   UpdateRuntimeInput,
+  Workspace,
 } from '../core/store.port.js';
 import type { EventInput, McEvent, Message, MessageKind, RuntimeSession, Ticket, TicketStatus } from '../core/types.js';
 import { prepareStoreFiles, tightenSidecars } from './file-modes.js';
@@ -184,6 +185,14 @@ export class SqliteStore implements StorePort {
 
   async readLease(name: string): Promise<Lease | null> {
     return this.read((c) => q.readLease(c, name));
+  }
+
+  async listWorkspaces(): Promise<Workspace[]> {
+    return this.read((c) => ops.listWorkspaces(c));
+  }
+
+  async markWorkspaceRemoved(input: { id: number; now: number; event: EventInput }): Promise<Result<Workspace>> {
+    return this.write((c) => ops.markWorkspaceRemoved(c, input));
   }
 
   close(): void {

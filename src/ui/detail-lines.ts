@@ -39,6 +39,8 @@ function runtimeLine(r: RuntimeSession, now: number): ViewLine {
   parts.push(`host ${sanitizeLine(r.host)}`, `started ${ago(now, r.createdAt)}`);
   if (r.lastSeenAt !== null) parts.push(`seen ${ago(now, r.lastSeenAt)}`);
   if (r.exitStatus !== null) parts.push(`exit ${r.exitStatus}`);
+  if (r.workdir) parts.push(`workdir ${sanitizeLine(r.workdir)}`);
+  if (r.branch) parts.push(`branch ${sanitizeLine(r.branch)}`);
   if (r.closedReason) parts.push(`closed: ${sanitizeLine(r.closedReason)}`);
   return r.status === 'closed' ? { text: parts.join('  '), style: 'dim' } : { text: parts.join('  ') };
 }

@@ -18,6 +18,7 @@ const COMMANDS = [
   'retire',
   'reconcile',
   'attach',
+  'worktrees',
   'doctor',
   'console',
   'demo-agent',

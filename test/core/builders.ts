@@ -75,6 +75,8 @@ export function runtime(over: Partial<RuntimeSession> = {}): RuntimeSession {
     closedAt: null,
     closedReason: null,
     lastMarker: null,
+    workdir: null,
+    branch: null,
     version: 3,
     ...over,
   };

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/core/diagnose.js';
 import type { DriftClass } from '../../src/core/drift-classes.js';
 import { DRIFT_CLASSES } from '../../src/core/drift-classes.js';
+import { leftWorktreeFindings } from '../../src/core/workspace.js';
 import {
   DEMO,
   NOW,
@@ -25,8 +26,28 @@ const deadPane = (deadSince: number): SnapInput => ({
   panes: [pane({ paneDead: true, paneDeadStatus: 137 })],
 });
 
+/** WORKTREE-LEFT is judged from the workspace rows, after diagnose (src/core/workspace.ts). */
+const WORKSPACE_CLASSES = ['WORKTREE-LEFT'] as const;
+
+/** The WORKTREE-LEFT world: MC-1's worktree on disk, MC-1 todo with no runtime. */
+function worktreeLeft(): string[] {
+  const ws = {
+    id: 1,
+    repo: '/r',
+    path: '/r.mcc-worktrees/MC-1',
+    mode: 'worktree' as const,
+    slot: null,
+    branch: 'mc/MC-1',
+    base: 'main',
+    ticketKey: 'MC-1',
+    createdAt: NOW,
+    updatedAt: NOW,
+  };
+  return leftWorktreeFindings([ws], new Map([['MC-1', 'todo']]), new Set(), () => true).flatMap((f) => f.drift ?? []);
+}
+
 /** One world per class, named by the class the README says it shows. */
-const WORLDS: Record<DriftClass, SnapInput> = {
+const WORLDS: Record<Exclude<DriftClass, (typeof WORKSPACE_CLASSES)[number]>, SnapInput> = {
   'HIDDEN-LIVE': { ...live, tickets: [ticket({ status: 'todo', workerPid: null })] },
   // Live and claimed by the ticket, but the row never got its pid recorded: the rows disagree.
   DRIFT: {
@@ -61,10 +82,14 @@ describe('drift classes', () => {
       const drifts = diagnose(snapshot(world)).flatMap((f) => (f.drift ? [f.drift] : []));
       expect(drifts, cls).toEqual([cls]);
     }
+    expect(worktreeLeft()).toEqual(['WORKTREE-LEFT']);
   });
 
   it('the table has one row per class diagnose emits, and nothing else', () => {
-    const emitted = Object.values(WORLDS).flatMap((w) => diagnose(snapshot(w)).flatMap((f) => f.drift ?? []));
+    const emitted = [
+      ...Object.values(WORLDS).flatMap((w) => diagnose(snapshot(w)).flatMap((f) => f.drift ?? [])),
+      ...worktreeLeft(),
+    ];
     const badges = DRIFT_CLASSES.map((d) => d.badge);
     expect(new Set(badges).size, 'a badge appears twice').toBe(badges.length);
     expect([...new Set(emitted)].sort()).toEqual([...badges].sort());

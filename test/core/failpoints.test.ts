@@ -6,6 +6,7 @@ describe('parseFailpoints', () => {
     expect(FAILPOINTS).toEqual([
       'pickup.after_claim',
       'pickup.after_runtime_row',
+      'pickup.after_worktree',
       'pickup.after_new_session',
       'pickup.after_record_pid',
       'deliver.before_paste',

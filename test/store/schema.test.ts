@@ -42,6 +42,8 @@ const CONTRACT: Record<string, string[]> = {
     'closed_reason',
     'last_marker',
     'version',
+    'workdir',
+    'branch',
   ],
   messages: [
     'id',
@@ -72,6 +74,19 @@ const CONTRACT: Record<string, string[]> = {
     'artifacts',
   ],
   leases: ['name', 'holder', 'expires_at'],
+  workspaces: [
+    'id',
+    'repo',
+    'path',
+    'mode',
+    'slot',
+    'branch',
+    'base',
+    'ticket_key',
+    'created_at',
+    'updated_at',
+    'removed_at',
+  ],
 };
 
 function raw(path: string): Database.Database {
