@@ -100,9 +100,14 @@ export function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Find
       return out;
     }
   } else {
-    const rowStatus = status ? rowStatusOf(status) : null;
+    // A question's own screen reads `running` while it is fresh (the finished busy line above the prompt, not
+    // yet still for quietMs). Only output after the wait was recorded shows the agent took an answer; tmux's
+    // window activity (whole seconds, rounded down) is never later than that output.
+    const asked = r.status === 'waiting' && t.humanInputRequired;
+    const newOutput = pane.windowActivity > (r.lastSeenAt ?? r.createdAt);
+    const answered = status === 'running' && asked && newOutput;
+    const rowStatus = status && !(status === 'running' && asked && !newOutput) ? rowStatusOf(status) : null;
     const lastSeenOld = r.lastSeenAt === null || snap.at - r.lastSeenAt > LAST_SEEN_REFRESH_MS + (r.id % 60) * 1000;
-    const answered = status === 'running' && r.status === 'waiting' && t.humanInputRequired;
     if ((rowStatus !== null && rowStatus !== r.status) || lastSeenOld) {
       out.push(
         finding({
