@@ -82,8 +82,8 @@ describe.concurrent('issue 9: the readiness gate on real agent screens', { timeo
     await h.must(['pickup', key]);
     await daemon.passes(2, LONG);
     const booting = await h.capture(session);
-    expect(booting, 'the test needs passes while the agent boots').toContain('booting… (esc to interrupt)');
-    expect(booting).not.toMatch(/^demo> ?$/m);
+    expect(booting).toContain('booting… (esc to interrupt)');
+    expect(booting, 'the test needs passes while the agent boots (no prompt yet)').not.toMatch(/^demo> ?$/m);
     expect(rowsOf(h, key, 'prompt').map((m) => m.status)).toEqual(['pending']);
 
     await waitFor(
