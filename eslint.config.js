@@ -19,7 +19,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'test/store/fixtures/*.mjs'] },
+        projectService: {
+          allowDefaultProject: ['eslint.config.js', 'test/store/fixtures/*.mjs', 'test/runtime/fixtures/*.mjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -100,15 +100,17 @@ export function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Find
       return out;
     }
   } else {
-    const rowStatus = status ? rowStatusOf(status) : null;
-    const lastSeenOld = r.lastSeenAt === null || snap.at - r.lastSeenAt > LAST_SEEN_REFRESH_MS + (r.id % 60) * 1000;
+    // A question's own screen reads `running` while it is fresh (the finished busy line above the prompt, not
+    // yet still for quietMs). Only output after the wait was recorded shows the agent took an answer; tmux's
+    // window activity (whole seconds, rounded down) is never later than that output.
+    const asked = r.status === 'waiting' && t.humanInputRequired;
+    const newOutput = pane.windowActivity > (r.lastSeenAt ?? r.createdAt);
     // Someone acted on what the agent waited for: it works again, or the dialog that blocked it is gone and no
     // QUESTION of the agent is outstanding (a question stays asked until its answer is delivered).
     const askedQuestion = r.lastMarker?.startsWith('QUESTION:') ?? false;
-    const answered =
-      r.status === 'waiting' &&
-      t.humanInputRequired &&
-      (status === 'running' || (status === 'idle' && !askedQuestion));
+    const answered = asked && newOutput && (status === 'running' || (status === 'idle' && !askedQuestion));
+    const rowStatus = status && !(status === 'running' && asked && !newOutput) ? rowStatusOf(status) : null;
+    const lastSeenOld = r.lastSeenAt === null || snap.at - r.lastSeenAt > LAST_SEEN_REFRESH_MS + (r.id % 60) * 1000;
     if ((rowStatus !== null && rowStatus !== r.status) || lastSeenOld) {
       out.push(
         finding({

@@ -6,6 +6,9 @@ import { dirname, join } from 'node:path';
  * The configuration our private tmux server starts with (`tmux -f`). Passing our own file also keeps the
  * operator's ~/.tmux.conf and /etc/tmux.conf (hooks, default-command, remain-on-exit off) out of our server.
  * remain-on-exit keeps a dead agent's pane, with pane_dead_status, until the reconciler has seen and closed it.
+ * scroll-on-clear off: an agent that clears its whole screen (leaving a sign-in menu) must not have that screen
+ * pushed into history right above its new output, where the readiness tail would still read it. The option is
+ * tmux >= 3.3; -q lets an older server start without it.
  */
 export const TMUX_CONFIG = [
   '# Written by mcc for its private tmux socket; read only when mcc starts that server.',
@@ -13,6 +16,7 @@ export const TMUX_CONFIG = [
   'set -g history-limit 5000',
   'set -g exit-empty on',
   'set -g default-size 200x50',
+  'set -gq scroll-on-clear off',
   '',
 ].join('\n');
 

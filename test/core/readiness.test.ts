@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/core/diagnose.js';
 import type { Finding } from '../../src/core/findings.js';
-import { readScreen, type ScreenRules } from '../../src/core/screen.js';
+import { findMarker, readScreen, type ScreenRules } from '../../src/core/screen.js';
 import type { Message, RuntimeSession, Ticket } from '../../src/core/types.js';
 import {
   type CONFIG,
@@ -192,21 +192,32 @@ describe('routine: the gate in front of every message', () => {
   });
 
   it('an agent working again after waiting for a human clears human_input_required with its status', () => {
+    // The pane printed (window activity NOW - 1000) after the wait was recorded.
     const fs = healthy({
       screen: SCREEN.working,
       quietMs: 0,
-      r: { status: 'waiting' },
+      r: { status: 'waiting', lastSeenAt: NOW - 5000 },
       t: { humanInputRequired: true },
     });
     expect(fs[0]?.action).toMatchObject({ type: 'observe', status: 'running', clearHumanInput: { key: 'MC-1' } });
+    // The question's own fresh screen (its finished busy line above the prompt, not yet still): nothing printed
+    // since the wait was recorded, so nobody answered: the row stays waiting and human input stays asked.
+    const fresh = ['QUESTION: a or b?', '✻ Worked on prompt 1 for 0.5s (esc to interrupt)', 'demo> '];
+    const asked = healthy({
+      screen: fresh,
+      quietMs: 300,
+      r: { status: 'waiting', lastSeenAt: NOW - 500, lastMarker: findMarker(fresh, [], null)?.fingerprint ?? null },
+      t: { humanInputRequired: true },
+    });
+    expect(asked).toEqual([]);
     // Back at an idle prompt after an unanswered QUESTION: still asking. After a dialog (no question): answered.
-    const asked = { status: 'waiting' as const, lastMarker: 'QUESTION: de#1234' };
-    const idle = healthy({ screen: SCREEN.idle, quietMs: 5000, r: asked, t: { humanInputRequired: true } });
+    const question = { status: 'waiting' as const, lastSeenAt: NOW - 5000, lastMarker: 'QUESTION: de#1234' };
+    const idle = healthy({ screen: SCREEN.idle, quietMs: 5000, r: question, t: { humanInputRequired: true } });
     expect(idle[0]?.action).toMatchObject({ type: 'observe', status: 'idle', clearHumanInput: null });
     const signedIn = healthy({
       screen: SCREEN.idle,
       quietMs: 5000,
-      r: { status: 'waiting' },
+      r: { status: 'waiting', lastSeenAt: NOW - 5000 },
       t: { humanInputRequired: true },
     });
     expect(signedIn[0]?.action).toMatchObject({ type: 'observe', status: 'idle', clearHumanInput: { key: 'MC-1' } });

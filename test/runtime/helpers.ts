@@ -6,6 +6,10 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
+import { DAEMON_LEASE } from '../../src/core/console-controller.js';
+import type { DemoFooter, DemoLayout } from '../../src/demo-agent/args.js';
+import { DEMO_LAYOUT_PATTERNS } from '../../src/demo-agent/layouts.js';
+import type { InputLogEntry, PromptLogEntry } from '../../src/demo-agent/logs.js';
 import type { EventRow, LeaseRow, MessageRow, RuntimeRow, TicketRow } from '../../src/store/rows.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { makeTmuxSocket } from '../helpers/tmux-socket.js';
@@ -13,12 +17,35 @@ import { waitFor as pollFor } from '../helpers/wait.js';
 import { BIN, ROOT } from '../global-setup.js';
 
 export { BIN, ROOT };
-export type { EventRow, LeaseRow, MessageRow, RuntimeRow, TicketRow };
+export type { EventRow, InputLogEntry, LeaseRow, MessageRow, PromptLogEntry, RuntimeRow, TicketRow };
 
-export interface DemoSpec {
+/** Readiness fields of a profile, as the config file spells them (src/core/config.ts). */
+export interface ReadinessSpec {
+  ready?: string;
+  busy?: string;
+  question?: string;
+  blocked?: string;
+  promptLines?: number;
+  tailLines?: number;
+  quietMs?: number;
+  readyTimeoutSeconds?: number;
+}
+
+export interface DemoSpec extends ReadinessSpec {
   bootMs?: number;
   workMs?: number;
   outcome?: 'review' | 'done' | 'question' | 'crash';
+  /** `--layout`; the profile's ready and busy patterns default to the layout's (DEMO_LAYOUT_PATTERNS). */
+  layout?: DemoLayout;
+  /** `--footer` (box layout only). */
+  footer?: DemoFooter;
+  /** `--signin`: start behind the sign-in menu that only C-o leaves. */
+  signin?: boolean;
+  /** `--input-log PATH` / `--prompt-log PATH`. */
+  inputLog?: string;
+  promptLog?: string;
+  /** Let the harness name both logs in its temp dir (read them with `h.demoLogs(profile)`). */
+  logs?: boolean;
 }
 
 export interface HarnessOptions {
@@ -26,6 +53,11 @@ export interface HarnessOptions {
   retryLimit?: number;
   /** Profiles by name, each a demo agent; `demo` (boot 1500 ms, work 800 ms, review) is there unless overridden. */
   profiles?: Record<string, DemoSpec>;
+  /**
+   * Profiles by name written to the config as they are (any program: `command`, `ready`, ...); a function is
+   * given the harness's temp dir, for programs that write files there.
+   */
+  customProfiles?: Record<string, Record<string, unknown>> | ((dir: string) => Record<string, Record<string, unknown>>);
 }
 
 export interface CliResult {
@@ -37,6 +69,21 @@ export interface CliResult {
 
 /** A `demo` profile running the compiled `mcc demo-agent` directly (no shell: the pane pid is the agent). */
 export function demoProfile(spec: DemoSpec = {}): Record<string, unknown> {
+  const layout = spec.layout ?? 'plain';
+  const flags: string[] = [];
+  if (spec.layout !== undefined) flags.push('--layout', spec.layout);
+  if (spec.footer !== undefined) flags.push('--footer', spec.footer);
+  if (spec.signin) flags.push('--signin');
+  if (spec.inputLog !== undefined) flags.push('--input-log', spec.inputLog);
+  if (spec.promptLog !== undefined) flags.push('--prompt-log', spec.promptLog);
+  const optional = {
+    blocked: spec.blocked,
+    // The box's input line sits above its bottom border and footer: look for it on the last few lines.
+    promptLines: spec.promptLines ?? (layout === 'box' ? 4 : undefined),
+    tailLines: spec.tailLines,
+    quietMs: spec.quietMs,
+    readyTimeoutSeconds: spec.readyTimeoutSeconds,
+  };
   return {
     command: [
       process.execPath,
@@ -48,12 +95,23 @@ export function demoProfile(spec: DemoSpec = {}): Record<string, unknown> {
       String(spec.workMs ?? 800),
       '--outcome',
       spec.outcome ?? 'review',
+      ...flags,
     ],
-    ready: '^demo> ?$',
-    busy: 'esc to interrupt',
-    question: '^QUESTION:',
+    ready: spec.ready ?? DEMO_LAYOUT_PATTERNS[layout].ready,
+    busy: spec.busy ?? DEMO_LAYOUT_PATTERNS[layout].busy,
+    question: spec.question ?? '^QUESTION:',
     interrupt: ['Escape'],
+    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
   };
+}
+
+/** Parsed JSON lines of a file; [] when it does not exist (nothing was ever written). */
+export function jsonLines<T>(path: string): T[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
 }
 
 export type Harness = Awaited<ReturnType<typeof makeHarness>>;
@@ -76,7 +134,16 @@ export function makeHarness(opts: HarnessOptions = {}) {
   const dbPath = join(dir, 'state', 'mcc.db');
   const configPath = join(dir, 'config.json');
   const profiles: Record<string, unknown> = { demo: demoProfile() };
-  for (const [name, spec] of Object.entries(opts.profiles ?? {})) profiles[name] = demoProfile(spec);
+  const specs = new Map<string, DemoSpec>();
+  for (const [name, given] of Object.entries(opts.profiles ?? {})) {
+    const spec = given.logs
+      ? { inputLog: join(dir, `${name}.input.jsonl`), promptLog: join(dir, `${name}.prompt.jsonl`), ...given }
+      : given;
+    specs.set(name, spec);
+    profiles[name] = demoProfile(spec);
+  }
+  const custom = opts.customProfiles;
+  Object.assign(profiles, typeof custom === 'function' ? custom(dir) : (custom ?? {}));
   const config = {
     ttlSeconds: opts.ttlSeconds ?? 2,
     retryLimit: opts.retryLimit ?? 3,
@@ -156,6 +223,17 @@ export function makeHarness(opts: HarnessOptions = {}) {
       if (r.exitCode !== 0)
         throw new Error(`mcc ${args.join(' ')} exited ${r.exitCode ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
       return r;
+    },
+
+    /**
+     * What the demo agent of a profile logged: input that reached it while not ready, and every prompt it
+     * accepted (both [] when nothing was written). The profile must name its logs (`logs: true` or paths).
+     */
+    demoLogs(profile: string): { inputs: InputLogEntry[]; prompts: PromptLogEntry[] } {
+      const spec = specs.get(profile);
+      if (spec?.inputLog === undefined || spec.promptLog === undefined)
+        throw new Error(`profile ${profile} has no demo-agent logs (set logs: true)`);
+      return { inputs: jsonLines<InputLogEntry>(spec.inputLog), prompts: jsonLines<PromptLogEntry>(spec.promptLog) };
     },
 
     /** `mcc add TITLE` and the new key. */
@@ -293,14 +371,27 @@ export function pidAlive(pid: number | null | undefined): boolean {
   }
 }
 
-/** Polls `predicate` until it holds; throws naming `what` (and the last value) at the deadline. */
+/**
+ * Polls `predicate` until it holds; throws naming `what` (and the last value) at the deadline. `intervalMs`
+ * spaces the probes of a long wait that spawns a process each time (a tmux capture), so the wait itself does
+ * not load the machine it is timing.
+ */
 export async function waitFor<T>(
   what: string,
   probe: () => T | Promise<T>,
   done: (v: T) => boolean = Boolean,
   timeoutMs = 15_000,
+  intervalMs?: number,
 ): Promise<T> {
-  return pollFor(what, probe, done, timeoutMs);
+  if (intervalMs === undefined) return pollFor(what, probe, done, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
 
 /** Waits (polling the clock against a deadline) until epoch-ms `at` has passed: for TTLs only. */
@@ -384,4 +475,36 @@ export async function disagreements(
     if (t.status === 'in_progress') out.push('ticket in_progress without a runtime');
   }
   return out;
+}
+
+/**
+ * `mcc --auto` running in the background. Every pass starts by renewing the daemon lease, so a new expiry in
+ * the lease row is a pass that began: `passes(n)` waits for n of them after the call. `stop()` sends SIGTERM
+ * and returns how it ended (it finishes the current pass and exits 0).
+ */
+export function startDaemon(h: Harness, args: string[] = []) {
+  const child = h.spawn(['--auto', ...args], { timeoutMs: 180_000 });
+  const expiry = (): string | undefined => h.leases().find((l) => l.name === DAEMON_LEASE)?.expires_at;
+  return {
+    async passes(n: number, timeoutMs = 20_000): Promise<void> {
+      const seen = new Set<string>();
+      const before = expiry();
+      await waitFor(
+        `${n} passes of mcc --auto`,
+        () => {
+          const e = expiry();
+          if (e !== undefined && e !== before) seen.add(e);
+          return seen.size;
+        },
+        (count) => count >= n,
+        timeoutMs,
+        50,
+      );
+    },
+    async stop(): Promise<CliResult> {
+      child.kill('SIGTERM');
+      const r = await child;
+      return { exitCode: r.exitCode, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
+    },
+  };
 }
