@@ -27,7 +27,7 @@ const deadPane = (deadSince: number): SnapInput => ({
 });
 
 /** WORKTREE-LEFT is judged from the workspace rows, after diagnose (src/core/workspace.ts). */
-const WORKSPACE_CLASSES = ['WORKTREE-LEFT'] as const;
+type WorkspaceClass = 'WORKTREE-LEFT';
 
 /** The WORKTREE-LEFT world: MC-1's worktree on disk, MC-1 todo with no runtime. */
 function worktreeLeft(): string[] {
@@ -47,7 +47,7 @@ function worktreeLeft(): string[] {
 }
 
 /** One world per class, named by the class the README says it shows. */
-const WORLDS: Record<Exclude<DriftClass, (typeof WORKSPACE_CLASSES)[number]>, SnapInput> = {
+const WORLDS: Record<Exclude<DriftClass, WorkspaceClass>, SnapInput> = {
   'HIDDEN-LIVE': { ...live, tickets: [ticket({ status: 'todo', workerPid: null })] },
   // Live and claimed by the ticket, but the row never got its pid recorded: the rows disagree.
   DRIFT: {
