@@ -10,6 +10,7 @@ import { MissionControl, type ServiceDeps } from '../core/service.js';
 import type { StorePort } from '../core/store.port.js';
 import { ExecaCommandRunner } from '../probes/command-runner.execa.js';
 import { createProcessProbe } from '../probes/process.probe.js';
+import { ChecksProbe } from '../probes/checks.probe.js';
 import { TmuxProbe } from '../probes/tmux.probe.js';
 import { resolveDbPath } from '../store/paths.js';
 import { openSqliteStore } from '../store/ticket-store.sqlite.js';
@@ -134,6 +135,7 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     host: hostname(),
     actor: opts.actor ?? operatorActor(opts.env),
     failpoints: failpoints.value,
+    checks: new ChecksProbe(runner),
   };
   return ok({
     service: new MissionControl(deps),

@@ -15,6 +15,7 @@ import {
   retireCommand,
   sendCommand,
 } from './runtime-commands.js';
+import { approveCommand, blockCommand, changesCommand } from './review-commands.js';
 import { addCommand, listCommand, moveCommand, showCommand } from './ticket-commands.js';
 
 // Entry point: `mcc` opens the console; `mcc COMMAND ...` runs one command; `mcc --auto` runs the daemon.
@@ -59,6 +60,9 @@ export const COMMANDS: Command[] = [
   listCommand,
   showCommand,
   moveCommand,
+  approveCommand,
+  changesCommand,
+  blockCommand,
   pickupCommand,
   sendCommand,
   adoptCommand,

@@ -55,6 +55,12 @@ export const DRIFT_CLASSES = [
       'nothing typed; one warning event (root cause, screen tail, matched pattern; attach/interrupt/retire), until it is delivered',
   },
   {
+    badge: 'OVERDUE',
+    observed:
+      "ticket `in_progress` past its expected check-in (`mcc add --check-in`, the profile's `checkIn`) with no marker",
+    action: 'nothing typed; one warning event per check-in, the badge sorts the row to the top until a marker',
+  },
+  {
     badge: 'UNKNOWN',
     observed: 'tmux or `/proc` could not be read, or a runtime lives on another host/socket',
     action: 'nothing destructive; one warning, not one per pass',

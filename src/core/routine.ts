@@ -1,5 +1,6 @@
 import { bufferName } from './delivery.js';
 import { age, finding, profileOfTicket, quietFor, rowStatusOf, type Finding, type TicketCtx } from './findings.js';
+import { overdue } from './review.js';
 import { acceptsInput, draftVisible, findMarker, readScreen, type ScreenReading } from './screen.js';
 import type { PaneInfo } from './tmux.port.js';
 import type { Message, RuntimeSession } from './types.js';
@@ -33,8 +34,16 @@ function screenTail(lines: readonly string[]): string[] {
   return lines.filter((l) => l.trim() !== '').slice(-EVIDENCE_LINES);
 }
 
-/** Routine findings for a live runtime whose ticket is in_progress. */
+/** Routine findings for a live runtime whose ticket is in_progress, and OVERDUE when its check-in passed. */
 export function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
+  const out = routineWork(ctx, r, pane);
+  // A marker this pass is the check-in itself.
+  if (out.some((f) => f.action.type === 'marker')) return out;
+  const late = overdue(ctx, r);
+  return late ? [...out, late] : out;
+}
+
+function routineWork(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
   const { snap, t } = ctx;
   const out: Finding[] = [];
   const base = { ticketKey: t.key, runtimeId: r.id, drift: null, severity: 'info' as const };
