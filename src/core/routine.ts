@@ -52,9 +52,11 @@ function routineWork(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding
   const reading = profile && lines ? readScreen(lines, profile, quietFor(snap, pane.paneId)) : null;
   const status = reading?.status ?? null;
   const open = ctx.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
-  const promptPending = open.some((m) => m.kind === 'prompt');
+  // A marker answers what the agent was given: one printed before queued text (the prompt, requested changes)
+  // reached it is premature, so it waits until the queue is empty.
+  const textPending = open.length > 0;
   const marker =
-    lines && !promptPending ? findMarker(lines, [t.title, t.body, ...open.map((m) => m.body)], r.lastMarker) : null;
+    lines && !textPending ? findMarker(lines, [t.title, t.body, ...open.map((m) => m.body)], r.lastMarker) : null;
   if (marker) {
     // The marker's own runtime update carries the status: one CAS on the runtime row per pass.
     out.push(
