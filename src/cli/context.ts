@@ -11,6 +11,7 @@ import type { StorePort } from '../core/store.port.js';
 import { ExecaCommandRunner } from '../probes/command-runner.execa.js';
 import { GitProbe } from '../probes/git.probe.js';
 import { createProcessProbe } from '../probes/process.probe.js';
+import { ChecksProbe } from '../probes/checks.probe.js';
 import { TmuxProbe } from '../probes/tmux.probe.js';
 import { resolveDbPath } from '../store/paths.js';
 import { openSqliteStore } from '../store/ticket-store.sqlite.js';
@@ -137,6 +138,7 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     failpoints: failpoints.value,
     // `worktree add` checks a whole tree out: a large repository takes far longer than a tmux call.
     git: new GitProbe({ runner: new ExecaCommandRunner({ timeoutMs: 120_000 }) }),
+    checks: new ChecksProbe(runner),
   };
   return ok({
     service: new MissionControl(deps),

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { DAEMON_LEASE } from '../core/console-controller.js';
+import { ChecksRunner } from '../core/checks-runner.js';
 import { Poller } from '../core/poller.js';
+import { runtimesHoldingSlots } from '../core/review.js';
 import type { MissionControl } from '../core/service.js';
 import type { Command } from './command.js';
 import { intervalMsOf, withContext } from './command.js';
@@ -36,6 +38,9 @@ export async function runDaemon(
   const printed = new Set<string>();
   let waitingSaid = false;
   let exitCode = 0;
+  const checks = new ChecksRunner(service, {
+    onDone: (key, text, good) => emit(out, opts.json, { kind: good ? 'checks' : 'checks-failed', ticket: key, text }),
+  });
 
   const pass = async (): Promise<void> => {
     const lease = await service.acquireLease(DAEMON_LEASE, holder, leaseMs);
@@ -73,8 +78,10 @@ export async function runDaemon(
       }
     }
     for (const id of printed) if (!current.has(id)) printed.delete(id);
+    // Started, not awaited: checks run beside the passes and write their own evidence when they end.
+    if (!opts.dryRun) await checks.tick();
     if (opts.pickup && !opts.dryRun && report.snapshot.tmux.kind === 'ok')
-      await autoPickup(service, report.snapshot.rows.runtimes.length, opts, out);
+      await autoPickup(service, runtimesHoldingSlots(report.snapshot), opts, out);
   };
 
   if (opts.once) {
@@ -84,6 +91,7 @@ export async function runDaemon(
       emit(out, opts.json, { kind: 'error', text: `pass failed: ${(e as Error).message}` });
       exitCode = 1;
     }
+    await checks.drain();
     await service.releaseLease(DAEMON_LEASE, holder);
     return exitCode;
   }
@@ -125,6 +133,7 @@ export async function runDaemon(
     );
     poller.start();
   });
+  await checks.stop();
   await service.releaseLease(DAEMON_LEASE, holder);
   emit(out, opts.json, { kind: 'stop', text: 'finished the current pass; lease released' });
   return 0;
@@ -162,7 +171,10 @@ export const autoCommand: Command = {
       once: { kind: 'boolean', help: 'one pass, then exit' },
       'dry-run': { kind: 'boolean', help: 'print what would be done, change nothing' },
       pickup: { kind: 'boolean', help: 'also pick up todo tickets' },
-      'max-runtimes': { kind: 'number', help: 'cap on open runtimes for --pickup (default 4)' },
+      'max-runtimes': {
+        kind: 'number',
+        help: 'cap on working runtimes for --pickup (default 4; idle runtimes of in_review tickets do not count)',
+      },
     },
   },
   run: (args, env, out) =>

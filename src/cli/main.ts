@@ -15,6 +15,7 @@ import {
   retireCommand,
   sendCommand,
 } from './runtime-commands.js';
+import { approveCommand, blockCommand, changesCommand } from './review-commands.js';
 import { addCommand, listCommand, moveCommand, showCommand } from './ticket-commands.js';
 import { worktreesCommand } from './worktree-commands.js';
 
@@ -60,6 +61,9 @@ export const COMMANDS: Command[] = [
   listCommand,
   showCommand,
   moveCommand,
+  approveCommand,
+  changesCommand,
+  blockCommand,
   pickupCommand,
   sendCommand,
   adoptCommand,

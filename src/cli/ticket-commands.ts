@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { durationSeconds } from '../core/config.js';
 import type { Finding } from '../core/findings.js';
 import { fail, ok, type Result } from '../core/result.js';
 import type { PaneTailView } from '../core/service.js';
@@ -21,12 +22,16 @@ export const addCommand: Command = {
   spec: {
     name: 'add',
     summary: 'Add a ticket (state todo) and print its key.',
-    usage: 'mcc add TITLE [--body TEXT | --body-file PATH] [--profile NAME]',
+    usage: 'mcc add TITLE [--body TEXT | --body-file PATH] [--profile NAME] [--check-in DURATION]',
     positionals: [{ name: 'TITLE', required: true }],
     flags: {
       body: { kind: 'string', help: 'ticket body (the prompt text)' },
       'body-file': { kind: 'string', help: 'read the body from a file (- for stdin)' },
       profile: { kind: 'string', help: 'agent profile (default: the config defaultProfile)' },
+      'check-in': {
+        kind: 'string',
+        help: 'expected check-in (90s, 30m, 2h): OVERDUE when working this long with no marker',
+      },
     },
   },
   run: (args, env, out) =>
@@ -48,10 +53,19 @@ export const addCommand: Command = {
         }
       }
       const profile = args.flags['profile'];
+      const checkIn = args.flags['check-in'];
+      const checkInSeconds = checkIn === undefined ? null : durationSeconds(String(checkIn));
+      if (checkIn !== undefined && checkInSeconds === null)
+        return failWith(out, {
+          ok: false,
+          code: 'invalid',
+          message: `add: --check-in ${String(checkIn)}: not a duration up to 7 days (e.g. 90s, 30m, 2h)`,
+        });
       const created = await ctx.service.createTicket({
         title: args.positionals[0]!,
         body,
         ...(profile !== undefined ? { profile: String(profile) } : {}),
+        ...(checkInSeconds !== null ? { checkInSeconds } : {}),
       });
       if (!created.ok) return failWith(out, { ...created, message: `add: ${created.message}` });
       const t = created.value;

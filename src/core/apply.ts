@@ -211,7 +211,7 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
       return res.ok ? ok('applied') : res;
     }
     case 'marker':
-      return applyMarker(deps, f, a, now);
+      return applyMarker(deps, f, a, now, snap);
     default: {
       const never: never = a;
       throw new Error(`unhandled action ${JSON.stringify(never)}`);
@@ -278,16 +278,22 @@ async function applyMarker(
   f: Finding,
   a: Extract<Action, { type: 'marker' }>,
   now: number,
+  snap: Snapshot,
 ): Promise<Result<Outcome>> {
   const { marker } = a;
   const to = marker.kind === 'REVIEW' ? 'in_review' : marker.kind === 'DONE' ? 'done' : 'in_progress';
   const question = marker.kind === 'QUESTION';
+  // The review checks are asked for in the same write as the move: a runner runs them once, outside the pass.
+  const ticket = snap.rows.tickets.find((t) => t.key === a.key);
+  const profile = ticket ? profileNamed(deps.config, ticket.profile) : undefined;
+  const wantsChecks = marker.kind === 'REVIEW' && (profile?.checks.length ?? 0) > 0;
   const moved = await deps.store.setTicketStatus({
     key: a.key,
     version: a.ticketVersion,
     from: ['in_progress'],
     to,
     ...(question ? { humanInputRequired: true } : {}),
+    ...(marker.kind === 'REVIEW' ? { reviewChecks: wantsChecks ? ('pending' as const) : null } : {}),
     now,
     event: {
       ticketKey: a.key,

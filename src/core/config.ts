@@ -15,6 +15,22 @@ const regexSource = z.string().superRefine((src, ctx) => {
   }
 });
 
+/** A duration an operator writes: `90` or `90s`, `30m`, `2h`; seconds, or null when it is not one. */
+export function durationSeconds(text: string): number | null {
+  const m = /^([1-9][0-9]{0,6})([smh]?)$/.exec(text.trim());
+  if (!m) return null;
+  const unit = m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1;
+  const secs = Number(m[1]) * unit;
+  return secs <= 7 * 86_400 ? secs : null;
+}
+
+const duration = z
+  .string()
+  .refine((t) => durationSeconds(t) !== null, 'not a duration up to 7 days (e.g. 90s, 30m, 2h)');
+
+/** One review check: an argv, never a shell string. */
+const checkArgv = z.array(z.string().min(1, 'empty argv element')).min(1, 'must name a program');
+
 const keyName = z.string().regex(TMUX_KEY_NAME_RE, 'not a tmux key name (e.g. Enter, Escape, C-c)');
 
 const absolutePath = z
@@ -57,6 +73,15 @@ export const profileSchema = z
     quietMs: z.number().int().min(0).max(600_000).optional(),
     readyTimeoutSeconds: z.number().int().positive().max(86_400).optional(),
     workspace: workspaceSchema.optional(),
+    checks: z.array(checkArgv).max(20).optional(),
+    checkTimeoutSeconds: z.number().int().positive().max(86_400).optional(),
+    reviewIdleSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 86_400)
+      .optional(),
+    checkIn: duration.optional(),
   })
   .strict();
 
@@ -91,6 +116,14 @@ export interface Profile extends ScreenRules {
   submit: string[];
   /** A message pending this long while its runtime lives raises one NOT-READY warning. */
   readyTimeoutMs: number;
+  /** Review checks run once per REVIEW: marker in the runtime's workdir, each an argv. */
+  checks: string[][];
+  /** Each check is killed after this long and recorded as timed out. */
+  checkTimeoutMs: number;
+  /** An in_review ticket's idle runtime is retired after this long (its files are kept). */
+  reviewIdleMs: number;
+  /** Expected check-in of a ticket that names none; null: none expected. */
+  checkInMs: number | null;
   /** Where its agents work; null: in `cwd`, as they always did (mode `none`). */
   workspace: WorkspaceConfig | null;
 }
@@ -147,6 +180,9 @@ export const DEFAULTS = { defaultProfile: 'demo', ttlSeconds: 30, retryLimit: 3,
 /** The readiness contract's defaults (README "Readiness"); a profile overrides any of them. */
 export const SCREEN_DEFAULTS = { promptLines: 4, tailLines: 15, quietMs: 1500, readyTimeoutSeconds: 120 };
 
+/** The review gate's defaults (docs/review.md). */
+export const REVIEW_DEFAULTS = { checkTimeoutSeconds: 600, reviewIdleSeconds: 600 };
+
 /** How to start this very program (node + its entry script), for the built-in demo profile. */
 export interface SelfCommand {
   argv: string[];
@@ -188,6 +224,10 @@ function compileProfile(name: string, p: ProfileInput): Profile {
     quietMs: p.quietMs ?? SCREEN_DEFAULTS.quietMs,
     readyTimeoutMs: (p.readyTimeoutSeconds ?? SCREEN_DEFAULTS.readyTimeoutSeconds) * 1000,
     workspace: compileWorkspace(p.workspace),
+    checks: p.checks ?? [],
+    checkTimeoutMs: (p.checkTimeoutSeconds ?? REVIEW_DEFAULTS.checkTimeoutSeconds) * 1000,
+    reviewIdleMs: (p.reviewIdleSeconds ?? REVIEW_DEFAULTS.reviewIdleSeconds) * 1000,
+    checkInMs: p.checkIn === undefined ? null : (durationSeconds(p.checkIn) ?? 0) * 1000,
   };
 }
 

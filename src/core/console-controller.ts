@@ -1,3 +1,4 @@
+import { ChecksRunner } from './checks-runner.js';
 import { buildConsoleState, type ConsoleState, type ObservationState } from './console-model.js';
 import type { Finding, Snapshot } from './findings.js';
 import { Poller, realTimers, type TimerPort } from './poller.js';
@@ -32,11 +33,14 @@ export class ConsoleController {
   private lastError: string | null = null;
   private readonly poller: Poller;
   private inflight: Promise<void> | null = null;
+  /** Review checks run beside the passes while this console drives them (no daemon, not read-only). */
+  private readonly checks: ChecksRunner;
 
   constructor(
     readonly service: MissionControl,
     private readonly opts: ConsoleControllerOptions,
   ) {
+    this.checks = new ChecksRunner(service);
     this.poller = new Poller(() => this.tick(), {
       intervalMs: opts.intervalMs,
       clock: service.clock,
@@ -57,6 +61,7 @@ export class ConsoleController {
   async stop(): Promise<void> {
     await this.poller.stop();
     await this.inflight;
+    await this.checks.stop();
   }
 
   /** Refresh now, e.g. after a key's action (dropped while a refresh runs). */
@@ -112,6 +117,7 @@ export class ConsoleController {
       const report = await this.service.reconcile(mode);
       this.snapshot = report.snapshot;
       this.findings = report.findings;
+      if (mode === 'routine') await this.checks.tick();
       // The pass's rows predate its own writes: reread the few active rows when it wrote anything.
       rows = report.applied.some((a) => a.outcome === 'applied') ? await service.activeRows() : report.snapshot.rows;
       if (report.snapshot.tmux.kind === 'ok') {

@@ -2,7 +2,7 @@ import type { Finding, Snapshot } from './findings.js';
 import { livenessOf, panesBySession } from './liveness.js';
 import type { Lease, TicketOverview } from './store.port.js';
 import type { PaneInfo } from './tmux.port.js';
-import { TICKET_STATUSES, type RuntimeStatus, type TicketStatus } from './types.js';
+import { TICKET_STATUSES, type ChecksState, type RuntimeStatus, type TicketStatus } from './types.js';
 
 // What the console shows, computed from core snapshots only: the UI renders it and holds no domain logic.
 
@@ -12,7 +12,9 @@ export interface GridRow {
   title: string;
   state: TicketStatus;
   /** `?` when the observation could not confirm it: never a guessed status. */
-  runtime: RuntimeStatus | 'none' | '?';
+  runtime: RuntimeStatus | 'none' | '?' | 'checks';
+  /** The review checks of its last REVIEW: marker (null: none wanted). */
+  checks: ChecksState | null;
   live: boolean;
   pid: number | null;
   runtimeCreatedAt: number | null;
@@ -91,6 +93,8 @@ export function buildConsoleState(
       }
     }
     if (live) liveRuntimes++;
+    // While review checks run the row says so; they run beside the agent, not in it.
+    if (ticket.reviewChecks === 'pending' || ticket.reviewChecks === 'running') status = 'checks';
     const rank = badge || ticket.humanInputRequired ? 0 : RANK[ticket.status];
     return {
       key: ticket.key,
@@ -103,6 +107,7 @@ export function buildConsoleState(
       attempts: ticket.attempts,
       pending: pendingMessages,
       humanInput: ticket.humanInputRequired,
+      checks: ticket.reviewChecks,
       badge,
       rank,
       findings: fs,

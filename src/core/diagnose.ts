@@ -11,6 +11,7 @@ import {
   type TicketCtx,
 } from './findings.js';
 import { livenessOf, panesBySession, isOursOrUntagged, type Liveness } from './liveness.js';
+import { reviewIdle } from './review.js';
 import { routine } from './routine.js';
 import { readScreen } from './screen.js';
 import type { PaneInfo } from './tmux.port.js';
@@ -272,7 +273,7 @@ function diagnoseLive(
       return routine(ctx, r, live.pane);
     }
     case 'in_review':
-      return [];
+      return live.kind === 'live' ? reviewIdle(ctx, r, live) : [];
     case 'done':
       return [
         finding({

@@ -61,6 +61,12 @@ export const DRIFT_CLASSES = [
     action: 'nothing deleted; one warning; the next pickup of the ticket works in it again',
   },
   {
+    badge: 'OVERDUE',
+    observed:
+      "ticket `in_progress` past its expected check-in (`mcc add --check-in`, the profile's `checkIn`) with no marker",
+    action: 'nothing typed; one warning event per check-in, the badge sorts the row to the top until a marker',
+  },
+  {
     badge: 'UNKNOWN',
     observed: 'tmux or `/proc` could not be read, or a runtime lives on another host/socket',
     action: 'nothing destructive; one warning, not one per pass',

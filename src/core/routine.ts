@@ -1,5 +1,6 @@
 import { bufferName } from './delivery.js';
 import { age, finding, profileOfTicket, quietFor, rowStatusOf, type Finding, type TicketCtx } from './findings.js';
+import { overdue } from './review.js';
 import { acceptsInput, draftVisible, echoVisible, findMarker, readScreen, type ScreenReading } from './screen.js';
 import type { PaneInfo } from './tmux.port.js';
 import type { Message, RuntimeSession } from './types.js';
@@ -33,8 +34,16 @@ function screenTail(lines: readonly string[]): string[] {
   return lines.filter((l) => l.trim() !== '').slice(-EVIDENCE_LINES);
 }
 
-/** Routine findings for a live runtime whose ticket is in_progress. */
+/** Routine findings for a live runtime whose ticket is in_progress, and OVERDUE when its check-in passed. */
 export function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
+  const out = routineWork(ctx, r, pane);
+  // A marker this pass is the check-in itself.
+  if (out.some((f) => f.action.type === 'marker')) return out;
+  const late = overdue(ctx, r);
+  return late ? [...out, late] : out;
+}
+
+function routineWork(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding[] {
   const { snap, t } = ctx;
   const out: Finding[] = [];
   const base = { ticketKey: t.key, runtimeId: r.id, drift: null, severity: 'info' as const };
@@ -43,9 +52,11 @@ export function routine(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Find
   const reading = profile && lines ? readScreen(lines, profile, quietFor(snap, pane.paneId)) : null;
   const status = reading?.status ?? null;
   const open = ctx.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
-  const promptPending = open.some((m) => m.kind === 'prompt');
+  // A marker answers what the agent was given: one printed before queued text (the prompt, requested changes)
+  // reached it is premature, so it waits until the queue is empty.
+  const textPending = open.length > 0;
   const marker =
-    lines && !promptPending ? findMarker(lines, [t.title, t.body, ...open.map((m) => m.body)], r.lastMarker) : null;
+    lines && !textPending ? findMarker(lines, [t.title, t.body, ...open.map((m) => m.body)], r.lastMarker) : null;
   if (marker) {
     // The marker's own runtime update carries the status: one CAS on the runtime row per pass.
     out.push(

@@ -1,4 +1,5 @@
 import { applyAction, type Applied, type ApplyDeps, type Outcome } from './apply.js';
+import type { ChecksPort } from './checks.port.js';
 import type { Clock } from './clock.port.js';
 import { profileNamed, type Config, type Profile } from './config.js';
 import { diagnose, retryDelayMs } from './diagnose.js';
@@ -9,8 +10,10 @@ import { CaptureCache, observe } from './observe.js';
 import type { GitPort } from './git.port.js';
 import type { ProcessPort } from './process.port.js';
 import { fail, ok, type Result } from './result.js';
+import { CHECK_TAIL_LINES, checksDeadlineMs, checksEvent, GIT_LINES, workdirOf } from './review.js';
 import { readingEvidence } from './routine.js';
 import { readScreen, type ScreenStatus } from './screen.js';
+import { sanitizeLine } from './sanitize.js';
 import type {
   ActiveRows,
   Lease,
@@ -58,6 +61,8 @@ export interface ServiceDeps {
   failpoints?: Failpoints;
   /** Needed only by profiles with a `workspace` (worktree or pool). */
   git?: GitPort;
+  /** Runs the review checks; without it a REVIEW: marker's checks wait for a process that has one. */
+  checks?: ChecksPort;
 }
 
 /** What a pass applies: everything (`auto`), only routine work that is not drift (`routine`), or nothing. */
@@ -531,7 +536,12 @@ export class MissionControl {
   // and tmux only through these named calls; the service's dependencies are private.
 
   /** Create a todo ticket (default profile unless named); `invalid` naming the problem, and nothing written. */
-  async createTicket(input: { title: string; body?: string; profile?: string }): Promise<Result<Ticket>> {
+  async createTicket(input: {
+    title: string;
+    body?: string;
+    profile?: string;
+    checkInSeconds?: number;
+  }): Promise<Result<Ticket>> {
     const { store, config, actor } = this.deps;
     const title = input.title.trim();
     if (title === '') return fail('invalid', 'the title is empty');
@@ -541,7 +551,12 @@ export class MissionControl {
         'invalid',
         `no profile named "${profile}" (have: ${Object.keys(config.profiles).join(', ') || 'none'})`,
       );
-    return ok(await store.createTicket({ title, body: input.body ?? '', profile, now: this.now(), actor }));
+    const checkInSeconds = input.checkInSeconds ?? null;
+    if (checkInSeconds !== null && (!Number.isInteger(checkInSeconds) || checkInSeconds <= 0))
+      return fail('invalid', `the check-in must be a whole number of seconds > 0, got ${checkInSeconds}`);
+    return ok(
+      await store.createTicket({ title, body: input.body ?? '', profile, now: this.now(), actor, checkInSeconds }),
+    );
   }
 
   /** One ticket with its runtimes, messages and newest events; `invalid` for a bad key, `not_found` if absent. */
@@ -772,9 +787,7 @@ export class MissionControl {
   }
 
   /** Remove the workspaces judged safe (none with changes, unsaved commits or a runtime); `dryRun` only says which. */
-  async pruneWorktrees(opts: {
-    dryRun: boolean;
-  }): Promise<
+  async pruneWorktrees(opts: { dryRun: boolean }): Promise<
     Result<{
       removed: { facts: WorkspaceFacts; why: string }[];
       kept: { facts: WorkspaceFacts; why: string[] }[];
@@ -826,6 +839,263 @@ export class MissionControl {
     extra: Partial<EventInput> = {},
   ): EventInput {
     return { ticketKey: key, runtimeId, actor: this.deps.actor, kind, status, summary, ...extra };
+  }
+  // ---- The review gate: checks run once per REVIEW: marker, then the operator approves, asks for changes or
+  // blocks. Checks run outside the pass (ChecksRunner); their `pending -> running` claim is a store CAS.
+
+  /** in_review tickets whose checks are to run, and `running` marks older than their limits (a stopped process's). */
+  async reviewChecksDue(): Promise<{ pending: Ticket[]; abandoned: Ticket[] }> {
+    const now = this.now();
+    const review = await this.deps.store.listTickets({ status: 'in_review' });
+    const pending = review.filter((t) => t.reviewChecks === 'pending');
+    const abandoned = review.filter((t) => {
+      if (t.reviewChecks !== 'running') return false;
+      const p = profileNamed(this.deps.config, t.profile);
+      return now - (t.reviewChecksAt ?? 0) > (p ? checksDeadlineMs(p) : 0);
+    });
+    return { pending, abandoned };
+  }
+
+  /** Run a ticket's review checks once: claim them, run each in the workdir, record the evidence event. */
+  async runReviewChecks(key: string, signal?: AbortSignal): Promise<Result<McEvent>> {
+    const { store, checks } = this.deps;
+    if (!checks) return fail('invalid', 'this process cannot run review checks');
+    const found = await this.ticketOr404(key);
+    if (!found.ok) return found;
+    const profile = this.profileFor(found.value);
+    if (!profile.ok) return profile;
+    const detail = await store.ticketDetail(key, { eventLimit: 0 });
+    const runtime = detail?.runtimes.reduce<RuntimeSession | null>((a, r) => (a && a.id > r.id ? a : r), null) ?? null;
+    const workdir = workdirOf(runtime, profile.value);
+    const claimed = await store.setChecks({
+      key,
+      from: 'pending',
+      to: 'running',
+      now: this.now(),
+      event: this.event(
+        key,
+        runtime?.id ?? null,
+        'review.checks_started',
+        'ok',
+        `running ${profile.value.checks.length} review check(s) in ${workdir}`,
+      ),
+    });
+    if (!claimed.ok) return claimed;
+    const runs = [];
+    for (const argv of profile.value.checks) {
+      runs.push(
+        await checks.run({
+          argv,
+          cwd: workdir,
+          timeoutMs: profile.value.checkTimeoutMs,
+          tailLines: CHECK_TAIL_LINES,
+          ...(signal ? { signal } : {}),
+        }),
+      );
+      if (signal?.aborted) break;
+    }
+    const git = await checks.git(workdir, { maxLines: GIT_LINES });
+    const ev = checksEvent(found.value, runtime?.id ?? null, workdir, runs, git, this.deps.actor);
+    if (signal?.aborted) {
+      ev.status = 'error';
+      ev.summary = `review checks interrupted: the process running them stopped; not run again (${ev.summary})`;
+    }
+    const finished = await store.setChecks({
+      key,
+      from: 'running',
+      to: ev.status === 'ok' ? 'ok' : 'failed',
+      now: this.now(),
+      event: ev,
+    });
+    if (!finished.ok) return finished;
+    const last = await store.listEvents({ ticketKey: key, limit: 1 });
+    return last[0] ? ok(last[0]) : fail('not_found', `${key}: the checks event is gone`);
+  }
+
+  /** Record checks a stopped process left `running` as failed: they are never run twice for one marker. */
+  async abandonReviewChecks(key: string): Promise<Result<Ticket>> {
+    return this.deps.store.setChecks({
+      key,
+      from: 'running',
+      to: 'failed',
+      now: this.now(),
+      event: this.event(
+        key,
+        null,
+        'review.checks',
+        'error',
+        'review checks interrupted: the process running them stopped; not run again',
+        {
+          rootCause: 'the checks were marked running longer than their time limits allow',
+          safeRetry: 'the next REVIEW: marker runs them again',
+          humanInputRequired: true,
+          nextActions: [`approve: mcc approve ${key} --override`, `request changes: mcc changes ${key} TEXT`],
+        },
+      ),
+    });
+  }
+
+  private async inReview(key: string, verb: string): Promise<Result<Ticket>> {
+    const found = await this.ticketOr404(key);
+    if (!found.ok) return found;
+    if (found.value.status !== 'in_review')
+      return fail('conflict', `${verb}: ${key} is ${found.value.status}, not in_review`);
+    return found;
+  }
+
+  /** in_review -> done. Failed or unfinished checks need `override`, which the event records. */
+  async approve(key: string, opts: { override?: boolean } = {}): Promise<Result<Ticket>> {
+    const found = await this.inReview(key, 'approve');
+    if (!found.ok) return found;
+    const t = found.value;
+    const unproven =
+      t.reviewChecks === 'failed'
+        ? 'failed'
+        : t.reviewChecks === 'pending' || t.reviewChecks === 'running'
+          ? 'not finished'
+          : null;
+    if (unproven && !opts.override)
+      return fail(
+        'conflict',
+        `approve: the review checks of ${key} ${unproven === 'failed' ? 'failed' : 'have not finished'}; approve with override to accept anyway`,
+      );
+    const overrode = unproven !== null;
+    return this.deps.store.setTicketStatus({
+      key,
+      version: t.version,
+      from: ['in_review'],
+      to: 'done',
+      humanInputRequired: false,
+      now: this.now(),
+      event: this.event(
+        key,
+        null,
+        'review.approve',
+        overrode ? 'warning' : 'ok',
+        overrode
+          ? `approved although the review checks ${unproven}: the operator overrode them`
+          : 'approved: in_review -> done',
+        {
+          ...(overrode ? { rootCause: `operator override: review checks ${unproven}` } : {}),
+          artifacts: [`checks:${t.reviewChecks ?? 'none'}`, ...(overrode ? ['override:yes'] : [])],
+        },
+      ),
+    });
+  }
+
+  /**
+   * Send the ticket back with the operator's text: in_progress, and the text queued to its live runtime; when
+   * that runtime is gone, a fresh one is picked up and the text follows its prompt. Delivered once, by the outbox.
+   */
+  async requestChanges(
+    key: string,
+    text: string,
+  ): Promise<Result<{ ticket: Ticket; delivery: 'sent' | 'queued'; runtime: 'live' | 'fresh' }>> {
+    if (text.trim() === '') return fail('invalid', 'request changes: the text is empty');
+    const found = await this.inReview(key, 'request changes');
+    if (!found.ok) return found;
+    const t = found.value;
+    const snapshot = await this.snapshot();
+    if (snapshot.tmux.kind === 'unknown')
+      return fail('probe_unknown', `request changes: cannot see tmux (${snapshot.tmux.reason}); nothing changed`);
+    const live = this.liveRuntime(snapshot, key);
+    const queue = () =>
+      this.deps.store.queueMessage({
+        key,
+        body: text,
+        kind: 'operator',
+        now: this.now(),
+        event: this.event(key, live?.id ?? null, 'message.queue', 'ok', `changes requested (${text.length} chars)`),
+      });
+    const event = (to: string) =>
+      this.event(
+        key,
+        live?.id ?? null,
+        'review.changes',
+        'ok',
+        `changes requested: in_review -> ${to}${live ? '' : '; its runtime is gone, a fresh one is started'}`,
+        {
+          artifacts: [`text:${sanitizeLine(text).slice(0, 200)}`],
+        },
+      );
+    if (live) {
+      const moved = await this.deps.store.setTicketStatus({
+        key,
+        version: t.version,
+        from: ['in_review'],
+        to: 'in_progress',
+        humanInputRequired: false,
+        reviewChecks: null,
+        checkInAt: this.checkInFrom(t),
+        now: this.now(),
+        event: event('in_progress'),
+      });
+      if (!moved.ok) return moved;
+      const queued = await queue();
+      if (!queued.ok) return queued;
+      const sent = await this.tryDeliverNow(key);
+      return ok({ ticket: moved.value, delivery: sent ? 'sent' : 'queued', runtime: 'live' });
+    }
+    const open = snapshot.rows.runtimes.find((r) => r.ticketKey === key && r.status !== 'closed');
+    if (open) {
+      const retired = await this.retire(key);
+      if (!retired.ok) return retired;
+    }
+    const fresh = (await this.deps.store.getTicket(key)) ?? t;
+    const moved = await this.deps.store.setTicketStatus({
+      key,
+      version: fresh.version,
+      from: ['in_review'],
+      to: 'todo',
+      humanInputRequired: false,
+      resetAttempts: true,
+      reviewChecks: null,
+      checkInAt: this.checkInFrom(t),
+      now: this.now(),
+      event: event('todo, picked up again'),
+    });
+    if (!moved.ok) return moved;
+    const queued = await queue();
+    if (!queued.ok) return queued;
+    const picked = await this.pickup(key);
+    // Another driver (mcc --auto --pickup) may have started it first: the text follows that runtime's prompt.
+    if (!picked.ok && picked.code !== 'conflict') return picked;
+    const now = (await this.deps.store.getTicket(key)) ?? moved.value;
+    return ok({ ticket: now, delivery: 'queued', runtime: 'fresh' });
+  }
+
+  private checkInFrom(t: Ticket): number | null {
+    const p = profileNamed(this.deps.config, t.profile);
+    const ms = t.checkInSeconds !== null ? t.checkInSeconds * 1000 : (p?.checkInMs ?? null);
+    return ms === null ? null : this.now() + ms;
+  }
+
+  /** Block a ticket under review (or at work, or waiting) with the operator's reason. */
+  async block(key: string, reason: string): Promise<Result<Ticket>> {
+    if (reason.trim() === '') return fail('invalid', 'block: the reason is empty');
+    const found = await this.ticketOr404(key);
+    if (!found.ok) return found;
+    const t = found.value;
+    if (t.status === 'done' || t.status === 'blocked') return fail('conflict', `block: ${key} is ${t.status}`);
+    return this.deps.store.setTicketStatus({
+      key,
+      version: t.version,
+      from: [t.status],
+      to: 'blocked',
+      blockedReason: reason.trim(),
+      now: this.now(),
+      event: this.event(
+        key,
+        null,
+        'review.block',
+        'warning',
+        `${t.status} -> blocked: ${sanitizeLine(reason.trim())}`,
+        {
+          humanInputRequired: true,
+          nextActions: [`unblock: mcc move ${key} todo`],
+        },
+      ),
+    });
   }
 }
 

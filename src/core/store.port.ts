@@ -1,5 +1,6 @@
 import type { Result } from './result.js';
 import type {
+  ChecksState,
   EventInput,
   McEvent,
   Message,
@@ -139,6 +140,19 @@ export interface SetTicketStatusInput {
   blockedReason?: string | null;
   /** Reset attempts (operator unblock). */
   resetAttempts?: boolean;
+  /** Set the review checks' state in the same write (a REVIEW: marker asks for them). */
+  reviewChecks?: ChecksState | null;
+  /** Restart the expected check-in at this time (request changes); null clears it. */
+  checkInAt?: number | null;
+  now: number;
+  event: EventInput;
+}
+
+export interface SetChecksInput {
+  key: string;
+  /** Compare-and-set on the checks' state, not the ticket's version: the operator may move the ticket meanwhile. */
+  from: ChecksState;
+  to: ChecksState;
   now: number;
   event: EventInput;
 }
@@ -161,7 +175,14 @@ export interface StorePort {
   /** A random id made when the store was created; tags our tmux sessions so two stores sharing a socket never touch each other's. */
   readonly storeId: string;
 
-  createTicket(input: { title: string; body: string; profile: string; now: number; actor: string }): Promise<Ticket>;
+  createTicket(input: {
+    title: string;
+    body: string;
+    profile: string;
+    now: number;
+    actor: string;
+    checkInSeconds?: number | null;
+  }): Promise<Ticket>;
   getTicket(key: string): Promise<Ticket | null>;
   listTickets(filter?: { status?: TicketStatus }): Promise<Ticket[]>;
   ticketDetail(key: string, opts?: { eventLimit?: number }): Promise<TicketDetail | null>;
@@ -184,6 +205,8 @@ export interface StorePort {
   /** Close a runtime; its undelivered messages return to the ticket's queue; optionally move the ticket. */
   closeRuntime(input: CloseRuntimeInput): Promise<Result<{ runtime: RuntimeSession; ticket: Ticket | null }>>;
   setTicketStatus(input: SetTicketStatusInput): Promise<Result<Ticket>>;
+  /** Move the review checks from one state to the next (claims a run: pending -> running); `conflict` otherwise. */
+  setChecks(input: SetChecksInput): Promise<Result<Ticket>>;
   updateRuntime(input: UpdateRuntimeInput): Promise<Result<RuntimeSession>>;
 
   queueMessage(input: {

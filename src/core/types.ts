@@ -16,6 +16,10 @@ export type MessageKind = 'prompt' | 'operator';
 export const EVENT_STATUSES = ['ok', 'warning', 'error'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
+/** Where a ticket's review checks are: wanted after a REVIEW: marker, running, or finished ok/failed. */
+export const CHECKS_STATES = ['pending', 'running', 'ok', 'failed'] as const;
+export type ChecksState = (typeof CHECKS_STATES)[number];
+
 export const TICKET_KEY_RE = /^MC-[1-9][0-9]{0,8}$/;
 export const SESSION_PREFIX = 'mc-';
 
@@ -43,6 +47,14 @@ export interface Ticket {
   humanInputRequired: boolean;
   /** Why the ticket is blocked (retry limit, operator), shown in the console. */
   blockedReason: string | null;
+  /** Expected check-in: how long an agent may work without a marker (null: the profile's default). */
+  checkInSeconds: number | null;
+  /** A check-in deadline restarted by the operator (request changes); the runtime's start counts otherwise. */
+  checkInAt: number | null;
+  /** The review checks of the last REVIEW: marker; null when none were wanted. */
+  reviewChecks: ChecksState | null;
+  /** When the review checks last changed state (a `running` one that is too old was cut by a restart). */
+  reviewChecksAt: number | null;
   version: number;
   createdAt: number;
   updatedAt: number;

@@ -131,6 +131,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX workspaces_one_branch ON workspaces (repo, branch) WHERE removed_at IS NULL AND branch IS NOT NULL;
   CREATE INDEX workspaces_ticket ON workspaces (ticket_key);
   `,
+  // Review gate: expected check-in, and the review checks of a REVIEW: marker (run once, remembered here).
+  `
+  ALTER TABLE tickets ADD COLUMN check_in_seconds INTEGER CHECK (check_in_seconds IS NULL OR check_in_seconds > 0);
+  ALTER TABLE tickets ADD COLUMN check_in_at TEXT;
+  ALTER TABLE tickets ADD COLUMN review_checks TEXT
+    CHECK (review_checks IS NULL OR review_checks IN ('pending', 'running', 'ok', 'failed'));
+  ALTER TABLE tickets ADD COLUMN review_checks_at TEXT;
+  `,
 ];
 
 /** The newest schema version this code understands. */

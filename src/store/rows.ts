@@ -9,6 +9,7 @@ import type {
   Ticket,
   TicketStatus,
   EventStatus,
+  ChecksState,
 } from '../core/types.js';
 import type { Lease, Workspace } from '../core/store.port.js';
 
@@ -43,6 +44,10 @@ export interface TicketRow {
   attempts: number;
   human_input_required: number;
   blocked_reason: string | null;
+  check_in_seconds: number | null;
+  check_in_at: string | null;
+  review_checks: string | null;
+  review_checks_at: string | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -134,6 +139,10 @@ export function toTicket(r: TicketRow): Ticket {
     attempts: r.attempts,
     humanInputRequired: r.human_input_required === 1,
     blockedReason: r.blocked_reason,
+    checkInSeconds: r.check_in_seconds,
+    checkInAt: msOrNull(r.check_in_at),
+    reviewChecks: r.review_checks as ChecksState | null,
+    reviewChecksAt: msOrNull(r.review_checks_at),
     version: r.version,
     createdAt: ms(r.created_at),
     updatedAt: ms(r.updated_at),

@@ -3,6 +3,7 @@ import type {
   ClaimInput,
   CloseRuntimeInput,
   RecordSpawnInput,
+  SetChecksInput,
   SetTicketStatusInput,
   UpdateRuntimeInput,
   Workspace,
@@ -42,7 +43,7 @@ import {
 /** Insert a todo ticket with the next key; keys are never reused, even if a row was deleted by hand. */
 export function createTicket(
   c: Ctx,
-  i: { title: string; body: string; profile: string; now: number; actor: string },
+  i: { title: string; body: string; profile: string; now: number; actor: string; checkInSeconds?: number | null },
 ): Ticket {
   const seq = c.get<{ value: number }>(
     `UPDATE sequences SET value = max(value, (SELECT coalesce(max(seq), 0) FROM tickets)) + 1
@@ -51,9 +52,17 @@ export function createTicket(
   if (seq === undefined) throw new Error("the sequences table lost its 'ticket' row");
   const row = c.get<TicketRow>(
     `INSERT INTO tickets (key, seq, title, body, status, profile, attempts, human_input_required, version,
-       created_at, updated_at)
-     VALUES (@key, @seq, @title, @body, 'todo', @profile, 0, 0, 1, @now, @now) RETURNING *`,
-    { key: `MC-${seq.value}`, seq: seq.value, title: i.title, body: i.body, profile: i.profile, now: iso(i.now) },
+       created_at, updated_at, check_in_seconds)
+     VALUES (@key, @seq, @title, @body, 'todo', @profile, 0, 0, 1, @now, @now, @check_in) RETURNING *`,
+    {
+      key: `MC-${seq.value}`,
+      seq: seq.value,
+      title: i.title,
+      body: i.body,
+      profile: i.profile,
+      now: iso(i.now),
+      check_in: i.checkInSeconds ?? null,
+    },
   ) as TicketRow;
   insertEvent(
     c,
@@ -367,6 +376,8 @@ export function setTicketStatus(c: Ctx, i: SetTicketStatusInput): Ticket {
     i.humanInputRequired === undefined ? null : 'human_input_required = @hir',
     i.resetAttempts === true ? 'attempts = 0' : null,
     releasesWorker ? 'worker_pid = NULL' : null,
+    i.reviewChecks === undefined ? null : 'review_checks = @review_checks, review_checks_at = @now',
+    i.checkInAt === undefined ? null : 'check_in_at = @check_in_at',
   ].filter((s): s is string => s !== null);
   const ticket = casTicket(
     c,
@@ -377,9 +388,28 @@ export function setTicketStatus(c: Ctx, i: SetTicketStatusInput): Ticket {
       to: i.to,
       blocked_reason: blockedReasonFor(i.to, i.blockedReason, t.blocked_reason),
       hir: i.humanInputRequired === true ? 1 : 0,
+      review_checks: i.reviewChecks ?? null,
+      check_in_at: i.checkInAt == null ? null : iso(i.checkInAt),
       now: iso(i.now),
     },
     action,
+  );
+  insertEvent(c, i.event, i.now, { key: t.key });
+  return toTicket(ticket);
+}
+
+/** Move a ticket's review checks from one state to the next; the claim of a run is this compare-and-set. */
+export function setChecks(c: Ctx, i: SetChecksInput): Ticket {
+  const t = mustTicket(c, i.key);
+  if (t.review_checks !== i.from)
+    refuse('conflict', `the review checks of ${t.key} are ${t.review_checks ?? 'not wanted'}, not ${i.from}`);
+  const ticket = casTicket(
+    c,
+    t.key,
+    t.version,
+    'review_checks = @to, review_checks_at = @now',
+    { to: i.to, now: iso(i.now) },
+    `mark its checks ${i.to}`,
   );
   insertEvent(c, i.event, i.now, { key: t.key });
   return toTicket(ticket);

@@ -7,6 +7,7 @@ import type {
   CloseRuntimeInput,
   Lease,
   RecordSpawnInput,
+  SetChecksInput,
   SetTicketStatusInput,
   StorePort,
   TicketDetail,
@@ -71,6 +72,7 @@ export class SqliteStore implements StorePort {
     profile: string;
     now: number;
     actor: string;
+    checkInSeconds?: number | null;
   }): Promise<Ticket> {
     return this.writeOrThrow((c) => ops.createTicket(c, input));
   }
@@ -130,6 +132,10 @@ export class SqliteStore implements StorePort {
 
   async setTicketStatus(input: SetTicketStatusInput): Promise<Result<Ticket>> {
     return this.write((c) => ops.setTicketStatus(c, input));
+  }
+
+  async setChecks(input: SetChecksInput): Promise<Result<Ticket>> {
+    return this.write((c) => ops.setChecks(c, input));
   }
 
   async updateRuntime(input: UpdateRuntimeInput): Promise<Result<RuntimeSession>> {

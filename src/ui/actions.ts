@@ -165,6 +165,20 @@ export function runCommand(id: CommandId, env: CommandEnv): void {
     case 'ticket.new':
       s.setMode({ kind: 'prompt', purpose: 'new', key: null, back: baseOf(s.mode) });
       return;
+    case 'review.approve':
+      if (row) {
+        if (row.checks === 'ok' || row.checks === null) return approve(env, row.key, false);
+        const why = row.checks === 'failed' ? 'its review checks FAILED' : 'its review checks have not finished';
+        const question = `Approve ${row.key} although ${why}? The override is recorded.`;
+        s.setMode({ kind: 'confirm', action: 'approve', key: row.key, question, back: baseOf(s.mode) });
+      }
+      return;
+    case 'review.changes':
+      if (row) s.setMode({ kind: 'prompt', purpose: 'changes', key: row.key, back: baseOf(s.mode) });
+      return;
+    case 'review.block':
+      if (row) s.setMode({ kind: 'prompt', purpose: 'block', key: row.key, back: baseOf(s.mode) });
+      return;
     case 'runtime.attach':
       if (row) {
         s.flash(`attach: ${sessionName(row.key)} (detach with C-b d to come back)`);
@@ -213,10 +227,23 @@ function navigateBy(cmd: NavCommand, env: CommandEnv): void {
   }
 }
 
+function approve(env: CommandEnv, key: string, override: boolean): void {
+  void perform(
+    env,
+    'approve',
+    `approving ${key}`,
+    () => env.deps.service.approve(key, { override }),
+    () => `approve: ${key} done${override ? ' (checks overridden, recorded)' : ''}`,
+  );
+}
+
 function confirmYes(env: CommandEnv): void {
   const s = env.ui.getState();
   const m = s.mode;
-  if (m.kind === 'confirm') {
+  if (m.kind === 'confirm' && m.action === 'approve') {
+    s.setMode(m.back);
+    approve(env, m.key, true);
+  } else if (m.kind === 'confirm') {
     s.setMode(m.back);
     void perform(
       env,
@@ -300,6 +327,31 @@ export function submitText(env: CommandEnv, text: string): void {
     );
     return;
   }
+  if (m.purpose === 'changes' && m.key) {
+    const key = m.key;
+    void perform(
+      env,
+      'changes',
+      `requesting changes of ${key}`,
+      () => service.requestChanges(key, text),
+      (v) =>
+        v.runtime === 'live'
+          ? `changes: ${v.delivery === 'sent' ? 'sent to' : 'queued for'} ${key}'s agent; ${key} in_progress`
+          : `changes: ${key}'s runtime was gone; a fresh one started, the changes follow its prompt`,
+    );
+    return;
+  }
+  if (m.purpose === 'block' && m.key) {
+    const key = m.key;
+    void perform(
+      env,
+      'block',
+      `blocking ${key}`,
+      () => service.block(key, text),
+      () => `block: ${key} blocked`,
+    );
+    return;
+  }
   if (m.purpose === 'new') void createTicket(env, text);
 }
 
@@ -314,7 +366,7 @@ export function cancelText(env: CommandEnv): void {
   }
   if (m.kind === 'prompt') {
     s.setMode(m.back);
-    s.flash(m.purpose === 'send' ? 'send: cancelled; nothing sent' : 'new: cancelled; nothing created');
+    s.flash(m.purpose === 'new' ? 'new: cancelled; nothing created' : `${m.purpose}: cancelled; nothing changed`);
   }
 }
 

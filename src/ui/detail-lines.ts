@@ -91,6 +91,23 @@ export function detailLines(
   if (t.blockedReason)
     lines.push(...paragraph(`blocked: ${t.blockedReason}`, width).map((l) => ({ ...l, style: 'warn' as const })));
 
+  const checks = d.events.find((e) => e.kind === 'review.checks');
+  if (t.reviewChecks !== null || checks) {
+    head(`Review checks (${t.reviewChecks ?? 'none wanted'})`);
+    if (!checks) lines.push({ text: '  (running or waiting for a runner: mcc --auto or this console)', style: 'dim' });
+    else {
+      lines.push(
+        ...eventLines(checks, now, width)
+          .map((l) => ({ ...l, text: `  ${l.text}` }))
+          .slice(0, 2),
+      );
+      for (const a of checks.artifacts) {
+        const failed = a.startsWith('check FAILED');
+        lines.push({ text: `  ${sanitizeLine(a)}`, ...(failed ? { style: 'error' as const } : {}) });
+      }
+    }
+  }
+
   head('Body');
   lines.push(...(t.body.trim() ? paragraph(t.body, width, '  ') : [{ text: '  (no body)', style: 'dim' as const }]));
 

@@ -62,7 +62,11 @@ export function packHints(
 
 function promptLabel(mode: Mode): string {
   if (mode.kind === 'filter') return 'filter';
-  if (mode.kind === 'prompt') return mode.purpose === 'send' ? `send to ${mode.key ?? '?'}` : 'new ticket title';
+  if (mode.kind === 'prompt') {
+    if (mode.purpose === 'new') return 'new ticket title';
+    const what = { send: 'send to', changes: 'changes for', block: 'block reason for' }[mode.purpose];
+    return `${what} ${mode.key ?? '?'}`;
+  }
   return '';
 }
 

@@ -24,6 +24,9 @@ export type CommandId =
   | 'runtime.interrupt'
   | 'runtime.retire'
   | 'message.send'
+  | 'review.approve'
+  | 'review.changes'
+  | 'review.block'
   | 'ticket.new'
   | 'runtime.attach'
   | 'reconcile.now'
@@ -80,6 +83,11 @@ function unknownObservation(verb: string, row: GridRow): string | null {
   return row.runtime === '?'
     ? `${verb}: cannot see the runtime of ${row.key} (observation unknown); nothing was done`
     : null;
+}
+
+function inReview(verb: string, c: CommandContext): string | null {
+  if (!c.row) return `${verb}: no ticket selected`;
+  return c.row.state === 'in_review' ? null : `${verb}: ${c.row.key} is ${c.row.state}, not in_review`;
 }
 
 function hasAdoptable(row: GridRow): boolean {
@@ -230,6 +238,37 @@ export const COMMANDS: readonly Command[] = [
       const r = c.row;
       if (!r) return 'send: no ticket selected';
       return r.state === 'done' ? `send: ${r.key} is done` : null;
+    },
+  },
+  {
+    id: 'review.approve',
+    keys: ['A'],
+    hint: 'approve',
+    description: 'approve a ticket in review: done (asks first when its checks failed, and records the override)',
+    mutates: true,
+    views: ON_TICKET,
+    disabledReason: (c) => inReview('approve', c),
+  },
+  {
+    id: 'review.changes',
+    keys: ['C'],
+    hint: 'changes',
+    description: 'request changes (asks for the text): back to in_progress, the text goes to its agent or a fresh one',
+    mutates: true,
+    views: ON_TICKET,
+    disabledReason: (c) => inReview('changes', c),
+  },
+  {
+    id: 'review.block',
+    keys: ['B'],
+    hint: 'block',
+    description: 'block the ticket (asks for the reason)',
+    mutates: true,
+    views: ON_TICKET,
+    disabledReason: (c) => {
+      const r = c.row;
+      if (!r) return 'block: no ticket selected';
+      return r.state === 'done' || r.state === 'blocked' ? `block: ${r.key} is ${r.state}` : null;
     },
   },
   {

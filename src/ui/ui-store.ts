@@ -20,8 +20,8 @@ export type Mode =
   | { kind: 'help'; back: BaseMode }
   /** Editing the filter; `before` is restored on Esc. */
   | { kind: 'filter'; before: string }
-  | { kind: 'confirm'; action: 'retire'; key: string; question: string; back: BaseMode }
-  | { kind: 'prompt'; purpose: 'send' | 'new'; key: string | null; back: BaseMode }
+  | { kind: 'confirm'; action: 'retire' | 'approve'; key: string; question: string; back: BaseMode }
+  | { kind: 'prompt'; purpose: 'send' | 'new' | 'changes' | 'block'; key: string | null; back: BaseMode }
   | { kind: 'plan'; findings: Finding[]; back: BaseMode };
 
 export interface UiState {

@@ -134,7 +134,9 @@ describe('tickets', () => {
     expect(empty.stderr).toContain('add: the title is empty');
     const profile = await h.mcc(['add', 'fine', '--profile', 'nope']);
     expect(profile.exitCode).toBe(2);
-    expect(profile.stderr).toContain('add: no profile named "nope" (have: demo, shell, claude, codex, gemini, opencode, aider)');
+    expect(profile.stderr).toContain(
+      'add: no profile named "nope" (have: demo, shell, claude, codex, gemini, opencode, aider)',
+    );
     expect(h.dump()).toMatchObject({ tickets: [], events: 0 });
     expect(await h.add('  kept  ', ['--profile', 'demo'])).toBe('MC-1');
     expect(h.ticket('MC-1')).toMatchObject({ title: 'kept', profile: 'demo' });

@@ -69,6 +69,12 @@ const WORLDS: Record<Exclude<DriftClass, WorkspaceClass>, SnapInput> = {
     messages: [message({ createdAt: NOW - DEMO.readyTimeoutMs - 1 })],
     captures: [['%1', SCREEN.working]],
   },
+  OVERDUE: {
+    ...live,
+    runtimes: [runtime({ createdAt: NOW - 61_000 })],
+    tickets: [ticket({ checkInSeconds: 60 })],
+    captures: [['%1', SCREEN.working]],
+  },
   UNKNOWN: {
     tickets: [ticket()],
     runtimes: [runtime()],

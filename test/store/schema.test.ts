@@ -22,6 +22,10 @@ const CONTRACT: Record<string, string[]> = {
     'version',
     'created_at',
     'updated_at',
+    'check_in_seconds',
+    'check_in_at',
+    'review_checks',
+    'review_checks_at',
   ],
   runtime_sessions: [
     'id',

@@ -14,6 +14,7 @@ export function gridRow(p: Partial<GridRow> & { key: string }): GridRow {
     attempts: 0,
     pending: 0,
     humanInput: false,
+    checks: null,
     badge: null,
     rank: 3,
     findings: [],
