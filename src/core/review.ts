@@ -17,10 +17,7 @@ export const GIT_LINES = 30;
 /** A `running` mark older than the checks' time limits plus this was left by a process that stopped. */
 const RUNNING_GRACE_MS = 60_000;
 
-/**
- * The directory a runtime works in, where its checks run: the profile's `cwd`, else this process's cwd.
- * The seam where a per-runtime worktree plugs in.
- */
+/** The directory a runtime works in, where its checks run: its worktree, else the profile's `cwd`, else ours. */
 export function workdirOf(runtime: RuntimeSession | null, profile: Pick<Profile, 'cwd'>): string {
   // The agent's own worktree or pool slot when it has one (a workspace profile), else where the profile runs.
   return runtime?.workdir ?? profile.cwd ?? process.cwd();
