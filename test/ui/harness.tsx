@@ -1,11 +1,12 @@
 // The console against a real store (temp dir) and real tmux (private socket), rendered by ink-testing-library.
 // Tests press COMMANDS (resolved through the keymap) and wait for frame predicates with a deadline.
 import Database from 'better-sqlite3';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { openContext, type McContext } from '../../src/cli/context.js';
 import { ConsoleController } from '../../src/core/console-controller.js';
+import type { PromptLogEntry } from '../../src/demo-agent/logs.js';
 import { App } from '../../src/ui/app.js';
 import { commandOf, keySequence, type CommandId } from '../../src/ui/keymap.js';
 import { cellWidth } from '../../src/ui/text.js';
@@ -74,6 +75,8 @@ export interface ConsoleHarness {
   waitFor(predicate: (frame: string) => boolean, what?: string, timeoutMs?: number): Promise<string>;
   /** Change the terminal size the App sees, as a resize would. */
   resize(columns: number, rows: number): void;
+  /** The demo agent's prompt log (`promptLog: true`), one entry per accepted prompt; [] before the first. */
+  prompts(): PromptLogEntry[];
   /** Write the store's SQLite file directly, as another program (or a hand fix) would. */
   sql(statement: string, ...params: unknown[]): void;
   /** Stop the console and close the store, keeping the temp dir and the tmux server (for `reuse`). */
@@ -90,17 +93,27 @@ export interface HarnessOptions {
   rows?: number;
   /** Open the same store and socket as a closed harness (a console restarted); cleaning up this one cleans both. */
   reuse?: Pick<ConsoleHarness, 'dir' | 'sock'>;
+  /** Extra fields of the demo profile (e.g. `checks`), as the config file spells them. */
+  profile?: Record<string, unknown>;
+  /** Let the demo agent log its prompts in the temp dir (read them with `prompts()`). */
+  promptLog?: boolean;
 }
 
-function writeConfig(dir: string): string {
+function promptLogPath(dir: string): string {
+  return join(dir, 'demo.prompt.jsonl');
+}
+
+function writeConfig(dir: string, opts: HarnessOptions): string {
   const path = join(dir, 'config.json');
+  const logFlags = opts.promptLog ? ['--prompt-log', promptLogPath(dir)] : [];
   const demo = {
-    command: [process.execPath, DEMO_MAIN, '--boot-ms', '200', '--work-ms', '5000'],
+    command: [process.execPath, DEMO_MAIN, '--boot-ms', '200', '--work-ms', '5000', ...logFlags],
     ready: '^demo> ?$',
     busy: 'esc to interrupt',
     question: '^QUESTION:',
     interrupt: ['Escape'],
     submit: ['Enter'],
+    ...opts.profile,
   };
   writeFileSync(path, JSON.stringify({ ttlSeconds: 2, intervalSeconds: 0.2, retryLimit: 3, profiles: { demo } }));
   return path;
@@ -123,7 +136,7 @@ export async function startConsole(opts: HarnessOptions = {}): Promise<ConsoleHa
     ...sock.env,
     MCC_DB: dbPath,
     MCC_TMUX_SOCKET: sock.name,
-    MCC_CONFIG: writeConfig(dir.path),
+    MCC_CONFIG: writeConfig(dir.path, opts),
   };
   if (opts.brokenTmux) env['MCC_TMUX_BIN'] = opts.brokenTmux;
   const opened = openContext({ env, actor: 'console:test' });
@@ -166,6 +179,14 @@ export async function startConsole(opts: HarnessOptions = {}): Promise<ConsoleHa
     waitFor: (predicate: (f: string) => boolean, what?: string, timeoutMs?: number) =>
       waitForFrame(() => plain(ink.lastFrame() ?? ''), predicate, what, timeoutMs),
     resize,
+    prompts(): PromptLogEntry[] {
+      const log = promptLogPath(dir.path);
+      if (!existsSync(log)) return [];
+      return readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as PromptLogEntry);
+    },
     sql(statement: string, ...params: unknown[]) {
       const db = new Database(dbPath);
       try {
