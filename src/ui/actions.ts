@@ -366,7 +366,8 @@ export function cancelText(env: CommandEnv): void {
   }
   if (m.kind === 'prompt') {
     s.setMode(m.back);
-    s.flash(m.purpose === 'new' ? 'new: cancelled; nothing created' : `${m.purpose}: cancelled; nothing changed`);
+    const nothing = m.purpose === 'new' ? 'nothing created' : m.purpose === 'send' ? 'nothing sent' : 'nothing changed';
+    s.flash(`${m.purpose}: cancelled; ${nothing}`);
   }
 }
 

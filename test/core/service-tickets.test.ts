@@ -19,7 +19,10 @@ describe('createTicket', () => {
     const refused = [
       [{ title: '', body: 'b' }, 'the title is empty'],
       [{ title: ' \t\n ', body: 'b' }, 'the title is empty'],
-      [{ title: 'fine', body: 'b', profile: 'nope' }, 'no profile named "nope" (have: demo, shell)'],
+      [
+        { title: 'fine', body: 'b', profile: 'nope' },
+        'no profile named "nope" (have: demo, shell, claude, codex, gemini, opencode, aider)',
+      ],
       // Not an own key of the profiles: an inherited member must not pass for a profile.
       [{ title: 'fine', body: 'b', profile: 'toString' }, 'no profile named "toString"'],
     ] as const;

@@ -73,6 +73,7 @@ describe.concurrent('crash at each failpoint, then one reconcile pass', () => {
         'pickup.after_new_session',
         'pickup.after_record_pid',
         'pickup.after_runtime_row',
+        'pickup.after_worktree',
       ].sort(),
     );
   });
