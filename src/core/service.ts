@@ -846,7 +846,7 @@ export class MissionControl {
   /** in_review tickets whose checks are to run, and `running` marks older than their limits (a stopped process's). */
   async reviewChecksDue(): Promise<{ pending: Ticket[]; abandoned: Ticket[] }> {
     const now = this.now();
-    const review = await this.deps.store.listTickets({ status: 'in_review' });
+    const review = await this.deps.store.listTickets({ status: 'in_review', reviewChecksDue: true });
     const pending = review.filter((t) => t.reviewChecks === 'pending');
     const abandoned = review.filter((t) => {
       if (t.reviewChecks !== 'running') return false;

@@ -169,6 +169,13 @@ export interface UpdateRuntimeInput {
   event?: EventInput;
 }
 
+/** Which tickets to list; every given condition must hold. */
+export interface TicketFilter {
+  status?: TicketStatus;
+  /** Only tickets whose review checks are pending or running. */
+  reviewChecksDue?: boolean;
+}
+
 export interface StorePort {
   /** Where the store lives, for the console header and `mcc doctor`. */
   readonly location: string;
@@ -184,7 +191,7 @@ export interface StorePort {
     checkInSeconds?: number | null;
   }): Promise<Ticket>;
   getTicket(key: string): Promise<Ticket | null>;
-  listTickets(filter?: { status?: TicketStatus }): Promise<Ticket[]>;
+  listTickets(filter?: TicketFilter): Promise<Ticket[]>;
   ticketDetail(key: string, opts?: { eventLimit?: number }): Promise<TicketDetail | null>;
   /** Every ticket with its current runtime and pending count (`mcc list`). */
   overview(): Promise<TicketOverview[]>;

@@ -1,5 +1,5 @@
-import type { ActiveRows, Lease, TicketDetail, TicketOverview } from '../core/store.port.js';
-import type { McEvent, Ticket, TicketStatus } from '../core/types.js';
+import type { ActiveRows, Lease, TicketDetail, TicketFilter, TicketOverview } from '../core/store.port.js';
+import type { McEvent, Ticket } from '../core/types.js';
 import {
   RUNTIME_COLUMNS,
   toEvent,
@@ -28,12 +28,17 @@ export function getTicket(c: Ctx, key: string): Ticket | null {
 }
 
 /** Tickets in numeric key order (MC-9 before MC-10), optionally of one status. */
-export function listTickets(c: Ctx, filter: { status?: TicketStatus } = {}): Ticket[] {
-  const rows =
-    filter.status === undefined
-      ? c.all<TicketRow>('SELECT * FROM tickets ORDER BY seq')
-      : c.all<TicketRow>('SELECT * FROM tickets WHERE status = ? ORDER BY seq', [filter.status]);
-  return rows.map(toTicket);
+export function listTickets(c: Ctx, filter: TicketFilter = {}): Ticket[] {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.status !== undefined) {
+    where.push('status = ?');
+    params.push(filter.status);
+  }
+  // Only the few whose review checks are due: a per-pass query must not load every ticket in review.
+  if (filter.reviewChecksDue) where.push("review_checks IN ('pending', 'running')");
+  const sql = `SELECT * FROM tickets${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
+  return c.all<TicketRow>(sql, params).map(toTicket);
 }
 
 /** Events newest first, of one ticket or of all. */

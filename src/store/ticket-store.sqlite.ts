@@ -11,11 +11,12 @@ import type {
   SetTicketStatusInput,
   StorePort,
   TicketDetail,
+  TicketFilter,
   TicketOverview,
   UpdateRuntimeInput,
   Workspace,
 } from '../core/store.port.js';
-import type { EventInput, McEvent, Message, MessageKind, RuntimeSession, Ticket, TicketStatus } from '../core/types.js';
+import type { EventInput, McEvent, Message, MessageKind, RuntimeSession, Ticket } from '../core/types.js';
 import { prepareStoreFiles, tightenSidecars } from './file-modes.js';
 import * as msg from './message-ops.js';
 import { assertNotNewer, migrate } from './migrations.js';
@@ -81,7 +82,7 @@ export class SqliteStore implements StorePort {
     return this.read((c) => q.getTicket(c, key));
   }
 
-  async listTickets(filter?: { status?: TicketStatus }): Promise<Ticket[]> {
+  async listTickets(filter?: TicketFilter): Promise<Ticket[]> {
     return this.read((c) => q.listTickets(c, filter));
   }
 
