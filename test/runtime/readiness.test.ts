@@ -71,7 +71,7 @@ describe.concurrent('issue 9: the readiness gate on real agent screens', { timeo
     onTestFinished,
   }) => {
     const h = useHarness(
-      { profiles: { sb: { layout: 'scrollback', bootMs: 6000, workMs: 500, logs: true } } },
+      { profiles: { sb: { layout: 'scrollback', bootMs: 10_000, workMs: 500, logs: true } } },
       { onTestFinished },
     );
     const key = await h.add('boots behind a busy line', ['--profile', 'sb', '--body', 'Fix the flaky test.']);
@@ -80,6 +80,14 @@ describe.concurrent('issue 9: the readiness gate on real agent screens', { timeo
     const daemon = startDaemon(h);
     await daemon.passes(1, LONG);
     await h.must(['pickup', key]);
+    // The agent's process may take seconds to print anything on a loaded machine: count passes from its boot line.
+    await waitFor(
+      'the boot line',
+      () => h.capture(session),
+      (s) => s.includes('booting… (esc to interrupt)'),
+      LONG,
+      POLL,
+    );
     await daemon.passes(2, LONG);
     const booting = await h.capture(session);
     expect(booting).toContain('booting… (esc to interrupt)');
