@@ -117,6 +117,18 @@ export function livenessOf(
   }
   if (pane.paneDead) return deadPane(pane, row.pid === null ? undefined : processes.get(row.pid));
   if (row.pid === null || row.pidStart === null || row.bootId === null) {
+    // A row that never recorded its agent and was already judged exited saw its session's first pane die: a
+    // live pane there now is a session made again under the name (by hand, or by another pickup), not this
+    // row's agent coming back. Judge the row dead without claiming that pane, so it is closed and the live
+    // session is judged on its own.
+    if (row.status === 'exited') {
+      return {
+        kind: 'dead',
+        why: `session ${row.tmuxSession} was made again after runtime ${row.id} exited`,
+        exitStatus: row.exitStatus,
+        pane: null,
+      };
+    }
     const id = identityOfPane(pane, processes);
     if ('identity' in id) return { kind: 'unrecorded', pane, identity: id.identity };
     if ('dead' in id) return { kind: 'dead', why: id.dead, exitStatus: null, pane };

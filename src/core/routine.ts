@@ -1,7 +1,15 @@
 import { bufferName } from './delivery.js';
 import { age, finding, profileOfTicket, quietFor, rowStatusOf, type Finding, type TicketCtx } from './findings.js';
 import { overdue } from './review.js';
-import { acceptsInput, draftVisible, echoVisible, findMarker, readScreen, type ScreenReading } from './screen.js';
+import {
+  acceptsInput,
+  draftBelowBusy,
+  draftVisible,
+  echoVisible,
+  findMarker,
+  readScreen,
+  type ScreenReading,
+} from './screen.js';
 import type { PaneInfo } from './tmux.port.js';
 import type { Message, RuntimeSession } from './types.js';
 
@@ -252,8 +260,19 @@ function resumeFinding(
       },
     });
   if (bufferPresent) return acceptsInput(status) ? resume('paste', 'buffer still loaded: not pasted yet') : null;
-  if (status === 'running') return resume('mark_sent', 'buffer consumed and the agent works: it was submitted');
   const profile = profileOfTicket(t, snap);
+  if (status === 'running') {
+    // A draft hides the prompt, so a busy line left above it reads as current: the paste went in, the submit
+    // did not. Marking it sent would lose the text and leave the draft blocking every later message. Submit
+    // once the screen is still (the busy line is stale, as above a prompt); until then look again.
+    if (profile && lines && draftBelowBusy(lines, m.body, profile)) {
+      const quiet = quietFor(snap, pane.paneId);
+      return quiet !== null && quiet >= profile.quietMs
+        ? resume('submit', 'buffer consumed: pasted; its draft shows under a stale busy line')
+        : null;
+    }
+    return resume('mark_sent', 'buffer consumed and the agent works: it was submitted');
+  }
   if (profile && lines && status !== 'blocked' && draftVisible(lines, m.body, profile)) {
     return resume('submit', 'buffer consumed: pasted; its draft shows on the input lines');
   }

@@ -148,6 +148,28 @@ export function draftVisible(
 }
 
 /**
+ * A pasted draft that hides the prompt below every busy line of the tail: the draft is on one of the last
+ * `promptLines` + 1 non-empty lines and no busy line is below it. The draft's line stands in for the prompt it
+ * hides, so the busy line above is judged as readScreen judges one above a prompt (stale once the screen is
+ * still for `quietMs`): the text was pasted, not submitted. A busy line below it is an agent at work on it.
+ */
+export function draftBelowBusy(
+  lines: readonly string[],
+  pasted: string,
+  rules: Pick<ScreenRules, 'busy' | 'promptLines' | 'tailLines'>,
+): boolean {
+  const probe = probeOf(pasted);
+  if (!probe) return false;
+  const tail = nonEmpty(lines).slice(-rules.tailLines);
+  const from = Math.max(0, tail.length - (rules.promptLines + 1));
+  for (let i = tail.length - 1; i >= from; i--) {
+    const line = tail[i] ?? '';
+    if (line.includes(probe) || /\[Pasted text/.test(line)) return lastIndex(tail, rules.busy) < i;
+  }
+  return false;
+}
+
+/**
  * Whether text pasted before a crash shows in the transcript above the input lines: the agent took it (it
  * echoes what it was given) and, when its prompt is back and empty, is already done with it.
  */

@@ -23,7 +23,7 @@ export type { Model } from './model-cmd.js';
 
 const BODIES = ['plain body', 'Steps:\nDONE: only when the tests pass\nREVIEW: ask Luci first', ''];
 
-class AddTicket extends Cmd {
+export class AddTicket extends Cmd {
   constructor(readonly body: number) {
     super();
   }
@@ -48,7 +48,7 @@ interface Spawned {
 }
 
 /** `console`: pressed in the console, i.e. in the long-lived process that also runs the passes. */
-class Pickup extends Cmd {
+export class Pickup extends Cmd {
   constructor(
     readonly i: number,
     readonly crashAt: FailpointName | null,
@@ -85,7 +85,7 @@ class Pickup extends Cmd {
   }
 }
 
-class Reconcile extends Cmd {
+export class Reconcile extends Cmd {
   constructor(readonly crashAt: FailpointName | null) {
     super();
   }
@@ -112,7 +112,7 @@ class Reconcile extends Cmd {
 
 type MoveTo = 'in_review' | 'done' | 'blocked' | 'todo';
 
-class OperatorMove extends Cmd {
+export class OperatorMove extends Cmd {
   constructor(
     readonly i: number,
     readonly to: MoveTo,
@@ -134,7 +134,7 @@ class OperatorMove extends Cmd {
   }
 }
 
-class OperatorAdopt extends Cmd {
+export class OperatorAdopt extends Cmd {
   constructor(readonly i: number) {
     super();
   }
@@ -149,7 +149,7 @@ class OperatorAdopt extends Cmd {
   }
 }
 
-class OperatorRetire extends Cmd {
+export class OperatorRetire extends Cmd {
   constructor(readonly i: number) {
     super();
   }
@@ -165,7 +165,7 @@ class OperatorRetire extends Cmd {
 }
 
 let sendSeq = 0;
-class OperatorSend extends Cmd {
+export class OperatorSend extends Cmd {
   constructor(readonly i: number) {
     super();
   }
@@ -182,7 +182,7 @@ class OperatorSend extends Cmd {
 type Racer = 'pickup' | 'send' | 'retire' | 'reconcile' | 'adopt';
 
 /** A daemon pass racing an operator command (or a second `mcc reconcile`): only the store's CAS orders them. */
-class Race extends Cmd {
+export class Race extends Cmd {
   protected override readonly racy = true;
   constructor(
     readonly i: number,
@@ -212,7 +212,7 @@ class Race extends Cmd {
   }
 }
 
-class Settle extends Cmd {
+export class Settle extends Cmd {
   override check() {
     return true;
   }

@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { settle } from './model-checks.js';
+import type { Cmd } from './model-cmd.js';
+import { OperatorMove, OperatorSend, Pickup, Race, Reconcile } from './model-commands.js';
 import { Crash, Env, READY_TIMEOUT_MS, TTL_MS } from './model-env.js';
+import { AgentDies, AgentProgress, HandCreate, Reboot, TimePasses } from './model-world.js';
 
 // Sequences the model test found, replayed by name so a regression fails here with a readable story.
 
@@ -80,5 +84,71 @@ describe('model regressions: NOT-READY is written once', () => {
     await env.pass();
     const warned = (await env.warnings()).filter((e) => e.kind === 'message.not_ready');
     expect(warned.map((e) => e.artifacts.filter((x) => x.startsWith('message:')))).toEqual([['message:1']]);
+  });
+});
+
+/** Replays a shrunk sequence of the model test through the same commands, invariants and settle. */
+async function replay(cmds: readonly Cmd[]): Promise<void> {
+  env = new Env();
+  await env.addTicket('plain body');
+  const model = { tickets: 1 };
+  for (const c of cmds) await c.run(model, env);
+  await settle(env);
+}
+
+const agent = (a: Partial<{ instantBoot: boolean; layout: 'clean' | 'scrollback' }> = {}) => ({
+  instantBoot: false,
+  layout: 'clean' as const,
+  signIn: false,
+  stirs: false,
+  ...a,
+});
+
+describe('model regressions: a dead runtime of a ticket the operator moved on', () => {
+  it('an exited runtime that never recorded its agent is closed, though a session was made again under its name', async () => {
+    // Issue 11 (MODEL_RUNS=10000, seed -966106286): the row was marked exited when its first pane died; after a
+    // reboot a session was made by hand under the same name and the operator moved the ticket to in_review.
+    // The row (no pid recorded) took the new session's pane for its own agent "unrecorded", and an in_review
+    // ticket leaves a live runtime alone: the dead row stayed open forever.
+    await replay([
+      new Pickup(0, 'pickup.after_new_session', agent(), false),
+      new AgentDies(0, 'kill', 1),
+      new Reconcile(null),
+      new Reboot(),
+      new HandCreate(0),
+      new OperatorMove(0, 'in_review'),
+      new Race(0, 'pickup'),
+    ]);
+    const rows = await env.rows();
+    expect(rows.tickets.map((t) => t.status)).toEqual(['in_review']);
+    expect(rows.runtimes.map((r) => r.status)).toEqual(['closed']);
+    // The hand-made session is nobody's runtime: it is neither killed nor adopted into the in_review ticket.
+    expect(env.world.liveSession(env.keys[0]!)).toBeDefined();
+  });
+});
+
+describe('model regressions: a pasted draft under a busy line left in scrollback', () => {
+  it('a crash after the paste is finished with a submit once the screen is still, never marked sent unsent', async () => {
+    // MODEL_RUNS=10000, seed 20261125, run 8906: the agent (busy line kept in scrollback) finished; a pass
+    // pasted a queued note and crashed before the submit. The draft hid the prompt, so the stale busy line read
+    // as current ("running"), and the resume marked the note sent: the note was lost, and its draft blocked
+    // every later message ("its agent is ready but 1 message(s) wait").
+    await replay([
+      new OperatorSend(0),
+      new Race(0, 'send'),
+      new Pickup(0, null, agent({ instantBoot: true, layout: 'scrollback' }), false),
+      new AgentProgress(0, 'REVIEW'),
+      new TimePasses(2500),
+      new Reconcile('deliver.after_paste'),
+    ]);
+    const a = env.world.liveSession(env.keys[0]!)!.agent;
+    const notes = async () => (await env.rows()).messages.filter((m) => m.kind === 'operator').map((m) => m.status);
+    // The first note was submitted and the agent works on it; the second waits for the agent, not for ever.
+    expect(await notes()).toEqual(['sent', 'pending']);
+    expect(a.finishWork('NONE')).toBe(true);
+    await settle(env);
+    expect(await notes()).toEqual(['sent', 'sent']);
+    expect(a.received.filter((t) => t.startsWith('please also') || t.startsWith('racing note'))).toHaveLength(2);
+    expect(a.intrusions).toEqual([]);
   });
 });

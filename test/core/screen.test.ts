@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyScreen, findMarker } from '../../src/core/screen.js';
+import { classifyScreen, draftBelowBusy, findMarker } from '../../src/core/screen.js';
 import { CONFIG, DEMO, SCREEN } from './builders.js';
 
 // The demo profile from builtinProfiles, compiled by parseConfig: ready = ^demo> ?$, busy = esc to interrupt,
@@ -75,5 +75,28 @@ describe('findMarker', () => {
     expect(findMarker(['REVIEW: a'], [], a.fingerprint)).toBeNull();
     // The newest marker is the one acted on: an older one above it does not act again either.
     expect(findMarker(['QUESTION: q', 'REVIEW: a'], [], a.fingerprint)).toBeNull();
+  });
+});
+
+describe('draftBelowBusy: a pasted draft hiding the prompt under a busy line', () => {
+  const rules = { busy: /esc to interrupt/, promptLines: 1, tailLines: 15 };
+  const text = 'please also handle case 1';
+  it('the draft on the prompt line below a busy line left in scrollback', () => {
+    const screen = ['⠋ working on prompt 1… (esc to interrupt)', 'REVIEW: done', `demo> ${text}`];
+    expect(draftBelowBusy(screen, text, rules)).toBe(true);
+    expect(classifyScreen(screen, DEMO)).toBe('running');
+  });
+  it('the text echoed above a current busy line is an agent at work on it, not a draft', () => {
+    expect(draftBelowBusy([`demo> ${text}`, '⠋ working on prompt 2… (esc to interrupt)'], text, rules)).toBe(false);
+  });
+  it('no draft of this text on the input lines: false (a draft of other text, or the text far above)', () => {
+    expect(draftBelowBusy(['⠋ working (esc to interrupt)', 'demo> something else'], text, rules)).toBe(false);
+    expect(draftBelowBusy([`demo> ${text}`, 'out', 'more', 'demo> '], text, rules)).toBe(false);
+    expect(draftBelowBusy(['demo> '], '', rules)).toBe(false);
+  });
+  it("an agent's [Pasted text] placeholder counts as the draft", () => {
+    expect(draftBelowBusy(['⠋ (esc to interrupt)', '> [Pasted text #1 +12 lines]'], 'line\n'.repeat(12), rules)).toBe(
+      true,
+    );
   });
 });
