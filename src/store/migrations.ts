@@ -165,12 +165,16 @@ export function assertNotNewer(db: Database.Database, location: string): void {
  * tables. Migrating it would add mcc's tables to a database that is not ours.
  */
 export function assertOursOrEmpty(db: Database.Database, location: string): void {
-  if (schemaVersionOf(db) !== 0) return;
-  const names = (
-    db.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 6").all() as {
-      name: string;
-    }[]
-  ).map((r) => r.name);
+  // One statement, so one snapshot: a concurrent first opener's migration is seen whole or not at all.
+  const row = db
+    .prepare(
+      `SELECT (SELECT user_version FROM pragma_user_version) AS version,
+              (SELECT json_group_array(name) FROM (SELECT name FROM sqlite_master
+                 WHERE name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 6)) AS names`,
+    )
+    .get() as { version: number; names: string };
+  if (row.version !== 0) return;
+  const names = JSON.parse(row.names) as string[];
   if (names.length === 0) return;
   const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? ', ...' : '');
   throw new Error(
