@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { exitCodeOf } from '../core/result.js';
 import type { Command } from './command.js';
 import { openContext } from './context.js';
 import { line } from './output.js';
 
-// `mcc doctor`: each check on its own line; exit 1 when any check fails.
+// `mcc doctor`: each check on its own line; exit 1 when any check fails, 2 when the config or the store is unusable.
 
 function onPath(cmd: string, env: NodeJS.ProcessEnv): boolean {
   if (isAbsolute(cmd)) return isExecutable(cmd);
@@ -50,8 +51,9 @@ export const doctorCommand: Command = {
       env,
     });
     if (!ctx.ok) {
+      // A bad config or an unusable store is bad input (exit 2, as every command), not a failed check.
       check(false, ctx.message);
-      return 1;
+      return exitCodeOf(ctx.code);
     }
     const { config, dbPath, service } = ctx.value;
     try {

@@ -1,3 +1,5 @@
+import { sanitizeForTerminal } from '../core/sanitize.js';
+import { notAKey, TICKET_KEY_RE } from '../core/types.js';
 import { DEMO_AGENT_SPEC } from '../demo-agent/args.js';
 import { asksForHelp, helpOf, HELP_FLAG, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Command } from './command.js';
@@ -123,14 +125,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
     const cmd =
       first === undefined || first.startsWith('-') ? consoleCommand : COMMANDS.find((c) => c.spec.name === first);
     if (!cmd) {
-      out.stderr(`mcc: unknown command "${first}"; see mcc --help\n`);
+      out.stderr(`mcc: unknown command "${sanitizeForTerminal(first ?? '')}"; see mcc --help\n`);
       return 2;
     }
     const rest = cmd === consoleCommand && first !== 'console' ? argv : argv.slice(1);
     return await runCommand(cmd, rest, env, out);
   } catch (e) {
     if (e instanceof UsageError) {
-      out.stderr(`mcc: ${e.command}: ${e.message}\n`);
+      // The message quotes the operator's argument, which may hold escape sequences.
+      out.stderr(`mcc: ${e.command}: ${sanitizeForTerminal(e.message)}\n`);
       return 2;
     }
     out.stderr(`mcc: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
@@ -144,5 +147,11 @@ async function runCommand(cmd: Command, argv: readonly string[], env: NodeJS.Pro
     out.stdout(`${helpOf(cmd.spec)}\n`);
     return 0;
   }
+  // A bad key is refused before the store is opened (or created): nothing is written for it.
+  cmd.spec.positionals.forEach((p, i) => {
+    const value = parsed.positionals[i];
+    if (p.name === 'KEY' && value !== undefined && !TICKET_KEY_RE.test(value))
+      throw new UsageError(cmd.spec.name, notAKey(value));
+  });
   return cmd.run(parsed, env, out);
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { Applied } from '../core/apply.js';
 import type { PassReport } from '../core/service.js';
 import type { Result } from '../core/result.js';
-import { sessionName, TICKET_KEY_RE } from '../core/types.js';
+import { notAKey, sessionName, TICKET_KEY_RE } from '../core/types.js';
 import type { Command } from './command.js';
 import { withContext } from './command.js';
 import { failWith, line, toJson, type Out } from './output.js';
@@ -162,7 +162,7 @@ export const attachCommand: Command = {
     withContext(args, env, out, async (ctx) => {
       const key = args.positionals[0]!;
       if (!TICKET_KEY_RE.test(key))
-        return failWith(out, { ok: false, code: 'invalid', message: `attach: "${key}" is not a ticket key` });
+        return failWith(out, { ok: false, code: 'invalid', message: `attach: ${notAKey(key)}` });
       if (!process.stdin.isTTY)
         return failWith(out, { ok: false, code: 'invalid', message: 'attach: needs a terminal (stdin is not a TTY)' });
       const argv = ctx.service.attachArgv(sessionName(key));

@@ -1,18 +1,25 @@
 import { z } from 'zod';
 import { fail, ok, type Result } from './result.js';
 import { agentProfiles, shellProfile } from './profiles.js';
+import { BoundedRegExp, regexHazard } from './regex-guard.js';
 import type { ScreenRules } from './screen.js';
 import { ENV_NAME_RE, TMUX_KEY_NAME_RE } from './tmux.port.js';
 
 // The config file format. Parsing is pure: the CLI reads the file and hands the text over, so a bad
 // config is reported before anything is opened or written.
 
+// Profile patterns run on untrusted screen text on every pass: one that can backtrack catastrophically is
+// refused here (src/core/regex-guard.ts says which ones and why), not discovered as a stalled daemon.
 const regexSource = z.string().superRefine((src, ctx) => {
   try {
-    new RegExp(src, 'm');
+    new RegExp(src);
   } catch (e) {
     ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(e as Error).message}` });
+    return;
   }
+  const hazard = regexHazard(src);
+  if (hazard !== null)
+    ctx.addIssue({ code: 'custom', message: `pattern ${JSON.stringify(src)} refused, it may backtrack: ${hazard}` });
 });
 
 /** A duration an operator writes: `90` or `90s`, `30m`, `2h`; seconds, or null when it is not one. */
@@ -207,7 +214,7 @@ export function builtinProfiles(self: SelfCommand, shell = '/bin/sh'): Record<st
 }
 
 function compileProfile(name: string, p: ProfileInput): Profile {
-  const re = (s: string | undefined) => (s === undefined ? null : new RegExp(s));
+  const re = (s: string | undefined) => (s === undefined ? null : new BoundedRegExp(s));
   return {
     name,
     command: p.command,

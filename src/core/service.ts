@@ -37,6 +37,7 @@ import {
 } from './workspace.js';
 import {
   sessionName,
+  notAKey,
   TICKET_KEY_RE,
   type EventInput,
   type McEvent,
@@ -196,7 +197,7 @@ export class MissionControl {
   }
 
   private async ticketOr404(key: string): Promise<Result<Ticket>> {
-    if (!TICKET_KEY_RE.test(key)) return fail('invalid', `"${key}" is not a ticket key (MC-<number>)`);
+    if (!TICKET_KEY_RE.test(key)) return fail('invalid', notAKey(key));
     const t = await this.deps.store.getTicket(key);
     return t ? ok(t) : fail('not_found', `no ticket ${key}`);
   }
@@ -561,7 +562,7 @@ export class MissionControl {
 
   /** One ticket with its runtimes, messages and newest events; `invalid` for a bad key, `not_found` if absent. */
   async ticketDetail(key: string, opts: { eventLimit?: number } = {}): Promise<Result<TicketDetail>> {
-    if (!TICKET_KEY_RE.test(key)) return fail('invalid', `"${key}" is not a ticket key (MC-<number>)`);
+    if (!TICKET_KEY_RE.test(key)) return fail('invalid', notAKey(key));
     const detail = await this.deps.store.ticketDetail(key, opts);
     return detail ? ok(detail) : fail('not_found', `no ticket ${key}`);
   }

@@ -23,6 +23,12 @@ export type ChecksState = (typeof CHECKS_STATES)[number];
 export const TICKET_KEY_RE = /^MC-[1-9][0-9]{0,8}$/;
 export const SESSION_PREFIX = 'mc-';
 
+/** Why `key` was refused, quoting at most its first 40 characters (a hostile key can be megabytes long). */
+export function notAKey(key: string): string {
+  const shown = key.length > 40 ? `${key.slice(0, 40)}... (${key.length} characters)` : key;
+  return `"${shown}" is not a ticket key (MC-<number>)`;
+}
+
 /** Session name for a ticket: `mc-MC-12`. Keys are validated, so no ticket text ever reaches tmux. */
 export function sessionName(key: string): string {
   return `${SESSION_PREFIX}${key}`;

@@ -160,6 +160,29 @@ export function assertNotNewer(db: Database.Database, location: string): void {
   }
 }
 
+/**
+ * Throw when the database is some other program's: schema version 0 (never migrated by mcc) yet it already has
+ * tables. Migrating it would add mcc's tables to a database that is not ours.
+ */
+export function assertOursOrEmpty(db: Database.Database, location: string): void {
+  // One statement, so one snapshot: a concurrent first opener's migration is seen whole or not at all.
+  const row = db
+    .prepare(
+      `SELECT (SELECT user_version FROM pragma_user_version) AS version,
+              (SELECT json_group_array(name) FROM (SELECT name FROM sqlite_master
+                 WHERE name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 6)) AS names`,
+    )
+    .get() as { version: number; names: string };
+  if (row.version !== 0) return;
+  const names = JSON.parse(row.names) as string[];
+  if (names.length === 0) return;
+  const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? ', ...' : '');
+  throw new Error(
+    `the store at ${location} is an SQLite database but not an mcc store (schema version 0, yet it has ${shown}); ` +
+      'nothing was changed: point --db or MCC_DB at an mcc store or a new file',
+  );
+}
+
 /** Bring the database up to SCHEMA_VERSION, in one immediate transaction. */
 export function migrate(db: Database.Database, location: string): void {
   assertNotNewer(db, location);

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
 import type { Result } from '../core/result.js';
 import type {
   ActiveRows,
@@ -18,8 +19,9 @@ import type {
 } from '../core/store.port.js';
 import type { EventInput, McEvent, Message, MessageKind, RuntimeSession, Ticket } from '../core/types.js';
 import { prepareStoreFiles, tightenSidecars } from './file-modes.js';
+import { checkStoreFile } from './store-file.js';
 import * as msg from './message-ops.js';
-import { assertNotNewer, migrate } from './migrations.js';
+import { assertNotNewer, assertOursOrEmpty, migrate, SCHEMA_VERSION } from './migrations.js';
 import * as q from './queries.js';
 import { Ctx, insertEvent, isBusy, runRead, runWrite, runWriteOrThrow } from './sqlite-common.js';
 import * as ops from './ticket-ops.js';
@@ -219,15 +221,40 @@ function withBusyRetry<T>(fn: () => T): T {
   }
 }
 
-/** Open (creating and migrating as needed) the store at `path`; throws if it is from a newer mcc. */
+/** A failure while opening, said with the file it concerns (SQLite's own words name no file). */
+function openError(err: unknown, path: string): Error {
+  if (!(err instanceof Error) || err.message.includes(path)) return err instanceof Error ? err : new Error(String(err));
+  const raw = (err as Error & { code?: unknown }).code;
+  const code = typeof raw === 'string' ? raw : '';
+  const damaged = code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB');
+  return new Error(
+    `the store at ${path} cannot be opened: ${err.message}${code ? ` (${code})` : ''}` +
+      (damaged ? '; it is damaged: nothing was changed (move it aside, or restore it from a backup)' : ''),
+    { cause: err },
+  );
+}
+
+/** Open (creating and migrating as needed) the store at `path`; throws, naming the file, if it is unusable. */
 export function openSqliteStore(path: string, opts: { busyTimeoutMs?: number } = {}): SqliteStore {
   const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-  const notes = prepareStoreFiles(path);
-  const db = new Database(path, { timeout: busyTimeoutMs });
+  // Before any chmod or SQLite call: a directory, a foreign file or a read-only store is reported untouched.
+  checkStoreFile(path, SCHEMA_VERSION);
+  // A new store is created private; an existing one has its modes tightened only once it is known to be ours.
+  const existed = existsSync(path);
+  let db: Database.Database;
+  let notes: string[] = [];
+  try {
+    if (!existed) notes = prepareStoreFiles(path);
+    db = new Database(path, { timeout: busyTimeoutMs });
+  } catch (err) {
+    throw openError(err, path);
+  }
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     // Before anything writes (even the journal mode lives in the file header): a newer store stays untouched.
     withBusyRetry(() => assertNotNewer(db, path));
+    withBusyRetry(() => assertOursOrEmpty(db, path));
+    if (existed) notes = prepareStoreFiles(path);
     const mode = withBusyRetry(() => db.pragma('journal_mode = WAL', { simple: true }));
     if (mode !== 'wal') {
       throw new Error(
@@ -240,6 +267,6 @@ export function openSqliteStore(path: string, opts: { busyTimeoutMs?: number } =
     return new SqliteStore(db, path, notes);
   } catch (err) {
     db.close();
-    throw err;
+    throw openError(err, path);
   }
 }
