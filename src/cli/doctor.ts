@@ -25,7 +25,8 @@ function isExecutable(p: string): boolean {
 export const doctorCommand: Command = {
   spec: {
     name: 'doctor',
-    summary: 'Check tmux, the store, the socket and the profiles; one line per check, exit 1 if any fails.',
+    summary:
+      'Check tmux, the store, the socket and the profiles; one line per check, exit 1 if any fails, 2 if the config or store is unusable.',
     usage: 'mcc doctor',
     positionals: [],
     flags: {},
