@@ -42,8 +42,8 @@ interface LogEntry {
   bytes?: string;
 }
 
-/** Slack on top of TTL + one interval: a pass's own duration on a loaded 2-core machine. */
-const PASS_SLACK_MS = 3_000;
+/** Slack on top of TTL + one interval, beyond two of the slowest pass periods seen meanwhile. */
+const PASS_SLACK_MS = 1_000;
 const TTL_MS = SOAK_CONFIG.ttlSeconds * 1000;
 const INTERVAL_MS = SOAK_CONFIG.intervalSeconds * 1000;
 const READY_TIMEOUT_MS = SOAK_CONFIG.readyTimeoutSeconds * 1000;
@@ -103,6 +103,11 @@ export class Invariants {
   /** pid -> ticket, of every agent seen alive, to judge a death later. */
   private readonly aliveAgents = new Map<number, { key: string; runtimeId: number; seen: number }>();
   private readonly notReadyWarned = new Set<number>();
+  /** When each daemon pass was seen to begin (its lease renewed): a loaded machine's passes run late. */
+  private readonly passStarts: number[] = [];
+  private lastExpiry: string | null = null;
+  /** Longest gap between two daemon passes seen, ms, outside the windows the daemon was killed. */
+  longestPassGapMs = 0;
   private lastEventId = 0;
   /** Worktree files the operators left uncommitted: they must stay. */
   readonly dirtyFiles: { key: string; path: string }[] = [];
@@ -129,7 +134,15 @@ export class Invariants {
             .events(0)
             .filter((e) => e.ticket_key === ticket)
             .slice(-8)
-            .map((e) => `${e.at} ${e.actor} ${e.kind} ${e.status}: ${e.summary}`);
+            .map((e) => `${e.at} ${e.actor} ${e.kind} ${e.status}: ${e.summary}`)
+            .concat(
+              (this.world.snapshot()?.messages ?? [])
+                .filter((m) => m.ticket_key === ticket)
+                .map(
+                  (m) =>
+                    `message ${m.id} ${m.kind} ${m.status} runtime ${m.runtime_id ?? '-'} attempts ${m.attempts} created ${m.created_at} sent ${m.sent_at ?? '-'}`,
+                ),
+            );
     this.violations.push({ check, at: new Date().toISOString(), ticket, detail, events });
   }
 
@@ -141,6 +154,35 @@ export class Invariants {
   /** When a drift that began at `since` may first be held against the system. */
   private deadlineStart(since: number): number {
     return Math.max(since, this.journal.healingSince);
+  }
+
+  /** Polls the daemon lease (cheap) to time its passes, until `stopped()`. */
+  async watchPasses(stopped: () => boolean): Promise<void> {
+    while (!stopped()) {
+      const lease = this.world.lease();
+      const now = Date.now();
+      if (lease && lease.expires_at !== this.lastExpiry) {
+        this.lastExpiry = lease.expires_at;
+        const prev = this.passStarts[this.passStarts.length - 1];
+        if (prev !== undefined && !this.journal.daemonDownDuring(prev, now))
+          this.longestPassGapMs = Math.max(this.longestPassGapMs, now - prev);
+        this.passStarts.push(now);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** How long a drift that began at `since` may last: TTL-like `base`, one interval, two of the slowest pass periods since. */
+  private allowance(base: number, since: number, now: number): number {
+    let gap = 0;
+    let prev = since;
+    for (const t of this.passStarts) {
+      if (t < since) continue;
+      gap = Math.max(gap, t - prev);
+      prev = t;
+    }
+    gap = Math.max(gap, now - prev);
+    return base + INTERVAL_MS + 2 * gap + PASS_SLACK_MS;
   }
 
   private canHealNow(now: number): boolean {
@@ -259,34 +301,57 @@ export class Invariants {
     }
   }
 
+  /**
+   * Since when a non-live open runtime has been dead at the latest: a spawning row since it was made; a row
+   * with an agent since that agent was last known alive (the injector's kill, mcc's last sighting, its start).
+   */
+  private deadSince(r: RuntimeRow): number {
+    const created = Date.parse(r.created_at);
+    if (r.pid === null) return created;
+    const seen = r.last_seen_at === null ? 0 : Date.parse(r.last_seen_at);
+    return Math.max(created, seen, this.journal.killedAgents.get(r.pid) ?? 0);
+  }
+
+  private overdue(ep: Episode, now: number): number | null {
+    const start = this.deadlineStart(ep.since);
+    const waited = now - start;
+    return !ep.reported && waited > this.allowance(TTL_MS, start, now) ? waited : null;
+  }
+
   private checkInProgress(snap: Snapshot, open: RuntimeRow[], liveRow: (r: RuntimeRow) => boolean, now: number): void {
     this.ran('in-progress-has-live-runtime');
     const canHeal = this.canHealNow(now);
+    const current = new Set<string>();
     for (const t of snap.tickets) {
-      const live = t.status === 'in_progress' && open.some((r) => r.ticket_key === t.key && liveRow(r));
-      const ep = this.liveInProgress.get(t.key);
-      if (t.status !== 'in_progress' || live) {
-        if (ep) {
-          this.noteDrift(`${t.key} in_progress without a live runtime`, this.deadlineStart(ep.since), now);
-          this.liveInProgress.delete(t.key);
-        }
-        continue;
-      }
+      if (t.status !== 'in_progress') continue;
+      const rows = open.filter((r) => r.ticket_key === t.key);
+      if (rows.some(liveRow)) continue;
+      const row = rows[0];
+      const id = `${t.key}:${row?.id ?? '-'}`;
+      current.add(id);
+      let ep = this.liveInProgress.get(id);
       if (!ep) {
-        this.liveInProgress.set(t.key, { since: now, reported: false });
-        continue;
+        ep = { since: row ? this.deadSince(row) : Date.parse(t.updated_at), reported: false };
+        this.liveInProgress.set(id, ep);
       }
-      const waited = now - this.deadlineStart(ep.since);
-      if (canHeal && !ep.reported && waited > TTL_MS + INTERVAL_MS + PASS_SLACK_MS) {
-        ep.reported = true;
-        const rows = open.filter((r) => r.ticket_key === t.key).map((r) => `#${r.id} ${r.status} pid ${r.pid ?? '-'}`);
-        this.violate(
-          'in-progress-has-live-runtime',
-          t.key,
-          `in_progress without a live runtime for ${Math.round(waited / 100) / 10}s (open rows: ${rows.join(', ') || 'none'})`,
-        );
-      }
+      const waited = canHeal ? this.overdue(ep, now) : null;
+      if (waited === null) continue;
+      ep.reported = true;
+      this.violate(
+        'in-progress-has-live-runtime',
+        t.key,
+        `in_progress without a live runtime for ${Math.round(waited / 100) / 10}s (open rows: ${rows.map((r) => `#${r.id} ${r.status} pid ${r.pid ?? '-'}`).join(', ') || 'none'})`,
+      );
     }
+    for (const [id, ep] of this.liveInProgress)
+      if (!current.has(id)) {
+        this.noteDrift(
+          `${id.split(':')[0] ?? ''} in_progress without a live runtime`,
+          this.deadlineStart(ep.since),
+          now,
+        );
+        this.liveInProgress.delete(id);
+      }
   }
 
   private checkDeadOpen(open: RuntimeRow[], liveRow: (r: RuntimeRow) => boolean, snap: Snapshot, now: number): void {
@@ -298,20 +363,19 @@ export class Invariants {
       // A spawning row has no pid yet; a pickup that died there is the SPAWN-FAILED drift, same TTL.
       if (liveRow(r)) continue;
       ids.add(r.id);
-      const ep = this.deadOpen.get(r.id);
+      let ep = this.deadOpen.get(r.id);
       if (!ep) {
-        this.deadOpen.set(r.id, { since: now, reported: false });
-        continue;
+        ep = { since: this.deadSince(r), reported: false };
+        this.deadOpen.set(r.id, ep);
       }
-      const waited = now - this.deadlineStart(ep.since);
-      if (canHeal && !ep.reported && waited > TTL_MS + INTERVAL_MS + PASS_SLACK_MS) {
-        ep.reported = true;
-        this.violate(
-          'dead-runtime-closed',
-          r.ticket_key,
-          `runtime #${r.id} (${r.status}, pid ${r.pid ?? '-'}) of a ${status.get(r.ticket_key) ?? '?'} ticket still open ${Math.round(waited / 100) / 10}s after its agent was seen dead`,
-        );
-      }
+      const waited = canHeal ? this.overdue(ep, now) : null;
+      if (waited === null) continue;
+      ep.reported = true;
+      this.violate(
+        'dead-runtime-closed',
+        r.ticket_key,
+        `runtime #${r.id} (${r.status}, pid ${r.pid ?? '-'}) of a ${status.get(r.ticket_key) ?? '?'} ticket still open ${Math.round(waited / 100) / 10}s after its agent was last known alive`,
+      );
     }
     for (const [id, ep] of this.deadOpen)
       if (!ids.has(id)) {
@@ -400,14 +464,17 @@ export class Invariants {
     for (const m of pending) {
       const r = open.find((x) => x.ticket_key === m.ticket_key);
       if (!r || !liveRow(r)) continue;
+      // A blocked ticket's live runtime is NEEDS-OPERATOR: nothing is delivered, that finding is its warning.
+      if (snap.tickets.find((t) => t.key === m.ticket_key)?.status === 'blocked') continue;
       // Waiting counts from when it reached the head of the queue: a message sent after it was queued was ahead.
       const created = Date.parse(m.created_at);
       const ahead = snap.messages
         .filter((x) => x.ticket_key === m.ticket_key && x.sent_at !== null && Date.parse(x.sent_at) > created)
         .map((x) => Date.parse(x.sent_at!));
       const since = Math.max(created, Date.parse(r.created_at), ...ahead);
-      const waited = now - this.deadlineStart(since);
-      if (!canHeal || waited <= READY_TIMEOUT_MS + INTERVAL_MS + PASS_SLACK_MS) continue;
+      const start = this.deadlineStart(since);
+      const waited = now - start;
+      if (!canHeal || waited <= this.allowance(READY_TIMEOUT_MS, start, now)) continue;
       if (!pending.some((x) => x.ticket_key === m.ticket_key && this.notReadyWarned.has(x.id)))
         this.violate(
           'not-ready-warned',

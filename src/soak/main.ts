@@ -106,10 +106,14 @@ async function soak(o: Options, world: World, stopped: () => boolean): Promise<S
       await sleep(900);
     }
   })();
+  let watching = true;
+  const passes = invariants.watchPasses(() => !watching || stopped());
   await Promise.all([monitor, operators.run('operator', endAt, stopped), injector.run(endAt, stopped)]);
   if (!stopped()) await settle(world, invariants, 45_000);
   await invariants.sample();
   const messages = invariants.tallyMessages();
+  watching = false;
+  await passes;
   await world.stopDaemon();
 
   const snap = world.snapshot();
@@ -130,6 +134,7 @@ async function soak(o: Options, world: World, stopped: () => boolean): Promise<S
     messages,
     worstDriftAfterTtlMs: Math.max(0, invariants.worstDrift.ms),
     worstDrift: invariants.worstDrift.what,
+    longestPassGapMs: invariants.longestPassGapMs,
     daemonRecoveryMs: journal.daemonRestarts.map((r) =>
       r.firstPassAt === null ? null : r.firstPassAt - r.restartedAt,
     ),

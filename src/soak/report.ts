@@ -17,6 +17,8 @@ export interface SoakReport {
   messages: MessageTally;
   worstDriftAfterTtlMs: number;
   worstDrift: string;
+  /** Longest time between two passes of a running daemon (a loaded machine stretches them). */
+  longestPassGapMs: number;
   daemonRecoveryMs: (number | null)[];
   operatorCommands: number;
   races: string[];
@@ -51,6 +53,7 @@ export function formatReport(r: SoakReport): string {
   lines.push(
     `longest drift unhealed after its TTL: ${sec(Math.max(0, r.worstDriftAfterTtlMs))}${r.worstDrift ? ` (${r.worstDrift})` : ''}`,
   );
+  lines.push(`longest gap between two daemon passes: ${sec(r.longestPassGapMs)}`);
   lines.push(
     `daemon recovery after kill -9 (restart to first pass): ${r.daemonRecoveryMs.map(sec).join(', ') || 'no kill'}`,
   );

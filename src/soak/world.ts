@@ -293,6 +293,24 @@ export class World {
     }
   }
 
+  /** The daemon lease row, or null (no store yet, no daemon yet, unreadable this instant). */
+  lease(): { holder: string; expires_at: string } | null {
+    if (!existsSync(this.db)) return null;
+    let db: Database.Database | null = null;
+    try {
+      db = new Database(this.db, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 1000');
+      return (
+        (db.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(DAEMON_LEASE) as
+          { holder: string; expires_at: string } | undefined) ?? null
+      );
+    } catch {
+      return null;
+    } finally {
+      db?.close();
+    }
+  }
+
   /** Events after `afterId`, oldest first ([] when the store cannot be read). */
   events(afterId = 0): EventRow[] {
     if (!existsSync(this.db)) return [];
