@@ -142,6 +142,7 @@ async function soak(o: Options, world: World, stopped: () => boolean): Promise<S
     races: operators.races,
     unexpectedOperatorExits: operators.unexpected,
     storeOnTmpfs: world.mountError === null,
+    socket: world.socket,
   };
 }
 

@@ -24,6 +24,8 @@ export interface SoakReport {
   races: string[];
   unexpectedOperatorExits: OperatorError[];
   storeOnTmpfs: boolean;
+  /** Our private tmux socket: after the run no process may name it. */
+  socket: string;
 }
 
 const sec = (ms: number | null): string => (ms === null ? 'none' : `${(ms / 1000).toFixed(1)}s`);

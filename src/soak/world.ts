@@ -99,9 +99,9 @@ export function processesNaming(word: string, exact = true): number[] {
   return out;
 }
 
-function sh(cmd: string, args: string[]): { ok: boolean; out: string } {
+function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ok: boolean; out: string } {
   try {
-    return { ok: true, out: execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+    return { ok: true, out: execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env }) };
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     return { ok: false, out: String(err.stderr ?? '').trim() || err.message };
@@ -407,9 +407,21 @@ export class World {
             // gone meanwhile
           }
         }
-        sh('tmux', ['-L', this.socket, 'kill-server']);
+        // Our env: TMUX_TMPDIR puts the socket in our temp dir.
+        sh('tmux', ['-L', this.socket, 'kill-server'], this.env);
         const left = [...processesNaming(this.socket), ...processesNaming(this.dir, false)];
-        if (left.length === 0 || Date.now() > deadline) break;
+        if (left.length === 0) break;
+        if (Date.now() > deadline) {
+          // A server or client that would not go: these name our unique socket or dir, so they are ours.
+          for (const pid of left) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // gone meanwhile
+            }
+          }
+          break;
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
       if (this.mountError === null) {

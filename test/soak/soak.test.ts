@@ -3,6 +3,7 @@
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { processesNaming } from '../../src/soak/world.js';
 import { FAULT_KINDS } from '../../src/soak/journal.js';
 import type { SoakReport } from '../../src/soak/report.js';
 import { ROOT } from '../global-setup.js';
@@ -34,4 +35,5 @@ it(`a one-minute chaos soak (seed ${SEED}) keeps every invariant`, { timeout: 24
   for (const kind of FAULT_KINDS) expect(report.faults[kind], `fault ${kind} injected`).toBeGreaterThanOrEqual(1);
   for (const [name, runs] of Object.entries(report.checks)) expect(runs, `check ${name} ran`).toBeGreaterThan(0);
   expect(report.tickets.created).toBeGreaterThanOrEqual(5);
+  expect(processesNaming(report.socket), 'no tmux server or client of ours outlives the soak').toEqual([]);
 });
