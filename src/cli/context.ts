@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from '../core/clock.port.js';
 import { parseConfig, type Config } from '../core/config.js';
 import { parseFailpoints, type Failpoints } from '../core/failpoints.js';
-import { fail, ok, type Result } from '../core/result.js';
+import { fail, ok, StoreError, type Result } from '../core/result.js';
 import { MissionControl, type ServiceDeps } from '../core/service.js';
 import type { StorePort } from '../core/store.port.js';
 import { ExecaCommandRunner } from '../probes/command-runner.execa.js';
@@ -116,7 +116,7 @@ export function openContext(opts: ContextOptions): Result<McContext> {
   try {
     store = openSqliteStore(dbPath);
   } catch (e) {
-    return fail('invalid', (e as Error).message);
+    return fail(e instanceof StoreError ? 'store_failed' : 'invalid', (e as Error).message);
   }
   const runner = new ExecaCommandRunner();
   const clock = opts.clock ?? systemClock;

@@ -1,4 +1,5 @@
 import { sanitizeForTerminal } from '../core/sanitize.js';
+import { StoreError } from '../core/result.js';
 import { notAKey, TICKET_KEY_RE } from '../core/types.js';
 import { DEMO_AGENT_SPEC } from '../demo-agent/args.js';
 import { asksForHelp, helpOf, HELP_FLAG, parseArgs, UsageError, type CommandSpec } from './args.js';
@@ -135,6 +136,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
       // The message quotes the operator's argument, which may hold escape sequences.
       out.stderr(`mcc: ${e.command}: ${sanitizeForTerminal(e.message)}\n`);
       return 2;
+    }
+    if (e instanceof StoreError) {
+      out.stderr(`mcc: ${sanitizeForTerminal(e.message)}\n`);
+      return 1;
     }
     out.stderr(`mcc: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;

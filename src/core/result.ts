@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'probe_unknown' // tmux or /proc could not be observed: nothing destructive was done (exit 1)
   | 'tmux_failed' // a tmux command failed (exit 1)
   | 'git_failed' // a git command failed (exit 1)
+  | 'store_failed' // the store could not be written (disk full, I/O error, read-only): nothing was written (exit 1)
   | 'not_ready'; // the runtime cannot take input now; the message stays queued
 
 export interface Failure {
@@ -15,6 +16,14 @@ export interface Failure {
   message: string;
   /** Who holds the ticket, for conflicts. */
   holder?: string;
+}
+
+/**
+ * A store operation whose port signature has no failure channel could not be done (the disk is full, an I/O
+ * error): expected on real machines, so the CLI prints its message, not a stack trace. Nothing was written.
+ */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
 }
 
 export type Result<T> = { ok: true; value: T } | Failure;
@@ -39,6 +48,7 @@ export function exitCodeOf(code: ErrorCode): number {
     case 'probe_unknown':
     case 'tmux_failed':
     case 'git_failed':
+    case 'store_failed':
     case 'not_ready':
       return 1;
     default: {

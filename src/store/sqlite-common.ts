@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { fail, ok, type ErrorCode, type Failure, type Result } from '../core/result.js';
+import { fail, ok, StoreError, type ErrorCode, type Failure, type Result } from '../core/result.js';
 import type { EventInput, McEvent } from '../core/types.js';
 import { eventParams, toEvent, type EventRow, type MessageRow, type RuntimeRow, type TicketRow } from './rows.js';
 
@@ -71,6 +71,26 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/** What a store write meets on a real machine that no retry fixes: named for the operator, never a stack trace. */
+const STORE_FAULTS: readonly (readonly [prefix: string, what: string])[] = [
+  ['SQLITE_FULL', 'the disk holding it is full'],
+  ['SQLITE_IOERR', 'an I/O error'],
+  ['SQLITE_READONLY', 'it cannot be written (read-only)'],
+  ['SQLITE_CORRUPT', 'the file is damaged'],
+  ['SQLITE_CANTOPEN', 'a file it needs cannot be opened'],
+];
+
+/** A write failure the operator must fix (free the disk, fix the file), as a Failure naming the store file. */
+export function storeFault(db: Database.Database, err: unknown): Failure | null {
+  const code = sqliteCode(err);
+  const fault = STORE_FAULTS.find(([prefix]) => code.startsWith(prefix));
+  if (!fault) return null;
+  return fail(
+    'store_failed',
+    `store ${db.name}: ${fault[1]} (${code}); nothing was written${fault[0] === 'SQLITE_FULL' ? ': free space and try again' : ''}`,
+  );
+}
+
 const BUSY_ATTEMPTS = 4;
 
 function sleep(msDelay: number): Promise<void> {
@@ -90,6 +110,8 @@ export async function runWrite<T>(db: Database.Database, fn: () => T, onCommit: 
       return ok(value);
     } catch (err) {
       if (err instanceof Refusal) return err.failure;
+      const fault = storeFault(db, err);
+      if (fault) return fault;
       if (!isBusy(err)) throw err;
       if (attempt >= BUSY_ATTEMPTS) {
         return fail(
@@ -105,7 +127,7 @@ export async function runWrite<T>(db: Database.Database, fn: () => T, onCommit: 
 /** runWrite for operations whose port signature has no failure channel: a Failure becomes an Error. */
 export async function runWriteOrThrow<T>(db: Database.Database, fn: () => T, onCommit: () => void): Promise<T> {
   const result = await runWrite(db, fn, onCommit);
-  if (!result.ok) throw new Error(result.message);
+  if (!result.ok) throw new StoreError(result.message);
   return result.value;
 }
 
@@ -115,6 +137,8 @@ export async function runRead<T>(db: Database.Database, fn: () => T): Promise<T>
     try {
       return db.transaction(fn).deferred();
     } catch (err) {
+      const fault = storeFault(db, err);
+      if (fault) throw new StoreError(fault.message.replace('; nothing was written', ''));
       if (!isBusy(err) || attempt >= BUSY_ATTEMPTS) throw err;
       await sleep(20 * attempt + Math.random() * 50);
     }

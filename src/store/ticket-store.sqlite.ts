@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import type { Result } from '../core/result.js';
+import { StoreError, type Result } from '../core/result.js';
 import type {
   ActiveRows,
   AdoptInput,
@@ -227,6 +227,13 @@ function openError(err: unknown, path: string): Error {
   const raw = (err as Error & { code?: unknown }).code;
   const code = typeof raw === 'string' ? raw : '';
   const damaged = code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB');
+  if (code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_IOERR')) {
+    // The machine's fault, not the operator's input (exit 1): a full or failing disk under the store.
+    return new StoreError(
+      `store ${path}: cannot be opened: ${err.message} (${code}); is the disk holding it full? nothing was changed`,
+      { cause: err },
+    );
+  }
   return new Error(
     `the store at ${path} cannot be opened: ${err.message}${code ? ` (${code})` : ''}` +
       (damaged ? '; it is damaged: nothing was changed (move it aside, or restore it from a backup)' : ''),
