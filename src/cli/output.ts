@@ -1,5 +1,6 @@
 import { exitCodeOf, type Failure } from '../core/result.js';
-import { sanitizeForTerminal, sanitizeLine } from '../core/sanitize.js';
+import { sanitizeForTerminal, sanitizeHead, sanitizeLineHead } from '../core/sanitize.js';
+import { cellWidth, truncate } from '../ui/text.js';
 
 // Everything the CLI prints goes through here: human text sanitized (untrusted titles, bodies and pane
 // lines never reach the terminal with control sequences), JSON escaped but intact.
@@ -20,13 +21,21 @@ export function toJson(value: unknown, pretty = true): string {
   return text.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** The most of one untrusted value a human line shows; `--json` has all of it. */
+export const MAX_LINE_CHARS = 4096;
+
+/** One line of human output, made safe; a longer one is cut, and says so. */
 export function line(out: Out, text: string): void {
-  out.stdout(`${sanitizeForTerminal(text)}\n`);
+  const head = sanitizeHead(text, MAX_LINE_CHARS);
+  const note = head.cut ? `… (cut: ${text.length} characters; --json has them all)` : '';
+  out.stdout(`${head.text}${note}\n`);
 }
 
+/** A table cell of `width` terminal columns: one line, safe, cut (wide characters count twice) and padded. */
 export function cell(text: string, width: number): string {
-  const s = sanitizeLine(text);
-  return s.length > width ? `${s.slice(0, Math.max(0, width - 1))}…` : s.padEnd(width);
+  const head = sanitizeLineHead(text, 2 * width + 64);
+  const s = truncate(head.text, width, head.cut);
+  return s + ' '.repeat(Math.max(0, width - cellWidth(s)));
 }
 
 /** Print a failure on stderr and return its exit code (2 usage, 3 conflict, 4 not found, 1 otherwise). */
