@@ -15,10 +15,16 @@ export const processOut: Out = {
   stderr: (s) => void process.stderr.write(s),
 };
 
-/** JSON with every control character escaped, C1 and DEL included (JSON.stringify leaves those raw). */
+/**
+ * JSON with every control character escaped: C1, DEL, separators and bidi controls included (JSON.stringify
+ * leaves those raw, and a terminal showing the JSON would act on them). The parsed value is unchanged.
+ */
 export function toJson(value: unknown, pretty = true): string {
   const text = JSON.stringify(value, null, pretty ? 2 : undefined);
-  return text.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(
+    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** The most of one untrusted value a human line shows; `--json` has all of it. */
@@ -26,7 +32,8 @@ export const MAX_LINE_CHARS = 4096;
 
 /** One line of human output, made safe; a longer one is cut, and says so. */
 export function line(out: Out, text: string): void {
-  const head = sanitizeHead(text, MAX_LINE_CHARS);
+  // A CR just before the LF this adds is a CRLF line end (a body line from a Windows editor), not an overwrite.
+  const head = sanitizeHead(text.endsWith('\r') ? text.slice(0, -1) : text, MAX_LINE_CHARS);
   const note = head.cut ? `… (cut: ${text.length} characters; --json has them all)` : '';
   out.stdout(`${head.text}${note}\n`);
 }
