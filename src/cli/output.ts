@@ -1,5 +1,5 @@
 import { exitCodeOf, type Failure } from '../core/result.js';
-import { sanitizeForTerminal, sanitizeHead, sanitizeLineHead } from '../core/sanitize.js';
+import { sanitizeHead, sanitizeLineHead } from '../core/sanitize.js';
 import { cellWidth, truncate } from '../ui/text.js';
 
 // Everything the CLI prints goes through here: human text sanitized (untrusted titles, bodies and pane
@@ -47,7 +47,8 @@ export function cell(text: string, width: number): string {
 
 /** Print a failure on stderr and return its exit code (2 usage, 3 conflict, 4 not found, 1 otherwise). */
 export function failWith(out: Out, f: Failure): number {
-  out.stderr(`mcc: ${sanitizeForTerminal(f.message)}\n`);
+  const head = sanitizeHead(f.message, 4 * MAX_LINE_CHARS);
+  out.stderr(`mcc: ${head.text}${head.cut ? '…' : ''}\n`);
   return exitCodeOf(f.code);
 }
 
