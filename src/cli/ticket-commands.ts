@@ -43,7 +43,7 @@ export const addCommand: Command = {
       const file = args.flags['body-file'];
       if (typeof file === 'string') {
         try {
-          body = readFileSync(file === '-' ? 0 : file, 'utf8');
+          body = file === '-' ? await readStdin() : readFileSync(file, 'utf8');
         } catch (e) {
           return failWith(out, {
             ok: false,
@@ -74,6 +74,17 @@ export const addCommand: Command = {
       return 0;
     }),
 };
+
+/**
+ * All of stdin as UTF-8. Not readFileSync(0): on a non-blocking pipe (a parent that writes a large body
+ * through execa or a shell pipeline) that fails with EAGAIN as soon as the pipe runs empty mid-body.
+ */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 export const listCommand: Command = {
   spec: {

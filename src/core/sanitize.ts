@@ -7,6 +7,9 @@
 // to move the cursor. CRLF counts as a line end. Line and paragraph separators become spaces; bidi overrides
 // and isolates (Trojan Source) become U+FFFD.
 //
+// Length: sanitizeHead and sanitizeLineHead stop after the first `max` code units they produce, so showing the
+// head of a megabyte of text costs no more than showing a short one (the console redraws every snapshot).
+//
 // Paste (inertForPaste): nothing is removed, so nothing is lost silently: every control except LF and tab is
 // caret-mapped, so `ESC[201~` (the end of a bracketed paste) arrives as the text `^[[201~`.
 
@@ -70,7 +73,15 @@ function inRange(c: number, lo: number, hi: number): boolean {
 
 /** Text made safe for a terminal: escape sequences removed, other controls shown in caret notation; keeps LF and tab. */
 export function sanitizeForTerminal(text: string): string {
-  if (!NEEDS_WORK.test(text)) return text;
+  return sanitizeHead(text, Infinity).text;
+}
+
+/**
+ * At most the first `max` code units of sanitizeForTerminal(text), and whether the text went on past them.
+ * Work stops once `max` are made, so a megabyte title costs what its shown head costs, wherever it is shown.
+ */
+export function sanitizeHead(text: string, max: number): { text: string; cut: boolean } {
+  if (!NEEDS_WORK.test(text)) return headOf(text, max);
   let out = '';
   let plainFrom = 0;
   let i = 0;
@@ -84,6 +95,7 @@ export function sanitizeForTerminal(text: string): string {
       continue;
     }
     out += text.slice(plainFrom, i);
+    if (out.length >= max) return { text: headOf(out, max).text, cut: true };
     const seq = introducer(text, i);
     if (seq !== null) {
       i = skipSequence(text, seq.kind, seq.bodyStart);
@@ -97,12 +109,28 @@ export function sanitizeForTerminal(text: string): string {
     }
     plainFrom = i;
   }
-  return out + text.slice(plainFrom);
+  const whole = out + text.slice(plainFrom);
+  return headOf(whole, max);
+}
+
+/** The first `max` code units, never ending in half a surrogate pair. */
+function headOf(text: string, max: number): { text: string; cut: boolean } {
+  if (text.length <= max) return { text, cut: false };
+  const end = Math.max(0, Math.floor(max));
+  const last = text.charCodeAt(end - 1);
+  const head = text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
+  return { text: head, cut: true };
 }
 
 /** sanitizeForTerminal for a one-line cell: LF and tab become spaces too. */
 export function sanitizeLine(text: string): string {
   return sanitizeForTerminal(text).replace(/[\n\t]/g, ' ');
+}
+
+/** sanitizeHead for a one-line cell: LF and tab become spaces too. */
+export function sanitizeLineHead(text: string, max: number): { text: string; cut: boolean } {
+  const head = sanitizeHead(text, max);
+  return { text: head.text.replace(/[\n\t]/g, ' '), cut: head.cut };
 }
 
 /** Text to paste into an agent: LF and tab kept, CRLF made LF, every other control caret-mapped; nothing dropped. */

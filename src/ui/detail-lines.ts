@@ -1,9 +1,9 @@
 import type { GridRow } from '../core/console-model.js';
-import { sanitizeForTerminal, sanitizeLine } from '../core/sanitize.js';
+import { sanitizeHead, sanitizeLine } from '../core/sanitize.js';
 import type { TicketDetail } from '../core/store.port.js';
 import type { McEvent, RuntimeSession } from '../core/types.js';
 import { findingLines } from './plan.js';
-import { shortAge, wrap, type ViewLine } from './text.js';
+import { cell, MAX_LINE_COLUMNS, shortAge, wrap, type ViewLine } from './text.js';
 
 // The detail view's content as plain lines, built from store rows and a pane capture. Pure, so the
 // sanitizing and the terminal-state shape of the activity log are tested without a terminal.
@@ -18,13 +18,25 @@ export interface DetailData {
   error: string | null;
 }
 
+/** How much of one body or summary the view wraps; the whole text is in `mcc show KEY --json`. */
+export const MAX_PARAGRAPH_CHARS = 64 * 1024;
+
 const ago = (now: number, at: number) => `${shortAge(now - at)} ago`;
+
+/** One untrusted value on one line, cut long before the view would cut it (the view redraws every snapshot). */
+const one = (text: string): string => cell(text, MAX_LINE_COLUMNS);
 
 function paragraph(text: string, width: number, indent = ''): ViewLine[] {
   const out: ViewLine[] = [];
-  for (const raw of sanitizeForTerminal(text).split('\n')) {
+  const head = sanitizeHead(text, MAX_PARAGRAPH_CHARS);
+  for (const raw of head.text.split('\n')) {
     for (const l of wrap(sanitizeLine(raw), Math.max(10, width - indent.length))) out.push({ text: indent + l });
   }
+  if (head.cut)
+    out.push({
+      text: `${indent}… cut here: the text is ${text.length} characters long (mcc show --json has it all)`,
+      style: 'dim',
+    });
   return out;
 }
 
@@ -36,12 +48,12 @@ function runtimeLine(r: RuntimeSession, now: number): ViewLine {
     r.paneId ? `pane ${r.paneId}` : 'no pane',
     r.pid ? `pid ${r.pid}` : 'no pid',
   ];
-  parts.push(`host ${sanitizeLine(r.host)}`, `started ${ago(now, r.createdAt)}`);
+  parts.push(`host ${one(r.host)}`, `started ${ago(now, r.createdAt)}`);
   if (r.lastSeenAt !== null) parts.push(`seen ${ago(now, r.lastSeenAt)}`);
   if (r.exitStatus !== null) parts.push(`exit ${r.exitStatus}`);
-  if (r.workdir) parts.push(`workdir ${sanitizeLine(r.workdir)}`);
-  if (r.branch) parts.push(`branch ${sanitizeLine(r.branch)}`);
-  if (r.closedReason) parts.push(`closed: ${sanitizeLine(r.closedReason)}`);
+  if (r.workdir) parts.push(`workdir ${one(r.workdir)}`);
+  if (r.branch) parts.push(`branch ${one(r.branch)}`);
+  if (r.closedReason) parts.push(`closed: ${one(r.closedReason)}`);
   return r.status === 'closed' ? { text: parts.join('  '), style: 'dim' } : { text: parts.join('  ') };
 }
 
@@ -49,7 +61,7 @@ function runtimeLine(r: RuntimeSession, now: number): ViewLine {
 export function eventLines(e: McEvent, now: number, width: number): ViewLine[] {
   const style: ViewLine['style'] = e.status === 'error' ? 'error' : e.status === 'warning' ? 'warn' : 'ok';
   const out: ViewLine[] = [
-    { text: `${ago(now, e.at)}  status: ${e.status}  ${sanitizeLine(e.kind)}  by ${sanitizeLine(e.actor)}`, style },
+    { text: `${ago(now, e.at)}  status: ${e.status}  ${one(e.kind)}  by ${one(e.actor)}`, style },
   ];
   out.push(...paragraph(`summary: ${e.summary}`, width, '  '));
   if (e.rootCause) out.push(...paragraph(`root_cause: ${e.rootCause}`, width, '  '));
@@ -57,7 +69,7 @@ export function eventLines(e: McEvent, now: number, width: number): ViewLine[] {
   if (e.stopCondition) out.push(...paragraph(`stop_condition: ${e.stopCondition}`, width, '  '));
   if (e.humanInputRequired) out.push({ text: '  human_input_required: yes', style: 'warn' });
   if (e.nextActions.length > 0) out.push(...paragraph(`next_actions: ${e.nextActions.join('; ')}`, width, '  '));
-  if (e.artifacts.length > 0) out.push({ text: `  artifacts: ${sanitizeLine(e.artifacts.join(', '))}`, style: 'dim' });
+  if (e.artifacts.length > 0) out.push({ text: `  artifacts: ${one(e.artifacts.join(', '))}`, style: 'dim' });
   return out;
 }
 
@@ -71,17 +83,17 @@ export function detailLines(
 ): ViewLine[] {
   const lines: ViewLine[] = [];
   const head = (text: string) => lines.push({ text, style: 'heading' });
-  if (data.error) lines.push({ text: `cannot load ${key}: ${sanitizeLine(data.error)}`, style: 'error' });
+  if (data.error) lines.push({ text: `cannot load ${key}: ${one(data.error)}`, style: 'error' });
   const d = data.detail;
   if (!d) {
     if (!data.error) lines.push({ text: `loading ${key}…`, style: 'dim' });
     return lines;
   }
   const t = d.ticket;
-  head(`${t.key}  ${sanitizeLine(t.title)}`);
+  head(`${t.key}  ${one(t.title)}`);
   const facts = [
     `state ${t.status}`,
-    `profile ${sanitizeLine(t.profile)}`,
+    `profile ${one(t.profile)}`,
     `attempts ${t.attempts}`,
     `runtime ${row?.runtime ?? '?'}`,
   ];
@@ -103,7 +115,7 @@ export function detailLines(
       );
       for (const a of checks.artifacts) {
         const failed = a.startsWith('check FAILED');
-        lines.push({ text: `  ${sanitizeLine(a)}`, ...(failed ? { style: 'error' as const } : {}) });
+        lines.push({ text: `  ${one(a)}`, ...(failed ? { style: 'error' as const } : {}) });
       }
     }
   }
@@ -121,18 +133,18 @@ export function detailLines(
   const pane = data.pane;
   head(`Pane${pane?.ok && pane.status ? ` (screen: ${pane.status})` : ''}`);
   if (!pane) lines.push({ text: '  (no live pane)', style: 'dim' });
-  else if (!pane.ok) lines.push({ text: `  cannot capture the pane: ${sanitizeLine(pane.reason)}`, style: 'error' });
+  else if (!pane.ok) lines.push({ text: `  cannot capture the pane: ${one(pane.reason)}`, style: 'error' });
   else if (pane.lines.length === 0) lines.push({ text: '  (no live pane)', style: 'dim' });
   else {
     // Where the screen status came from, above the screen it was read from.
-    for (const e of pane.explain ?? []) lines.push({ text: `  ${sanitizeLine(e)}`, style: 'dim' });
-    for (const l of pane.lines) lines.push({ text: `  ${sanitizeLine(l)}` });
+    for (const e of pane.explain ?? []) lines.push({ text: `  ${one(e)}`, style: 'dim' });
+    for (const l of pane.lines) lines.push({ text: `  ${one(l)}` });
   }
 
   const pending = d.messages.filter((m) => m.status === 'pending' || m.status === 'delivering');
   if (pending.length > 0) {
     head('Queued messages');
-    for (const m of pending) lines.push({ text: `  #${m.id} ${m.kind} ${m.status}: ${sanitizeLine(m.body)}` });
+    for (const m of pending) lines.push({ text: `  #${m.id} ${m.kind} ${m.status}: ${one(m.body)}` });
   }
 
   head('Findings');

@@ -1,4 +1,4 @@
-import { sanitizeLine } from '../core/sanitize.js';
+import { sanitizeLineHead } from '../core/sanitize.js';
 
 // Terminal cell arithmetic for layout. Every cell of the console is cut to its width here, so nothing the
 // store or a pane holds can wrap into the next row or push a column out of place.
@@ -111,10 +111,10 @@ export function cellWidth(text: string): number {
   return w;
 }
 
-/** Cut to at most `width` columns, ending in `…` when something was cut. */
-export function truncate(text: string, width: number): string {
+/** Cut to at most `width` columns, ending in `…` when something was cut (or when `more` says the text went on). */
+export function truncate(text: string, width: number, more = false): string {
   if (width <= 0) return '';
-  if (cellWidth(text) <= width) return text;
+  if (!more && cellWidth(text) <= width) return text;
   let out = '';
   let w = 0;
   for (const ch of text) {
@@ -133,9 +133,16 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
   return align === 'left' ? cut + pad : pad + cut;
 }
 
-/** Untrusted text made safe and one line, then cut to `width` columns. */
+/** The widest any one line of the console is drawn; a cell never looks further into its text than this. */
+export const MAX_LINE_COLUMNS = 1024;
+
+/** Untrusted text made safe and one line, then cut to `width` columns (at most MAX_LINE_COLUMNS). */
 export function cell(untrusted: string, width: number): string {
-  return truncate(sanitizeLine(untrusted), width);
+  const w = Math.min(width, MAX_LINE_COLUMNS);
+  // A column takes at most two code units (a surrogate pair) and caret forms are wider than their source, so
+  // this head holds everything that can be shown; zero-width marks beyond it are not worth a megabyte's scan.
+  const head = sanitizeLineHead(untrusted, 2 * w + 64);
+  return truncate(head.text, w, head.cut);
 }
 
 /** Greedy word wrap of already-safe text into lines of at most `width` columns; long words are cut. */
