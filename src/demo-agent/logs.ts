@@ -17,6 +17,8 @@ export interface InputLogEntry {
 
 export interface PromptLogEntry {
   ts: string;
+  /** The agent that accepted it: a text accepted by two agents is told apart from one typed twice into one. */
+  pid: number;
   prompt: number;
   lines: number;
   chars: number;
@@ -46,8 +48,9 @@ export class DemoLogs {
     if (this.inputFd !== null) writeSync(this.inputFd, `${JSON.stringify({ ts: now(), ...entry })}\n`);
   }
 
-  prompt(entry: Omit<PromptLogEntry, 'ts'>): void {
-    if (this.promptFd !== null) writeSync(this.promptFd, `${JSON.stringify({ ts: now(), ...entry })}\n`);
+  prompt(entry: Omit<PromptLogEntry, 'ts' | 'pid'>): void {
+    if (this.promptFd !== null)
+      writeSync(this.promptFd, `${JSON.stringify({ ts: now(), pid: process.pid, ...entry })}\n`);
   }
 
   close(): void {

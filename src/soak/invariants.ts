@@ -36,6 +36,7 @@ export interface Violation {
 
 interface LogEntry {
   ts: string;
+  pid?: number;
   text?: string;
   phase?: string;
   effect?: string;
@@ -82,6 +83,8 @@ export interface MessageTally {
   doubled: number;
   /** Sent to an agent the injector killed within a few seconds: it may have died before reading it. */
   diedWithAgent: number;
+  /** Accepted again by the ticket's next agent: its first agent was gone before the delivery was confirmed. */
+  redelivered: number;
 }
 
 interface Episode {
@@ -487,10 +490,11 @@ export class Invariants {
 
   /** Token -> how many times the agents accepted it, and how many messages the store holds as sent/delivering. */
   private tallies(snap: Snapshot, prompts: LogEntry[]) {
-    const logged = new Map<string, number>();
+    // Token -> the pids of the agents that accepted it, in order.
+    const logged = new Map<string, number[]>();
     for (const p of prompts) {
       const tok = tokenOfText(p.text ?? '');
-      if (tok) logged.set(tok, (logged.get(tok) ?? 0) + 1);
+      if (tok) logged.set(tok, [...(logged.get(tok) ?? []), p.pid ?? -1]);
     }
     const stored = new Map<string, { sent: number; delivering: number }>();
     for (const m of snap.messages) {
@@ -506,15 +510,22 @@ export class Invariants {
 
   private checkDoubled(snap: Snapshot, prompts: LogEntry[]): void {
     this.ran('message-exactly-once');
-    const { logged, stored } = this.tallies(snap, prompts);
-    for (const [tok, n] of logged) {
-      const s = stored.get(tok) ?? { sent: 0, delivering: 0 };
-      if (n > s.sent + s.delivering)
+    const { logged } = this.tallies(snap, prompts);
+    for (const [tok, pids] of logged) {
+      const d = doublings(pids);
+      if (d.sameAgent.length > 0)
         this.violate(
           'message-exactly-once',
           tok.startsWith('MC-') ? tok : null,
-          `${tok}: the agents accepted it ${n} times; the store holds ${s.sent} sent + ${s.delivering} delivering`,
-          `${tok}:${n}`,
+          `${tok}: agent pid ${d.sameAgent.join(', ')} accepted it more than once`,
+          `${tok}:same:${d.sameAgent.join(',')}`,
+        );
+      if (d.stillAlive.length > 0)
+        this.violate(
+          'message-exactly-once',
+          tok.startsWith('MC-') ? tok : null,
+          `${tok}: accepted by agents ${[...new Set(pids)].join(', ')} while pid ${d.stillAlive.join(', ')} still lives`,
+          `${tok}:live:${d.stillAlive.join(',')}`,
         );
     }
   }
@@ -543,6 +554,7 @@ export class Invariants {
       lost: 0,
       doubled: 0,
       diedWithAgent: 0,
+      redelivered: 0,
     };
     if (!snap) return tally;
     const { logged, stored } = this.tallies(snap, prompts);
@@ -553,9 +565,13 @@ export class Invariants {
       if (m.status === 'cancelled') tally.cancelled++;
     }
     for (const [tok, s] of stored) {
-      const n = logged.get(tok) ?? 0;
+      const pids = logged.get(tok) ?? [];
+      const d = doublings(pids);
+      // Distinct agents that took it: one typed twice into the same agent is a doubling, never a delivery.
+      const n = new Set(pids).size;
       tally.delivered += Math.min(n, s.sent);
-      if (n > s.sent + s.delivering) tally.doubled += n - s.sent - s.delivering;
+      tally.doubled += d.sameAgent.length + d.stillAlive.length;
+      tally.redelivered += Math.max(0, n - 1 - d.stillAlive.length);
       if (n >= s.sent) continue;
       // Sent messages the agents never accepted: excused only when their agent was killed right after.
       const missing = s.sent - n;
@@ -580,4 +596,22 @@ export class Invariants {
     }
     return tally;
   }
+}
+
+/**
+ * How a text's acceptances double up. The same agent taking it twice is always a doubling. Another agent taking
+ * it is a redelivery when every earlier one is gone: a message whose agent died (or was retired) before its
+ * delivery was confirmed goes back to the ticket's queue, and the ticket's next agent, which never saw it, gets
+ * it. An earlier agent still alive means two live agents got it: a doubling.
+ */
+function doublings(pids: readonly number[]): { sameAgent: number[]; stillAlive: number[] } {
+  const seen = new Set<number>();
+  const sameAgent = new Set<number>();
+  for (const pid of pids) {
+    if (seen.has(pid)) sameAgent.add(pid);
+    seen.add(pid);
+  }
+  const distinct = [...seen];
+  const stillAlive = distinct.slice(0, -1).filter((pid) => pid > 0 && existsSync(`/proc/${pid}`));
+  return { sameAgent: [...sameAgent], stillAlive };
 }

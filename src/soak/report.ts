@@ -50,7 +50,8 @@ export function formatReport(r: SoakReport): string {
   const m = r.messages;
   lines.push(
     `messages: queued ${m.queued}, delivered ${m.delivered}, pending ${m.pending}, cancelled ${m.cancelled}, lost ${m.lost}, doubled ${m.doubled}` +
-      (m.diedWithAgent > 0 ? ` (${m.diedWithAgent} sent just before their agent was killed)` : ''),
+      (m.diedWithAgent > 0 ? ` (${m.diedWithAgent} sent just before their agent was killed)` : '') +
+      (m.redelivered > 0 ? `; ${m.redelivered} redelivered to the ticket's next agent (the first died first)` : ''),
   );
   lines.push(
     `longest drift unhealed after its TTL: ${sec(Math.max(0, r.worstDriftAfterTtlMs))}${r.worstDrift ? ` (${r.worstDrift})` : ''}`,
