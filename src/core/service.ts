@@ -89,6 +89,23 @@ export interface PickupOutcome {
   prompt: 'sent' | 'pending';
 }
 
+/** True when an open runtime of this host and socket was seen alive (spawned, adopted) after `began` in a pane
+ * the tmux observation does not have: the rows are newer than the observation. */
+function recordedDuring(snap: Snapshot, began: number): boolean {
+  if (snap.tmux.kind !== 'ok') return false;
+  const panes = new Set(snap.tmux.panes.map((p) => p.paneId));
+  return snap.rows.runtimes.some(
+    (r) =>
+      r.status !== 'closed' &&
+      r.paneId !== null &&
+      r.host === snap.where.host &&
+      r.tmuxSocket === snap.where.socket &&
+      r.lastSeenAt !== null &&
+      r.lastSeenAt >= began &&
+      !panes.has(r.paneId),
+  );
+}
+
 /** A lease granted; `takenOver` names the dead holder it was taken from (as people know it) and how we know. */
 export interface LeaseGrant extends Lease {
   takenOver?: { from: string; why: string };
@@ -119,10 +136,16 @@ export class MissionControl {
     return fail('invalid', `profile "${t.profile}" of ${t.key} is not in the config (known: ${known})`);
   }
 
-  /** Observe the world once (one tmux call, one batch of identities). */
-  snapshot(): Promise<Snapshot> {
+  /** Observe the world once (one tmux call, one batch of identities); twice if rows were recorded meanwhile. */
+  async snapshot(): Promise<Snapshot> {
     const { store, tmux, processes, config, host } = this.deps;
-    return observe({ store, tmux, processes, config, host }, this.cache, this.now);
+    const deps = { store, tmux, processes, config, host };
+    const began = this.now();
+    const first = await observe(deps, this.cache, this.now);
+    // tmux is observed before the rows are read: a spawn recorded in between names a pane this observation
+    // cannot show, and its agent would be judged gone (and `retire` would close its row, killing nothing).
+    // Looking once more shows that pane; a row recorded during the second look too is the next pass's.
+    return recordedDuring(first, began) ? observe(deps, this.cache, this.now) : first;
   }
 
   /** One reconcile pass: observe, diagnose, then apply what the mode allows. */
