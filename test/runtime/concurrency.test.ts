@@ -15,7 +15,11 @@ import { DIST, ROOT } from '../global-setup.js';
 import { disagreements, useHarness, type Harness } from './helpers.js';
 
 const WORKERS = 3;
-const OPS_PER_WORKER = Number(process.env['CONCURRENCY_OPS'] ?? 700);
+// Each operator stops after OPS commands or when the budget is spent (a loaded machine runs fewer); at least
+// MIN_OPS commands in all must have run.
+const OPS_PER_WORKER = Number(process.env['CONCURRENCY_OPS'] ?? 2000);
+const BUDGET_MS = Number(process.env['CONCURRENCY_BUDGET_MS'] ?? 45_000);
+const MIN_OPS = Number(process.env['CONCURRENCY_MIN_OPS'] ?? 1000);
 const KEYS = 8;
 const SEED = Number(process.env['CONCURRENCY_SEED'] ?? 20261125);
 const WORKER = join(ROOT, 'test/runtime/fixtures/operator-worker.mjs');
@@ -56,7 +60,7 @@ function sampleAttempts(h: Harness): Map<string, { attempts: number; resets: num
 }
 
 describe('three operators and a daemon on one store', () => {
-  it(`${WORKERS} x ${OPS_PER_WORKER} commands on ${KEYS} shared tickets: no busy store, conflicts in words, a consistent end`, async () => {
+  it(`${WORKERS} operators, ${MIN_OPS}+ commands on ${KEYS} shared tickets: no busy store, conflicts in words, a consistent end`, async () => {
     const h = useHarness({
       ttlSeconds: 2,
       retryLimit: 3,
@@ -79,7 +83,7 @@ describe('three operators and a daemon on one store', () => {
       store.close();
     }
 
-    const daemon = h.spawn(['--auto', '--interval', '0.3', '--pickup', '--max-runtimes', '4', '--json'], {
+    const daemon = h.spawn(['--auto', '--interval', '0.3', '--pickup', '--max-runtimes', '3', '--json'], {
       timeoutMs: 170_000,
     });
     // Attempts are sampled throughout; a drop is allowed only across an operator's reset.
@@ -101,6 +105,7 @@ describe('three operators and a daemon on one store', () => {
 
     const outs = Array.from({ length: WORKERS }, (_, w) => join(h.dir, `worker-${w + 1}.jsonl`));
     const started = Date.now();
+    const deadline = String(started + BUDGET_MS);
     const workers = await Promise.all(
       outs.map((out, w) =>
         execa(
@@ -113,6 +118,7 @@ describe('three operators and a daemon on one store', () => {
             String(OPS_PER_WORKER),
             String(KEYS),
             out,
+            deadline,
           ],
           { env: h.env, extendEnv: false, reject: false, timeout: 150_000, cwd: h.dir },
         ),
@@ -140,7 +146,7 @@ describe('three operators and a daemon on one store', () => {
         .filter(Boolean)
         .map((l) => JSON.parse(l) as OpLine),
     );
-    expect(ops).toHaveLength(WORKERS * OPS_PER_WORKER);
+    expect(ops.length).toBeLessThanOrEqual(WORKERS * OPS_PER_WORKER);
     const byCode = new Map<string, number>();
     for (const o of ops) byCode.set(String(o.code), (byCode.get(String(o.code)) ?? 0) + 1);
     const summary = `${ops.length} commands in ${elapsed} ms, by exit code ${JSON.stringify(Object.fromEntries(byCode))}`;
@@ -160,6 +166,7 @@ describe('three operators and a daemon on one store', () => {
         ),
     );
     expect(bad.slice(0, 10), summary).toEqual([]);
+    expect(ops.length, summary).toBeGreaterThanOrEqual(MIN_OPS);
     // The stream did race: some commands won and some were refused.
     expect(byCode.get('0') ?? 0).toBeGreaterThan(ops.length / 4);
     expect(byCode.get('3') ?? 0).toBeGreaterThan(0);
@@ -187,12 +194,36 @@ describe('three operators and a daemon on one store', () => {
     for (const key of keys) {
       expect(h.openRuntimes(key).length, `${key}: open runtimes`).toBeLessThanOrEqual(1);
       const found = await disagreements(h, key, ['in_progress', 'in_review']);
+      const pane = await h.pane(`mc-${key}`);
+      const panes = (
+        await execa(
+          'tmux',
+          [
+            '-L',
+            h.socket,
+            'list-panes',
+            '-a',
+            '-F',
+            '#{session_name} #{pane_id} #{pane_pid} #{pane_dead} #{@mcc_store} #{session_created}',
+          ],
+          {
+            reject: false,
+          },
+        )
+      ).stdout;
+      const screen = pane ? await h.capture(`mc-${key}`) : '';
       const why = () =>
         JSON.stringify(
           {
             ticket: h.ticket(key),
             runtimes: h.runtimes(key),
-            events: h.events(key).slice(-25).map((e) => `${e.at} ${e.actor} ${e.kind} ${e.summary}`),
+            pane,
+            panes,
+            screen,
+            events: h
+              .events(key)
+              .filter((e) => !['ticket.move', 'message.queue', 'review.block', 'review.approve'].includes(e.kind))
+              .map((e) => `${e.at} ${e.actor} ${e.kind} ${e.summary} ${e.root_cause ?? ''}`),
             plan: plan.findings.filter((f) => f.ticketKey === key),
           },
           null,
