@@ -1,6 +1,6 @@
-import { hostname } from 'node:os';
 import { DAEMON_LEASE } from '../core/console-controller.js';
 import { ChecksRunner } from '../core/checks-runner.js';
+import { holderLabel } from '../core/lease-holder.js';
 import { Poller } from '../core/poller.js';
 import { runtimesHoldingSlots } from '../core/review.js';
 import type { MissionControl } from '../core/service.js';
@@ -9,7 +9,8 @@ import { intervalMsOf, withContext } from './command.js';
 import { failWith, line, toJson, type Out } from './output.js';
 
 // `mcc --auto`: the headless driver of the same core service. One daemon per store acts at a time
-// (a lease row with an expiry); SIGINT/SIGTERM finish the current pass and exit 0.
+// (a lease row with an expiry); SIGINT/SIGTERM finish the current pass and exit 0. The holder names this
+// process beyond pid reuse, so a successor on this host takes a SIGKILLed daemon's lease at once.
 
 export interface DaemonOptions {
   intervalMs: number;
@@ -33,7 +34,8 @@ export async function runDaemon(
   signal: AbortSignal,
 ): Promise<number> {
   const { clock } = service;
-  const holder = `${hostname()}:${process.pid}`;
+  const holder = await service.processHolder(process.pid);
+  const label = holderLabel(holder);
   const leaseMs = Math.max(opts.intervalMs * 3, 10_000);
   const printed = new Set<string>();
   let waitingSaid = false;
@@ -51,7 +53,15 @@ export async function runDaemon(
       if (opts.once) exitCode = 3;
       return;
     }
-    if (waitingSaid) emit(out, opts.json, { kind: 'lease', text: `lease acquired by ${holder}` });
+    const taken = lease.value.takenOver;
+    if (taken !== undefined)
+      emit(out, opts.json, {
+        kind: 'lease',
+        text: `took over the lease of dead daemon ${taken.from} (${taken.why}); lease acquired by ${label}`,
+        holder: label,
+        from: taken.from,
+      });
+    else if (waitingSaid) emit(out, opts.json, { kind: 'lease', text: `lease acquired by ${label}` });
     waitingSaid = false;
     const report = await service.reconcile(opts.dryRun ? 'dry-run' : 'auto');
     const current = new Set<string>();

@@ -5,6 +5,7 @@ import { profileNamed, type Config, type Profile } from './config.js';
 import { diagnose, retryDelayMs } from './diagnose.js';
 import { quietFor, type Finding, type Snapshot } from './findings.js';
 import { noFailpoints, type Failpoints } from './failpoints.js';
+import { holderLabel, judgeHolder, parseHolder, processHolder, type HolderVerdict } from './lease-holder.js';
 import { livenessOf, panesBySession } from './liveness.js';
 import { CaptureCache, observe } from './observe.js';
 import type { GitPort } from './git.port.js';
@@ -89,6 +90,28 @@ export interface PickupOutcome {
   prompt: 'sent' | 'pending';
 }
 
+/** True when an open runtime of this host and socket was seen alive (spawned, adopted) after `began` in a pane
+ * the tmux observation does not have: the rows are newer than the observation. */
+function recordedDuring(snap: Snapshot, began: number): boolean {
+  if (snap.tmux.kind !== 'ok') return false;
+  const panes = new Set(snap.tmux.panes.map((p) => p.paneId));
+  return snap.rows.runtimes.some(
+    (r) =>
+      r.status !== 'closed' &&
+      r.paneId !== null &&
+      r.host === snap.where.host &&
+      r.tmuxSocket === snap.where.socket &&
+      r.lastSeenAt !== null &&
+      r.lastSeenAt >= began &&
+      !panes.has(r.paneId),
+  );
+}
+
+/** A lease granted; `takenOver` names the dead holder it was taken from (as people know it) and how we know. */
+export interface LeaseGrant extends Lease {
+  takenOver?: { from: string; why: string };
+}
+
 export class MissionControl {
   private readonly cache = new CaptureCache();
   private readonly failpoints: Failpoints;
@@ -114,10 +137,16 @@ export class MissionControl {
     return fail('invalid', `profile "${t.profile}" of ${t.key} is not in the config (known: ${known})`);
   }
 
-  /** Observe the world once (one tmux call, one batch of identities). */
-  snapshot(): Promise<Snapshot> {
+  /** Observe the world once (one tmux call, one batch of identities); twice if rows were recorded meanwhile. */
+  async snapshot(): Promise<Snapshot> {
     const { store, tmux, processes, config, host } = this.deps;
-    return observe({ store, tmux, processes, config, host }, this.cache, this.now);
+    const deps = { store, tmux, processes, config, host };
+    const began = this.now();
+    const first = await observe(deps, this.cache, this.now);
+    // tmux is observed before the rows are read: a spawn recorded in between names a pane this observation
+    // cannot show, and its agent would be judged gone (and `retire` would close its row, killing nothing).
+    // Looking once more shows that pane; a row recorded during the second look too is the next pass's.
+    return recordedDuring(first, began) ? observe(deps, this.cache, this.now) : first;
   }
 
   /** One reconcile pass: observe, diagnose, then apply what the mode allows. */
@@ -622,9 +651,53 @@ export class MissionControl {
     return this.deps.store.changeToken();
   }
 
-  /** Take or renew a named lease for `ttlMs` from now; `conflict` naming the holder while another holds it. */
-  acquireLease(name: string, holder: string, ttlMs: number): Promise<Result<Lease>> {
-    return this.deps.store.acquireLease({ name, holder, ttlMs, now: this.now() });
+  /**
+   * The lease holder string for process `pid` of this host: `host:PID` plus its start time and boot id, so a
+   * successor can prove it dead. Plain `host:PID` (successors wait for expiry) when /proc cannot tell.
+   */
+  async processHolder(pid: number): Promise<string> {
+    const obs = (await this.deps.processes.inspect([pid])).get(pid);
+    if (obs?.kind !== 'alive') return `${this.deps.host}:${pid}`;
+    return processHolder({ host: this.deps.host, ...obs.identity });
+  }
+
+  /**
+   * Take or renew a named lease for `ttlMs` from now; `conflict` naming the holder while another holds it. A
+   * holder proved dead (a process of this host and boot that is gone, or whose pid is now another process)
+   * is replaced at once by a compare-and-set on that exact holder, logged as a `lease` event naming it.
+   */
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<Result<LeaseGrant>> {
+    const { store } = this.deps;
+    const now = this.now();
+    const got = await store.acquireLease({ name, holder, ttlMs, now });
+    if (got.ok || got.code !== 'conflict' || got.holder === undefined) return got;
+    const from = got.holder;
+    const verdict = await this.judgeLeaseHolder(from);
+    if (verdict.kind === 'wait') {
+      const why = parseHolder(from) === null ? '' : ` (${verdict.why})`;
+      return fail('conflict', `${got.message}${why}`, { holder: holderLabel(from) });
+    }
+    const summary = `took over lease ${name} from ${holderLabel(from)}: ${verdict.why}`;
+    const taken = await store.takeOverLease({
+      name,
+      from,
+      holder,
+      ttlMs,
+      now,
+      event: this.event(null, null, 'lease', 'warning', summary),
+    });
+    if (!taken.ok) return taken.holder === undefined ? taken : { ...taken, holder: holderLabel(taken.holder) };
+    return ok({ ...taken.value, takenOver: { from: holderLabel(from), why: verdict.why } });
+  }
+
+  private async judgeLeaseHolder(holder: string): Promise<HolderVerdict> {
+    const id = parseHolder(holder);
+    // Only a holder of this host is looked up: another host's pid says nothing about this machine's processes.
+    if (id === null || id.host !== this.deps.host)
+      return judgeHolder(holder, { host: this.deps.host, bootId: null }, undefined);
+    const { processes } = this.deps;
+    const [bootId, seen] = await Promise.all([processes.bootId(), processes.inspect([id.pid])]);
+    return judgeHolder(holder, { host: this.deps.host, bootId }, seen.get(id.pid));
   }
 
   /** Give up a lease this holder took (nothing happens if another holds it). */

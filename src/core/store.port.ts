@@ -237,6 +237,15 @@ export interface StorePort {
 
   /** Take or renew a named lease; `conflict` naming the holder while someone else's lease is unexpired. */
   acquireLease(input: { name: string; holder: string; ttlMs: number; now: number }): Promise<Result<Lease>>;
+  /** Replace exactly holder `from` (proved dead) by `holder`, whatever the expiry, and log `event`; else `conflict`. */
+  takeOverLease(input: {
+    name: string;
+    from: string;
+    holder: string;
+    ttlMs: number;
+    now: number;
+    event: EventInput;
+  }): Promise<Result<Lease>>;
   releaseLease(input: { name: string; holder: string }): Promise<void>;
   readLease(name: string): Promise<Lease | null>;
 

@@ -117,7 +117,13 @@ export type TmuxErrorKind = 'no_server' | 'duplicate_session' | 'not_found' | 'u
 
 // Real tmux 3.3a stderr. A stopped server leaves its socket file behind ("no server running on ..."); a socket
 // that never existed gives ENOENT. Both mean "zero sessions". Every other message is unknown.
-const NO_SERVER_RES = [/^no server running on /, /^error connecting to .* \(No such file or directory\)$/];
+// "no current target": a server that is up with no session at all (between its last session's end and its
+// exit, or before a starting client made its first); no session is there either way.
+const NO_SERVER_RES = [
+  /^no server running on /,
+  /^error connecting to .* \(No such file or directory\)$/,
+  /^no current target$/,
+];
 const NOT_FOUND_RES = [
   /^can't find (?:session|window|pane): /,
   /^(?:no buffer |unknown buffer: )/,

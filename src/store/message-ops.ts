@@ -1,3 +1,4 @@
+import { holderLabel } from '../core/lease-holder.js';
 import type { Lease } from '../core/store.port.js';
 import type { EventInput, Message, MessageKind, MessageStatus } from '../core/types.js';
 import { iso, ms, toLease, toMessage, type LeaseRow, type MessageRow } from './rows.js';
@@ -97,12 +98,19 @@ export function cancelMessage(c: Ctx, i: { messageId: number; now: number; event
   return toMessage(row);
 }
 
-/** Take a free or expired lease, or renew our own; refuse naming the holder while another holds it. */
+/**
+ * Take a free or expired lease, or renew our own; refuse while another holds it, naming the holder as people
+ * know it (`host:PID`) in the message and giving its full holder string (with the process identity) as `holder`.
+ */
 export function acquireLease(c: Ctx, i: { name: string; holder: string; ttlMs: number; now: number }): Lease {
   if (!(i.ttlMs > 0)) refuse('invalid', `lease ${i.name}: ttlMs must be positive, got ${i.ttlMs}`);
   const current = c.get<LeaseRow>('SELECT * FROM leases WHERE name = ?', [i.name]);
   if (current !== undefined && current.holder !== i.holder && ms(current.expires_at) > i.now) {
-    refuse('conflict', `lease ${i.name} is held by ${current.holder} until ${current.expires_at}`, current.holder);
+    refuse(
+      'conflict',
+      `lease ${i.name} is held by ${holderLabel(current.holder)} until ${current.expires_at}`,
+      current.holder,
+    );
   }
   const row = c.get<LeaseRow>(
     `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
@@ -110,6 +118,33 @@ export function acquireLease(c: Ctx, i: { name: string; holder: string; ttlMs: n
      RETURNING *`,
     [i.name, i.holder, iso(i.now + i.ttlMs)],
   ) as LeaseRow;
+  return toLease(row);
+}
+
+/**
+ * Compare-and-set a lease from one exact holder to another, whatever its expiry: the caller proved `from` is a
+ * dead process. Anyone else holding it by now (a successor was quicker, the holder renewed) is a conflict.
+ */
+export function takeOverLease(
+  c: Ctx,
+  i: { name: string; from: string; holder: string; ttlMs: number; now: number; event: EventInput },
+): Lease {
+  if (!(i.ttlMs > 0)) refuse('invalid', `lease ${i.name}: ttlMs must be positive, got ${i.ttlMs}`);
+  const row = c.get<LeaseRow>(
+    'UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND holder = ? RETURNING *',
+    [i.holder, iso(i.now + i.ttlMs), i.name, i.from],
+  );
+  if (row === undefined) {
+    const current = c.get<LeaseRow>('SELECT * FROM leases WHERE name = ?', [i.name]);
+    refuse(
+      'conflict',
+      current === undefined
+        ? `lease ${i.name} was released before it could be taken over from ${holderLabel(i.from)}`
+        : `lease ${i.name} changed hands: it is held by ${holderLabel(current.holder)}, not ${holderLabel(i.from)}`,
+      current?.holder,
+    );
+  }
+  insertEvent(c, i.event, i.now);
   return toLease(row);
 }
 

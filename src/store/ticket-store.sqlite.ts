@@ -188,6 +188,17 @@ export class SqliteStore implements StorePort {
     return this.write((c) => msg.acquireLease(c, input));
   }
 
+  async takeOverLease(input: {
+    name: string;
+    from: string;
+    holder: string;
+    ttlMs: number;
+    now: number;
+    event: EventInput;
+  }): Promise<Result<Lease>> {
+    return this.write((c) => msg.takeOverLease(c, input));
+  }
+
   async releaseLease(input: { name: string; holder: string }): Promise<void> {
     await this.writeOrThrow((c) => msg.releaseLease(c, input));
   }

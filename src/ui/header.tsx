@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ConsoleState } from '../core/console-model.js';
+import { holderLabel } from '../core/lease-holder.js';
 import { sanitizeLine } from '../core/sanitize.js';
 import { TICKET_STATUSES } from '../core/types.js';
 import { useDeps } from './context.js';
@@ -48,7 +49,9 @@ export function identityLine(
   opts: { dbPath: string; socket: string; readonly: boolean },
 ): string {
   const lease =
-    state?.lease && state.lease.expiresAt > state.at ? `daemon ${sanitizeLine(state.lease.holder)}` : 'no daemon';
+    state?.lease && state.lease.expiresAt > state.at
+      ? `daemon ${sanitizeLine(holderLabel(state.lease.holder))}`
+      : 'no daemon';
   const mode = opts.readonly ? 'READ-ONLY  ' : '';
   return `mcc  ${mode}socket ${sanitizeLine(opts.socket)}  ${lease}  store ${sanitizeLine(opts.dbPath)}`;
 }

@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT finish the current pass, release the lease and exit 0.
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { holderLabel } from '../../src/core/lease-holder.js';
 import { disagreements, useHarness, waitFor, type Harness } from '../runtime/helpers.js';
 
 // The lease name the daemon takes (src/core/console-controller.ts DAEMON_LEASE); a column value operators see.
@@ -20,7 +21,10 @@ const jsonLines = (out: string) =>
   out
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { kind: string; text: string; holder?: string });
+    .map((l) => JSON.parse(l) as { kind: string; text: string; holder?: string; from?: string });
+
+/** The lease holders as people see them (`host:PID`; the row also carries start time and boot id). */
+const holders = (h: Harness) => h.leases().map((l) => holderLabel(l.holder));
 
 describe('--auto lease', () => {
   it('--auto --once exits 3 naming the holder while another daemon holds an unexpired lease, and leaves it', async () => {
@@ -59,7 +63,7 @@ describe('--auto signals', () => {
       const holder = `${hostname()}:${daemon.pid}`;
       await waitFor(
         'the daemon to hold the lease',
-        () => h.leases().map((l) => l.holder),
+        () => holders(h),
         (hs) => hs.includes(holder),
       );
       // Signal as soon as its pickup has claimed the ticket: the pass is (very likely) still in flight.
@@ -90,7 +94,7 @@ describe('--auto signals', () => {
     const first = h.spawn(['--auto', '--interval', '5', '--json'], { timeoutMs: 60_000 });
     await waitFor(
       'the first daemon to hold the lease',
-      () => h.leases().map((l) => l.holder),
+      () => holders(h),
       (hs) => hs.includes(`${hostname()}:${first.pid}`),
     );
     const second = h.spawn(['--auto', '--interval', '0.2', '--json'], { timeoutMs: 60_000 });
@@ -105,7 +109,7 @@ describe('--auto signals', () => {
     expect((await first).exitCode).toBe(0);
     await waitFor(
       'the second daemon to take the lease',
-      () => h.leases().map((l) => l.holder),
+      () => holders(h),
       (hs) => hs.includes(`${hostname()}:${second.pid}`),
     );
     // Its exit code is not asserted here: a signal that lands mid-pass is the bug the tests above pin down.
@@ -113,5 +117,53 @@ describe('--auto signals', () => {
     const r = await second;
     const kinds = jsonLines(String(r.stdout)).map((l) => l.kind);
     expect(kinds.filter((k) => k === 'lease')).toHaveLength(2); // "held by ...; waiting" once, then "acquired"
+  });
+});
+
+describe('--auto after a daemon killed with SIGKILL', () => {
+  it("a successor on the same host takes the dead daemon's lease at once and says whose it took", async () => {
+    const h = useHarness();
+    // Interval 5 s: the first daemon's lease runs 15 s, far longer than the successor needs to start.
+    const first = h.spawn(['--auto', '--interval', '5', '--json'], { timeoutMs: 60_000 });
+    const dead = `${hostname()}:${first.pid}`;
+    await waitFor(
+      'the first daemon to hold the lease',
+      () => holders(h),
+      (hs) => hs.includes(dead),
+    );
+    const row = h.leases()[0]!;
+    // The row names the process beyond pid reuse: its start time (/proc/PID/stat field 22) and boot id.
+    expect(row.holder).toMatch(new RegExp(`^${dead} start=[0-9]+ boot=\\S+$`));
+    const expiresAt = Date.parse(row.expires_at);
+    first.kill('SIGKILL');
+    expect((await first).signal).toBe('SIGKILL');
+    expect(h.leases(), 'the killed daemon left its lease').toEqual([row]);
+
+    const second = h.spawn(['--auto', '--interval', '0.2', '--json'], { timeoutMs: 60_000 });
+    const me = `${hostname()}:${second.pid}`;
+    await waitFor(
+      'the successor to hold the lease',
+      () => holders(h),
+      (hs) => hs.includes(me),
+    );
+    expect(Date.now(), 'the successor waited for the dead lease to expire').toBeLessThan(expiresAt);
+    second.kill('SIGTERM');
+    const r = await second;
+    const leaseLines = jsonLines(String(r.stdout)).filter((l) => l.kind === 'lease');
+    // Its first word on the lease is the takeover: it never waited.
+    expect(leaseLines).toEqual([
+      expect.objectContaining({
+        holder: me,
+        from: dead,
+        text: `took over the lease of dead daemon ${dead} (pid ${first.pid} is gone); lease acquired by ${me}`,
+      }),
+    ]);
+    expect(h.events().filter((e) => e.kind === 'lease')).toEqual([
+      expect.objectContaining({
+        actor: 'auto',
+        status: 'warning',
+        summary: `took over lease ${LEASE} from ${dead}: pid ${first.pid} is gone`,
+      }),
+    ]);
   });
 });

@@ -121,6 +121,8 @@ describe('classifyTmuxError (real tmux 3.3a stderr)', () => {
     ['no server running on /tmp/tmux-0/mcc\n', 'no_server'],
     ['no server running on /private/tmp/tmux-501/mcc\n', 'no_server'],
     ['error connecting to /tmp/tmux-0/zz-x (No such file or directory)\n', 'no_server'],
+    // A server up with no session (list-panes -a between its last session and its exit): nothing is there.
+    ['no current target\n', 'no_server'],
     ['duplicate session: mc-MC-1\n', 'duplicate_session'],
     ["can't find session: mc-MC-2\n", 'not_found'],
     ["can't find pane: %99\n", 'not_found'],

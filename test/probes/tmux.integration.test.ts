@@ -65,6 +65,15 @@ describe('observe', { timeout: 30_000 }, () => {
     expect(panes(await tmux.observe())).toEqual([]);
   });
 
+  it('sees zero sessions on a server that is up but has none (as between the last session and its exit)', async () => {
+    const { tmux, sock } = setup();
+    // With exit-empty on (our config) this state lasts only an instant; exit-empty off holds it for the test.
+    await sock.tmux(['start-server', ';', 'set', '-g', 'exit-empty', 'off']);
+    const raw = await runner.run({ file: 'tmux', args: ['-L', sock.name, 'list-panes', '-a'] });
+    expect(raw.stderr.trim()).toBe('no current target');
+    expect(panes(await tmux.observe())).toEqual([]);
+  });
+
   it('sees one session with its pane, pid, tag and times', async () => {
     const { tmux } = setup();
     const before = Date.now();

@@ -318,7 +318,8 @@ export function makeHarness(opts: HarnessOptions = {}) {
     /** pane id, pane pid and dead flag of a session's first pane; null when the session is gone. */
     async pane(session: string): Promise<{ id: string; pid: number; dead: boolean } | null> {
       const out = await tmuxOut(['display-message', '-p', '-t', `=${session}:`, '#{pane_id} #{pane_pid} #{pane_dead}']);
-      if (out === null) return null;
+      // tmux 3.x answers a missing session here with an empty line and exit 0, not an error.
+      if (out === null || out.trim() === '') return null;
       const [id, pid, dead] = out.trim().split(' ');
       return { id: id ?? '', pid: Number(pid), dead: dead === '1' };
     },
