@@ -4,6 +4,7 @@
 // invariants are checked after every fault.
 import { closeSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { holderLabel } from '../core/lease-holder.js';
 import type { Invariants } from './invariants.js';
 import { FAULT_KINDS, type FaultKind, type Journal } from './journal.js';
 import type { Operators } from './operators.js';
@@ -144,7 +145,8 @@ export class Injector {
     // Its first pass is the lease row naming it; wait for it (bounded), so recovery is measured cleanly.
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (this.world.snapshot()?.lease?.holder === this.world.holderOf(pid)) {
+      const holder = this.world.snapshot()?.lease?.holder;
+      if (holder !== undefined && holderLabel(holder) === this.world.holderOf(pid)) {
         rec.firstPassAt = Date.now();
         this.journal.healingSince = Math.max(this.journal.healingSince, rec.firstPassAt);
         break;

@@ -43,6 +43,9 @@ interface LogEntry {
   bytes?: string;
 }
 
+/** How long a dead agent's open row may take to be closed (with its reason) before the death is judged as is. */
+const DEATH_GRACE_MS = 30_000;
+
 /** Slack on top of TTL + one interval, beyond two of the slowest pass periods seen meanwhile. */
 const PASS_SLACK_MS = 1_000;
 const TTL_MS = SOAK_CONFIG.ttlSeconds * 1000;
@@ -104,7 +107,10 @@ export class Invariants {
   private readonly hiddenLive = new Map<string, Episode>();
   private readonly doubleLive = new Map<string, number>();
   /** pid -> ticket, of every agent seen alive, to judge a death later. */
-  private readonly aliveAgents = new Map<number, { key: string; runtimeId: number; seen: number }>();
+  private readonly aliveAgents = new Map<
+    number,
+    { key: string; runtimeId: number; seen: number; deadSince?: number }
+  >();
   private readonly notReadyWarned = new Set<number>();
   /** When each daemon pass was seen to begin (its lease renewed): a loaded machine's passes run late. */
   private readonly passStarts: number[] = [];
@@ -439,17 +445,29 @@ export class Invariants {
     const tickets = new Map(snap.tickets.map((t) => [t.key, t]));
     const rows = new Map(snap.runtimes.map((r) => [r.id, r]));
     for (const [pid, a] of this.aliveAgents) {
-      if (pidAlive(pid)) continue;
-      this.aliveAgents.delete(pid);
-      if (this.journal.killedAgents.has(pid)) continue;
+      if (a.deadSince === undefined && pidAlive(pid)) continue;
+      a.deadSince ??= now;
+      if (this.journal.killedAgents.has(pid)) {
+        this.aliveAgents.delete(pid);
+        continue;
+      }
       if (
         this.journal.opsDuring(a.key, a.seen - 1000, now, ['retire', 'pickup', 'approve', 'changes', 'move', 'block'])
           .length > 0
-      )
+      ) {
+        this.aliveAgents.delete(pid);
         continue;
-      const t = tickets.get(a.key);
-      const row = rows.get(a.runtimeId);
+      }
+      // The rows were read before /proc: a close the system made in between (it kills, then closes the row)
+      // is seen by reading the row again.
+      const fresh = this.world.snapshot();
+      const t = fresh?.tickets.find((x) => x.key === a.key) ?? tickets.get(a.key);
+      const row = fresh?.runtimes.find((x) => x.id === a.runtimeId) ?? rows.get(a.runtimeId);
       const reason = row?.closed_reason ?? '';
+      // The system kills a session before it closes the row: judge the death once the row says why, or after
+      // a grace period in which it did not.
+      if (row?.status !== 'closed' && now - a.deadSince < DEATH_GRACE_MS) continue;
+      this.aliveAgents.delete(pid);
       if (t?.status === 'done' || /idle in review|ticket done/.test(reason)) continue;
       this.violate(
         'no-destructive-from-unknown',

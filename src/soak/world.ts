@@ -384,7 +384,7 @@ export class World {
     this.daemonChild = null;
   }
 
-  /** The daemon lease holder's spelling for a pid of this host. */
+  /** How the daemon lease names a pid of this host to people (`holderLabel` of the stored holder). */
   holderOf(pid: number): string {
     return `${this.host}:${pid}`;
   }
