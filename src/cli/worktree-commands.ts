@@ -1,4 +1,5 @@
 import { fail } from '../core/result.js';
+import { sanitizeForTerminal } from '../core/sanitize.js';
 import type { Verdict, WorkspaceFacts } from '../core/workspace.js';
 import type { Command } from './command.js';
 import { withContext } from './command.js';
@@ -90,8 +91,9 @@ export const worktreesCommand: Command = {
       } else {
         for (const r of removed) line(out, `${dryRun ? 'would remove' : 'removed'} ${r.facts.ws.path}: ${r.why}`);
         for (const k of kept) line(out, `kept ${k.facts.ws.path}: ${k.why.join('; ')}`);
-        for (const f of failed) line(out, `failed ${f}`);
       }
+      // Failures are errors: on stderr whatever the output format, so a script that reads only stderr sees why.
+      for (const f of failed) out.stderr(`mcc: worktrees prune: failed ${sanitizeForTerminal(f)}\n`);
       return failed.length > 0 ? 1 : 0;
     }),
 };

@@ -98,6 +98,11 @@ interface Episode {
 export class Invariants {
   readonly runs = new Map<InvariantName, number>();
   readonly violations: Violation[] = [];
+  /**
+   * Agents that died with no fault injected and no operator command, whose runtime mcc closed as found dead
+   * (`dead: ...`): mcc saw them gone before it acted, so no action of mcc killed them. Reported, never hidden.
+   */
+  readonly foundDead: string[] = [];
   /** Longest time a drift stayed unhealed beyond its TTL, ms, and what it was. */
   worstDrift = { ms: 0, what: '' };
   private readonly seenViolation = new Set<string>();
@@ -469,6 +474,12 @@ export class Invariants {
       if (row?.status !== 'closed' && now - a.deadSince < DEATH_GRACE_MS) continue;
       this.aliveAgents.delete(pid);
       if (t?.status === 'done' || /idle in review|ticket done/.test(reason)) continue;
+      if (row?.status === 'closed' && reason.startsWith('dead: ')) {
+        this.foundDead.push(
+          `${new Date(a.deadSince).toISOString()} ${a.key} agent pid ${pid} of runtime #${a.runtimeId}: closed as "${reason}"`,
+        );
+        continue;
+      }
       this.violate(
         'no-destructive-from-unknown',
         a.key,

@@ -141,6 +141,7 @@ async function soak(o: Options, world: World, stopped: () => boolean): Promise<S
     operatorCommands: journal.ops.length,
     races: operators.races,
     unexpectedOperatorExits: operators.unexpected,
+    foundDead: invariants.foundDead,
     storeOnTmpfs: world.mountError === null,
     socket: world.socket,
   };

@@ -23,6 +23,8 @@ export interface SoakReport {
   operatorCommands: number;
   races: string[];
   unexpectedOperatorExits: OperatorError[];
+  /** Agents that died with no injected fault or operator command, found dead by mcc (not killed by it). */
+  foundDead: string[];
   storeOnTmpfs: boolean;
   /** Our private tmux socket: after the run no process may name it. */
   socket: string;
@@ -68,6 +70,12 @@ export function formatReport(r: SoakReport): string {
       lines.push(
         `  ${e.command} -> exit ${e.exitCode ?? 'signal'}${e.duringDiskFull ? ' (disk full)' : ''}: ${e.stderr.split('\n')[0] ?? ''}`,
       );
+  }
+  if (r.foundDead.length > 0) {
+    lines.push(
+      `agents that died with no injected fault, found dead by mcc (no mcc action killed them): ${r.foundDead.length}`,
+    );
+    for (const d of r.foundDead.slice(0, 20)) lines.push(`  ${d}`);
   }
   lines.push(`violations: ${r.violations.length}`);
   for (const v of r.violations) {
