@@ -229,7 +229,13 @@ describe('sessions', { timeout: 30_000 }, () => {
       (ps) => ps[0]?.paneDead === true && ps[0].paneDeadStatus !== null,
     );
     expect(dead[0]).toMatchObject({ session: 'mc-MC-3', paneId, paneDead: true, paneDeadStatus: 7 });
-    const screen = await tmux.capture(paneId, 50);
+    // tmux may mark the pane dead (SIGCHLD) before it has read the last output off the pty on a loaded
+    // machine: wait for the last line rather than capturing once.
+    const screen = await waitFor(
+      'the pane output to be read to its end',
+      () => tmux.capture(paneId, 50),
+      (c) => c.ok && c.value.some((l) => l.includes(`(${cwd})(v;)`)),
+    );
     expect(screen.ok && screen.value).toContain('[arg;][;][{][}][][#{pane_id}][$HOME][\\;]');
     expect(screen.ok && screen.value).toContain(`(${cwd})(v;)`);
     expect(existsSync(join(dir, 'pwned'))).toBe(false);

@@ -31,7 +31,7 @@ async function reconcileJson(h: Harness): Promise<ReconcileJson> {
 describe('(a) pickup while the agent is still booting (the 409-after-spawn seed)', () => {
   it('leaves a live in_progress runtime with the prompt pending, types nothing, and a later pass delivers it once', async () => {
     // A long boot, so that the pickup and one pass both happen while the agent is busy.
-    const h = useHarness({ profiles: { slow: { bootMs: 4000, workMs: 800 } } });
+    const h = useHarness({ profiles: { slow: { bootMs: 12_000, workMs: 800 } } });
     const key = await h.add('seed: pickup meets a busy runtime', ['--profile', 'slow', '--body', 'no-op']);
     const session = `mc-${key}`;
 
