@@ -65,7 +65,10 @@ export function formatReport(r: SoakReport): string {
   lines.push(`operator commands: ${r.operatorCommands}; races: ${r.races.length}`);
   for (const x of r.races) lines.push(`  ${x}`);
   if (r.unexpectedOperatorExits.length > 0) {
-    lines.push(`operator commands that failed unexpectedly: ${r.unexpectedOperatorExits.length}`);
+    const full = r.unexpectedOperatorExits.filter((e) => e.duringDiskFull).length;
+    lines.push(
+      `operator commands that failed (exit 1 or a signal): ${r.unexpectedOperatorExits.length}, ${full} of them while the store's disk was full`,
+    );
     for (const e of r.unexpectedOperatorExits.slice(0, 20))
       lines.push(
         `  ${e.command} -> exit ${e.exitCode ?? 'signal'}${e.duringDiskFull ? ' (disk full)' : ''}: ${e.stderr.split('\n')[0] ?? ''}`,
