@@ -103,6 +103,8 @@ export class Invariants {
    * (`dead: ...`): mcc saw them gone before it acted, so no action of mcc killed them. Reported, never hidden.
    */
   readonly foundDead: string[] = [];
+  /** Agent pid -> when this soak last saw it alive in /proc (about once a second). */
+  private readonly lastAliveAt = new Map<number, number>();
   /** Longest time a drift stayed unhealed beyond its TTL, ms, and what it was. */
   worstDrift = { ms: 0, what: '' };
   private readonly seenViolation = new Set<string>();
@@ -317,13 +319,14 @@ export class Invariants {
 
   /**
    * Since when a non-live open runtime has been dead at the latest: a spawning row since it was made; a row
-   * with an agent since that agent was last known alive (the injector's kill, mcc's last sighting, its start).
+   * with an agent since that agent was last known alive (the injector's kill, mcc's last sighting, the soak's own
+   * last sighting in /proc, its start). mcc records a sighting only when something changed, so its own can be old.
    */
   private deadSince(r: RuntimeRow): number {
     const created = Date.parse(r.created_at);
     if (r.pid === null) return created;
     const seen = r.last_seen_at === null ? 0 : Date.parse(r.last_seen_at);
-    return Math.max(created, seen, this.journal.killedAgents.get(r.pid) ?? 0);
+    return Math.max(created, seen, this.journal.killedAgents.get(r.pid) ?? 0, this.lastAliveAt.get(r.pid) ?? 0);
   }
 
   private overdue(ep: Episode, now: number): number | null {
@@ -445,8 +448,10 @@ export class Invariants {
   private checkDeaths(snap: Snapshot, open: RuntimeRow[], now: number): void {
     this.ran('no-destructive-from-unknown');
     for (const r of open)
-      if (r.pid !== null && pidAlive(r.pid))
+      if (r.pid !== null && pidAlive(r.pid)) {
         this.aliveAgents.set(r.pid, { key: r.ticket_key, runtimeId: r.id, seen: now });
+        this.lastAliveAt.set(r.pid, now);
+      }
     const tickets = new Map(snap.tickets.map((t) => [t.key, t]));
     const rows = new Map(snap.runtimes.map((r) => [r.id, r]));
     for (const [pid, a] of this.aliveAgents) {
