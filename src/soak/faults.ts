@@ -2,7 +2,18 @@
 // our tmux server, freezes an agent, fills the store's small disk, or races two operators on one ticket.
 // Faults come in rounds, each a seeded permutation of every kind, so a short run injects each kind; the
 // invariants are checked after every fault.
-import { closeSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { holderLabel } from '../core/lease-holder.js';
 import type { Invariants } from './invariants.js';
@@ -96,34 +107,59 @@ export class Injector {
   private async killAgent(): Promise<string | null> {
     const pid = await this.someAgent();
     if (pid === null) return null;
+    // What the victim is, and whether the tmux server outlives it: a run once saw every session vanish right
+    // after an agent kill; these facts go into the fault log so such a run can be explained.
+    const panes = await this.world.panes();
+    const session = panes ? ([...panes].find(([, p]) => p.pid === pid)?.[0] ?? 'no pane of ours') : 'tmux unreadable';
+    const ppid = parentOf(pid);
+    const before = panes?.size ?? 0;
     this.journal.killedAgents.set(pid, Date.now());
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       return null;
     }
-    return `kill -9 agent pid ${pid}`;
+    await sleep(500);
+    const after = await this.world.sessions();
+    const server =
+      after !== null && before > 1 && after.length === 0 ? '; THE TMUX SERVER AND EVERY SESSION WENT WITH IT' : '';
+    return `kill -9 agent pid ${pid} (${session}, parent ${ppid ?? '?'})${server}`;
   }
 
+  /**
+   * Freezes an agent for a while. tmux continues a stopped pane process at once (its SIGCHLD handler sends
+   * SIGCONT), so SIGSTOP alone freezes nothing: the agent goes into a cgroup (v1) freezer of this run, which
+   * tmux cannot undo, and is thawed and moved back after. Without a freezer it falls back to SIGSTOP/SIGCONT
+   * and says so in the fault log.
+   */
   private async freezeAgent(): Promise<string | null> {
     const pid = await this.someAgent();
     if (pid === null) return null;
     // Sometimes longer than readyTimeoutSeconds: a message waiting on it must raise its NOT-READY warning.
     const holdMs = this.rng.int(1000, 7000);
+    const cgroup = freezerOf(this.world.socket);
+    const how = cgroup ? 'froze' : 'SIGSTOP (no cgroup freezer: tmux continues it at once)';
     try {
-      process.kill(pid, 'SIGSTOP');
+      if (cgroup) {
+        writeFileSync(join(cgroup, 'tasks'), String(pid));
+        writeFileSync(join(cgroup, 'freezer.state'), 'FROZEN');
+      } else process.kill(pid, 'SIGSTOP');
     } catch {
       return null;
     }
     this.journal.frozen.add(pid);
     await sleep(holdMs);
+    const state = procStateOf(pid);
     try {
-      process.kill(pid, 'SIGCONT');
+      if (cgroup) {
+        writeFileSync(join(cgroup, 'freezer.state'), 'THAWED');
+        writeFileSync(join(FREEZER_ROOT, 'tasks'), String(pid));
+      } else process.kill(pid, 'SIGCONT');
     } catch {
       // it was killed meanwhile (never by us while frozen)
     }
     this.journal.frozen.delete(pid);
-    return `SIGSTOP agent pid ${pid} for ${holdMs} ms, then SIGCONT`;
+    return `${how} agent pid ${pid} for ${holdMs} ms (state before the thaw: ${state ?? 'gone'}), then thawed`;
   }
 
   /** Waits for a pass to begin (the lease renewed), kills the daemon a moment into it, restarts it. */
@@ -195,5 +231,53 @@ export class Injector {
     window.to = Date.now();
     this.journal.healingSince = Math.max(this.journal.healingSince, window.to);
     return `store disk filled (${Math.round(written / 1024)} KiB filler) for ${holdMs} ms, then freed`;
+  }
+}
+
+/** The parent pid from /proc/PID/stat (split after the last ")"), or null when it cannot be read. */
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) ? ppid : null;
+  } catch {
+    return null;
+  }
+}
+
+const FREEZER_ROOT = '/sys/fs/cgroup/freezer';
+
+/** This run's cgroup v1 freezer (made on first use), or null where none can be made. */
+function freezerOf(socket: string): string | null {
+  const dir = join(FREEZER_ROOT, socket);
+  try {
+    if (!existsSync(dir)) mkdirSync(dir);
+    return existsSync(join(dir, 'freezer.state')) ? dir : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Remove this run's freezer cgroup (thawing and moving out anything left in it). */
+export function removeFreezer(socket: string): void {
+  const dir = join(FREEZER_ROOT, socket);
+  if (!existsSync(dir)) return;
+  try {
+    writeFileSync(join(dir, 'freezer.state'), 'THAWED');
+    for (const pid of readFileSync(join(dir, 'tasks'), 'utf8').split('\n').filter(Boolean))
+      writeFileSync(join(FREEZER_ROOT, 'tasks'), pid);
+    rmdirSync(dir);
+  } catch {
+    // best effort: a cgroup that is still busy is reported by the next run's mkdir, never left frozen
+  }
+}
+
+/** /proc/PID/stat state (after the last ")"), or null when the process is gone. */
+function procStateOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
   }
 }

@@ -19,6 +19,7 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_LEASE } from '../core/console-controller.js';
+import { removeFreezer } from './faults.js';
 import { DEMO_LAYOUT_PATTERNS } from '../demo-agent/layouts.js';
 import type { EventRow, MessageRow, RuntimeRow, TicketRow, WorkspaceRow } from '../store/rows.js';
 
@@ -397,6 +398,8 @@ export class World {
     this.cleaning ??= (async () => {
       for (const c of this.children) c.kill('SIGKILL');
       await Promise.allSettled([...this.children]);
+      // A frozen agent takes no signal until thawed: thaw and release this run's freezer first.
+      removeFreezer(this.socket);
       const deadline = Date.now() + 10_000;
       for (;;) {
         for (const pid of this.agents().map((a) => a.pid)) {
