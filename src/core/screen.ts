@@ -132,41 +132,44 @@ export function acceptsInput(status: ScreenStatus | null): boolean {
 }
 
 /**
- * Whether text pasted before a crash sits unsubmitted on the input lines: the first words of its first line,
- * or an agent's "[Pasted text" placeholder, on one of the last `promptLines` + 1 non-empty lines. Only then is
- * a submit safe; anything else (an empty prompt, a dialog) could approve what nobody meant.
+ * The lowest of the last `promptLines` + 1 lines that shows a draft of `pasted` (the first words of its first
+ * line, or an agent's "[Pasted text" placeholder); -1 when none does.
+ */
+function draftLine(lines: readonly string[], pasted: string, promptLines: number): number {
+  const probe = probeOf(pasted);
+  if (!probe) return -1;
+  for (let i = lines.length - 1; i >= Math.max(0, lines.length - (promptLines + 1)); i--) {
+    const line = lines[i] ?? '';
+    if (line.includes(probe) || /\[Pasted text/.test(line)) return i;
+  }
+  return -1;
+}
+
+/**
+ * Whether text pasted before a crash sits unsubmitted on the input lines (see draftLine). Only then is a
+ * submit safe; anything else (an empty prompt, a dialog) could approve what nobody meant.
  */
 export function draftVisible(
   lines: readonly string[],
   pasted: string,
   rules: Pick<ScreenRules, 'promptLines'>,
 ): boolean {
-  const probe = probeOf(pasted);
-  if (!probe) return false;
-  const window = nonEmpty(lines).slice(-(rules.promptLines + 1));
-  return window.some((l) => l.includes(probe) || /\[Pasted text/.test(l));
+  return draftLine(nonEmpty(lines), pasted, rules.promptLines) >= 0;
 }
 
 /**
- * A pasted draft that hides the prompt below every busy line of the tail: the draft is on one of the last
- * `promptLines` + 1 non-empty lines and no busy line is below it. The draft's line stands in for the prompt it
- * hides, so the busy line above is judged as readScreen judges one above a prompt (stale once the screen is
- * still for `quietMs`): the text was pasted, not submitted. A busy line below it is an agent at work on it.
+ * A pasted draft that hides the prompt below every busy line of the tail. The draft's line stands in for the
+ * prompt it hides, so the busy line above is judged as readScreen judges one above a prompt (stale once the
+ * screen is still for `quietMs`): the text was pasted, not submitted. A busy line below it is an agent at work.
  */
 export function draftBelowBusy(
   lines: readonly string[],
   pasted: string,
   rules: Pick<ScreenRules, 'busy' | 'promptLines' | 'tailLines'>,
 ): boolean {
-  const probe = probeOf(pasted);
-  if (!probe) return false;
   const tail = nonEmpty(lines).slice(-rules.tailLines);
-  const from = Math.max(0, tail.length - (rules.promptLines + 1));
-  for (let i = tail.length - 1; i >= from; i--) {
-    const line = tail[i] ?? '';
-    if (line.includes(probe) || /\[Pasted text/.test(line)) return lastIndex(tail, rules.busy) < i;
-  }
-  return false;
+  const draft = draftLine(tail, pasted, rules.promptLines);
+  return draft >= 0 && lastIndex(tail, rules.busy) < draft;
 }
 
 /**
