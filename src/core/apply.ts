@@ -202,6 +202,9 @@ export async function applyAction(deps: ApplyDeps, f: Finding, snap: Snapshot): 
         paneId: a.paneId,
         profile,
         decidedOn: snap.captures.get(a.paneId) ?? null,
+        // Unknown counts as no output since: only a changed screen then shows the agent took the last text.
+        activityAt:
+          (snap.tmux.kind === 'ok' ? snap.tmux.panes.find((p) => p.paneId === a.paneId)?.windowActivity : 0) ?? 0,
         leaseMs: deps.config.ttlSeconds * 1000,
       };
       const res =

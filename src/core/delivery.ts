@@ -2,7 +2,7 @@ import type { Failpoints } from './failpoints.js';
 import type { Profile } from './config.js';
 import { fail, ok, type Result } from './result.js';
 import { inertForPaste } from './sanitize.js';
-import { CAPTURE_LINES } from './screen.js';
+import { CAPTURE_LINES, normalizeScreen, screenFingerprint } from './screen.js';
 import type { StorePort } from './store.port.js';
 import type { TmuxPort } from './tmux.port.js';
 import type { Message } from './types.js';
@@ -32,6 +32,8 @@ export interface DeliveryTarget {
   profile: Profile;
   /** The screen the ready decision was made on; re-checked just before typing. */
   decidedOn: readonly string[] | null;
+  /** The pane's last output (tmux window_activity, whole seconds) seen with `decidedOn`. */
+  activityAt: number;
   /** How long the runtime's delivery lease is held at most (a crashed holder blocks deliveries this long). */
   leaseMs: number;
 }
@@ -42,26 +44,21 @@ export function bufferName(messageId: number, token: string): string {
 }
 
 function sameScreen(a: readonly string[], b: readonly string[]): boolean {
-  const norm = (x: readonly string[]) =>
-    x
-      .map((l) => l.replace(/\s+$/, ''))
-      .join('\n')
-      .replace(/\n+$/, '');
-  return norm(a) === norm(b);
+  return normalizeScreen(a) === normalizeScreen(b);
 }
 
 /**
  * The last check before typing: the pane is captured again and must show the very screen the decision was
  * made on. A screen that changed since (the agent started printing, a dialog opened) waits for the next pass.
  */
-async function screenUnchanged(deps: DeliveryDeps, target: DeliveryTarget): Promise<Result<void>> {
+async function screenUnchanged(deps: DeliveryDeps, target: DeliveryTarget): Promise<Result<string>> {
   if (!target.decidedOn) return fail('conflict', 'no screen was read for this decision; waiting for the next pass');
   const now = await deps.tmux.capture(target.paneId, CAPTURE_LINES);
   if (!now.ok) return now;
   if (!sameScreen(now.value, target.decidedOn)) {
     return fail('conflict', 'the screen changed since it was judged ready; waiting for the next pass');
   }
-  return ok(undefined);
+  return ok(screenFingerprint(target.decidedOn));
 }
 
 /** A short random token: a delivery buffer's name, a lease holder's id. */
@@ -101,14 +98,22 @@ async function deliverHeld(deps: DeliveryDeps, target: DeliveryTarget): Promise<
   const buf = bufferName(message.id, token);
   const loaded = await deps.tmux.loadBuffer(buf, inertForPaste(target.body));
   if (!loaded.ok) return loaded;
-  const begun = await deps.store.beginDelivery({ messageId: message.id, runtimeId, token, now: deps.now() });
+  // Refused while this very screen is the one the last submit went onto and the pane printed nothing since:
+  // an agent that has not taken the last text (frozen, or slow) would take this one as typed-ahead input.
+  const begun = await deps.store.beginDelivery({
+    messageId: message.id,
+    runtimeId,
+    token,
+    now: deps.now(),
+    onto: { screen: unchanged.value, activityAt: target.activityAt },
+  });
   if (!begun.ok) {
     // Someone else is delivering it: the buffer with our token is ours alone to remove.
     await deps.tmux.deleteBuffer(buf);
     return begun;
   }
   deps.failpoints.hit('deliver.before_paste');
-  return pasteAndSubmit(deps, target, buf, 'delivered');
+  return pasteAndSubmit(deps, target, buf, 'delivered', unchanged.value);
 }
 
 type ResumeTarget = DeliveryTarget & { token: string; step: 'paste' | 'submit' | 'mark_sent' };
@@ -124,7 +129,13 @@ async function resumeHeld(deps: DeliveryDeps, target: ResumeTarget): Promise<Res
     case 'paste': {
       const unchanged = await screenUnchanged(deps, target);
       if (!unchanged.ok) return unchanged;
-      return pasteAndSubmit(deps, target, buf, 'delivered after a crash (buffer was loaded, not pasted)');
+      return pasteAndSubmit(
+        deps,
+        target,
+        buf,
+        'delivered after a crash (buffer was loaded, not pasted)',
+        unchanged.value,
+      );
     }
     case 'mark_sent':
       // Typing now would land in a busy agent, the very thing this product never does.
@@ -134,7 +145,12 @@ async function resumeHeld(deps: DeliveryDeps, target: ResumeTarget): Promise<Res
       if (!unchanged.ok) return unchanged;
       const submitted = await deps.tmux.sendKeys(target.paneId, target.profile.submit);
       if (!submitted.ok) return submitted;
-      return finish(deps, target, 'pasted before a crash; its draft was on screen, so the submit keys were sent');
+      return finish(
+        deps,
+        target,
+        'pasted before a crash; its draft was on screen, so the submit keys were sent',
+        unchanged.value,
+      );
     }
   }
 }
@@ -144,6 +160,7 @@ async function pasteAndSubmit(
   target: DeliveryTarget,
   buf: string,
   how: string,
+  screen: string,
 ): Promise<Result<'sent'>> {
   const pasted = await deps.tmux.pasteBuffer(buf, target.paneId);
   if (!pasted.ok) {
@@ -170,14 +187,21 @@ async function pasteAndSubmit(
   const submitted = await deps.tmux.sendKeys(target.paneId, target.profile.submit);
   if (!submitted.ok) return submitted;
   deps.failpoints.hit('deliver.after_submit');
-  return finish(deps, target, how);
+  return finish(deps, target, how, screen);
 }
 
-async function finish(deps: DeliveryDeps, target: DeliveryTarget, how: string): Promise<Result<'sent'>> {
+/** Mark the message sent; `screen`: the fingerprint of the screen the submit keys went onto just now. */
+async function finish(
+  deps: DeliveryDeps,
+  target: DeliveryTarget,
+  how: string,
+  screen?: string,
+): Promise<Result<'sent'>> {
   const done = await deps.store.finishDelivery({
     messageId: target.message.id,
     now: deps.now(),
     event: event(deps, target, 'ok', `${target.message.kind} message ${target.message.id} ${how}`, null),
+    ...(screen !== undefined ? { submittedScreen: screen } : {}),
   });
   return done.ok ? ok('sent') : fail(done.code, done.message);
 }

@@ -8,6 +8,7 @@ import {
   echoVisible,
   findMarker,
   readScreen,
+  screenFingerprint,
   type ScreenReading,
 } from './screen.js';
 import type { PaneInfo } from './tmux.port.js';
@@ -159,7 +160,10 @@ function routineWork(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding
     .filter((m) => m.status === 'pending')
     .sort((a, b) => (a.kind === b.kind ? a.id - b.id : a.kind === 'prompt' ? -1 : 1))[0];
   if (!next) return out;
-  if (acceptsInput(status)) {
+  // The last text typed in has not been taken yet: a frozen or slow agent still shows the very prompt it was
+  // typed onto. Its ready look says nothing about the next text, which it would read as typed-ahead input.
+  const untaken = lines ? notTakenYet(r, pane, lines) : false;
+  if (acceptsInput(status) && !untaken) {
     out.push(
       finding({
         ...base,
@@ -177,20 +181,42 @@ function routineWork(ctx: TicketCtx, r: RuntimeSession, pane: PaneInfo): Finding
     );
     return out;
   }
-  const waited = snap.at - Math.max(next.createdAt, r.createdAt);
+  // An agent gets readyTimeoutSeconds to take a submitted text before the one behind it is reported.
+  const since = Math.max(next.createdAt, r.createdAt, untaken ? (r.submittedAt ?? 0) : 0);
+  const waited = snap.at - since;
+  const state = untaken
+    ? `has not taken the text submitted ${age(snap.at - (r.submittedAt ?? snap.at))} ago`
+    : (status ?? r.status);
   if (waited >= profile.readyTimeoutMs) {
-    out.push(notReady(ctx, r, next, reading, lines, waited));
+    out.push(notReady(ctx, r, next, reading, lines, waited, untaken));
     return out;
   }
   out.push(
     finding({
       ...base,
-      summary: `${next.kind} message ${next.id} waits for runtime ${r.id} to be ready (${status ?? r.status}, ${age(waited)})`,
-      evidence: reading ? readingEvidence(reading) : ['no screen captured yet'],
-      action: { type: 'wait', until: Math.max(next.createdAt, r.createdAt) + profile.readyTimeoutMs },
+      summary: `${next.kind} message ${next.id} waits for runtime ${r.id} to be ready (${state}, ${age(waited)})`,
+      evidence: [
+        ...(untaken ? [UNTAKEN_EVIDENCE] : []),
+        ...(reading ? readingEvidence(reading) : ['no screen captured yet']),
+      ],
+      action: { type: 'wait', until: since + profile.readyTimeoutMs },
     }),
   );
   return out;
+}
+
+const UNTAKEN_EVIDENCE =
+  'the screen is the one the last submit was typed onto, and the pane printed nothing since: that text is not taken yet';
+
+/**
+ * Whether the runtime has not taken the last text submitted into it: its screen is still the one the submit
+ * was typed onto (same fingerprint) and the pane printed nothing after the submit. tmux's window_activity is
+ * whole seconds rounded down, so activity later than the submit's time means output after it.
+ */
+export function notTakenYet(r: RuntimeSession, pane: PaneInfo, lines: readonly string[]): boolean {
+  if (r.submittedScreen === null || r.submittedAt === null) return false;
+  if (pane.windowActivity > r.submittedAt) return false;
+  return screenFingerprint(lines) === r.submittedScreen;
 }
 
 /** A message that waited past the profile's readyTimeoutSeconds: one warning, a badge, nothing typed. */
@@ -201,13 +227,16 @@ function notReady(
   reading: ScreenReading | null,
   lines: readonly string[] | undefined,
   waited: number,
+  untaken: boolean,
 ): Finding {
   const { t } = ctx;
-  const why = reading
-    ? reading.status === 'blocked'
-      ? 'the agent shows a screen that waits for a human'
-      : 'the agent never showed a ready screen'
-    : 'no screen of the agent could be read';
+  const why = untaken
+    ? 'the agent has not taken the text submitted before it (its screen has not changed since; frozen or hung?)'
+    : reading
+      ? reading.status === 'blocked'
+        ? 'the agent shows a screen that waits for a human'
+        : 'the agent never showed a ready screen'
+      : 'no screen of the agent could be read';
   return finding({
     ticketKey: t.key,
     runtimeId: r.id,

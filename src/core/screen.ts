@@ -48,6 +48,33 @@ export interface ScreenReading {
 /** Lines captured of a pane for a reading (and again just before typing, to compare). */
 export const CAPTURE_LINES = 40;
 
+/** A screen as compared: trailing blanks of each line and trailing empty lines do not count. */
+export function normalizeScreen(lines: readonly string[]): string {
+  return lines
+    .map((l) => l.replace(/\s+$/, ''))
+    .join('\n')
+    .replace(/\n+$/, '');
+}
+
+/**
+ * A short fingerprint of a screen (53-bit cyrb53 of the normalized text), stored with a submit so a later pass
+ * can tell whether the agent reacted to it. A collision only makes mcc wait (then warn), never type.
+ */
+export function screenFingerprint(lines: readonly string[]): string {
+  const text = normalizeScreen(lines);
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  const n = 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  return `${text.length.toString(36)}-${n.toString(36)}`;
+}
+
 /** The question window: the prompt line and the lines just above it. */
 const QUESTION_ABOVE = 3;
 

@@ -38,6 +38,22 @@ export interface TicketDetail {
   events: McEvent[];
 }
 
+export interface BeginDeliveryInput {
+  messageId: number;
+  runtimeId: number;
+  token: string;
+  now: number;
+  onto?: { screen: string; activityAt: number };
+}
+
+export interface FinishDeliveryInput {
+  messageId: number;
+  now: number;
+  event: EventInput;
+  /** Fingerprint of the screen the submit keys were sent onto; absent when nothing was typed now. */
+  submittedScreen?: string;
+}
+
 /** The rows a reconcile pass needs: never all 50,000 tickets, only those that can drift. */
 export interface ActiveRows {
   /** Tickets in_progress or blocked, tickets with an open runtime or an open message, and `extraKeys`. */
@@ -223,10 +239,14 @@ export interface StorePort {
     now: number;
     event: EventInput;
   }): Promise<Result<Message>>;
-  /** pending -> delivering (attempts+1, bound to the runtime, delivery_token set), before any text is typed. */
-  beginDelivery(input: { messageId: number; runtimeId: number; token: string; now: number }): Promise<Result<Message>>;
-  /** delivering -> sent. */
-  finishDelivery(input: { messageId: number; now: number; event: EventInput }): Promise<Result<Message>>;
+  /**
+   * pending -> delivering (attempts+1, bound to the runtime, delivery_token set), before any text is typed.
+   * With `onto`: refused (`conflict`) while the runtime has not reacted to its last submit, i.e. `onto.screen`
+   * is the fingerprint recorded by that submit and the pane printed nothing after it (`onto.activityAt`).
+   */
+  beginDelivery(input: BeginDeliveryInput): Promise<Result<Message>>;
+  /** delivering -> sent; with `submittedScreen`, records on the runtime the screen the submit was typed onto. */
+  finishDelivery(input: FinishDeliveryInput): Promise<Result<Message>>;
   /** delivering -> pending (nothing was typed). */
   revertDelivery(input: { messageId: number; now: number; event?: EventInput }): Promise<Result<Message>>;
   /** pending|delivering -> cancelled. */

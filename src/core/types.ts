@@ -98,6 +98,13 @@ export interface RuntimeSession {
   workdir: string | null;
   /** The git branch the agent works on in `workdir`. */
   branch: string | null;
+  /**
+   * Fingerprint of the screen the last submit was typed onto, and when (see `screenFingerprint`). Until the
+   * agent's screen differs from it, or the pane printed after `submittedAt`, the agent has not taken that
+   * text (a frozen or slow agent shows the same ready prompt), and nothing more is typed into it.
+   */
+  submittedScreen: string | null;
+  submittedAt: number | null;
   version: number;
 }
 

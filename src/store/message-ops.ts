@@ -1,5 +1,5 @@
 import { holderLabel } from '../core/lease-holder.js';
-import type { Lease } from '../core/store.port.js';
+import type { BeginDeliveryInput, FinishDeliveryInput, Lease } from '../core/store.port.js';
 import type { EventInput, Message, MessageKind, MessageStatus } from '../core/types.js';
 import { iso, ms, toLease, toMessage, type LeaseRow, type MessageRow } from './rows.js';
 import { insertEvent, mustMessage, mustRuntime, mustTicket, refuse, type Ctx } from './sqlite-common.js';
@@ -47,10 +47,7 @@ function transition(
 }
 
 /** pending -> delivering, bound to an open runtime of the same ticket, before any text is typed. */
-export function beginDelivery(
-  c: Ctx,
-  i: { messageId: number; runtimeId: number; token: string; now: number },
-): Message {
+export function beginDelivery(c: Ctx, i: BeginDeliveryInput): Message {
   const m = mustMessage(c, i.messageId);
   const r = mustRuntime(c, i.runtimeId);
   if (r.ticket_key !== m.ticket_key) {
@@ -58,6 +55,19 @@ export function beginDelivery(
   }
   if (r.status === 'closed')
     refuse('conflict', `cannot deliver message ${m.id}: runtime ${r.id} of ${r.ticket_key} is closed`);
+  // Read here, in the write transaction, so a submit by another process since this one's pass counts too.
+  if (
+    i.onto &&
+    r.submitted_screen === i.onto.screen &&
+    r.submitted_at !== null &&
+    i.onto.activityAt <= ms(r.submitted_at)
+  ) {
+    refuse(
+      'conflict',
+      `cannot deliver message ${m.id}: runtime ${r.id} of ${r.ticket_key} has not reacted to the text submitted at ` +
+        `${r.submitted_at} (its screen is unchanged and it printed nothing since)`,
+    );
+  }
   const row = transition(
     c,
     i.messageId,
@@ -70,9 +80,18 @@ export function beginDelivery(
 }
 
 /** delivering -> sent. */
-export function finishDelivery(c: Ctx, i: { messageId: number; now: number; event: EventInput }): Message {
+export function finishDelivery(c: Ctx, i: FinishDeliveryInput): Message {
   const row = transition(c, i.messageId, ['delivering'], 'sent', ', sent_at = @now', { now: iso(i.now) });
   insertEvent(c, i.event, i.now, { key: row.ticket_key, runtimeId: row.runtime_id });
+  if (i.submittedScreen !== undefined && row.runtime_id !== null) {
+    // No version bump: this is not a decision about the runtime that a CAS must order, only what its screen
+    // showed when text went in; the delivery lease already orders every process that types into it.
+    c.run('UPDATE runtime_sessions SET submitted_screen = ?, submitted_at = ? WHERE id = ?', [
+      i.submittedScreen,
+      iso(i.now),
+      row.runtime_id,
+    ]);
+  }
   if (row.kind === 'operator') {
     // The answer reached the agent: only now does the ticket stop asking for a human.
     c.run(

@@ -139,6 +139,12 @@ export const MIGRATIONS: readonly string[] = [
     CHECK (review_checks IS NULL OR review_checks IN ('pending', 'running', 'ok', 'failed'));
   ALTER TABLE tickets ADD COLUMN review_checks_at TEXT;
   `,
+  // Readiness after a submit: the screen the last submit was typed onto, and when. An agent whose screen still
+  // shows it (frozen, or slow to take input) gets nothing more typed until it reacts.
+  `
+  ALTER TABLE runtime_sessions ADD COLUMN submitted_screen TEXT;
+  ALTER TABLE runtime_sessions ADD COLUMN submitted_at TEXT;
+  `,
 ];
 
 /** The newest schema version this code understands. */

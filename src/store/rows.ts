@@ -73,6 +73,8 @@ export interface RuntimeRow {
   last_marker: string | null;
   workdir: string | null;
   branch: string | null;
+  submitted_screen: string | null;
+  submitted_at: string | null;
   version: number;
 }
 
@@ -171,6 +173,8 @@ export function toRuntime(r: RuntimeRow): RuntimeSession {
     lastMarker: r.last_marker,
     workdir: r.workdir,
     branch: r.branch,
+    submittedScreen: r.submitted_screen,
+    submittedAt: msOrNull(r.submitted_at),
     version: r.version,
   };
 }
@@ -283,4 +287,11 @@ export const RUNTIME_COLUMNS = [
   'version',
   'workdir',
   'branch',
+  'submitted_screen',
+  'submitted_at',
 ] as const satisfies readonly (keyof RuntimeRow)[];
+
+/** Compile-time: a column added to RuntimeRow but not to RUNTIME_COLUMNS would be read as undefined by joins. */
+export const RUNTIME_COLUMNS_COMPLETE: [Exclude<keyof RuntimeRow, (typeof RUNTIME_COLUMNS)[number]>] extends [never]
+  ? true
+  : never = true;

@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { StoreError, type Result } from '../core/result.js';
 import type {
+  BeginDeliveryInput,
+  FinishDeliveryInput,
   ActiveRows,
   AdoptInput,
   ClaimInput,
@@ -155,16 +157,11 @@ export class SqliteStore implements StorePort {
     return this.write((c) => msg.queueMessage(c, input));
   }
 
-  async beginDelivery(input: {
-    messageId: number;
-    runtimeId: number;
-    token: string;
-    now: number;
-  }): Promise<Result<Message>> {
+  async beginDelivery(input: BeginDeliveryInput): Promise<Result<Message>> {
     return this.write((c) => msg.beginDelivery(c, input));
   }
 
-  async finishDelivery(input: { messageId: number; now: number; event: EventInput }): Promise<Result<Message>> {
+  async finishDelivery(input: FinishDeliveryInput): Promise<Result<Message>> {
     return this.write((c) => msg.finishDelivery(c, input));
   }
 

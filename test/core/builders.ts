@@ -78,6 +78,8 @@ export function runtime(over: Partial<RuntimeSession> = {}): RuntimeSession {
     deadSince: null,
     closedAt: null,
     closedReason: null,
+    submittedScreen: null,
+    submittedAt: null,
     lastMarker: null,
     workdir: null,
     branch: null,

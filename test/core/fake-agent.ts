@@ -11,6 +11,8 @@
 //   would pick a login method nobody chose.
 // - `stir()`: armed, it starts a chore of its own right after mcc observed it ready (FakeWorld.afterObservation),
 //   so the screen a delivery was decided on is gone before the paste; only the re-capture can catch that.
+// - `freeze()`: stopped (a cgroup freezer, a hung process): it reads nothing and draws nothing, so its last
+//   screen, a ready prompt, stays still; what is typed waits in the terminal and is read in order at `thaw()`.
 
 export type AgentPhase = 'booting' | 'signin' | 'ready' | 'working' | 'exited';
 /** NONE: the turn ends without a marker (an agent that just stops and waits for more input). */
@@ -49,6 +51,9 @@ export class FakeAgent {
   /** What the agent is working on: a submitted prompt, or a chore it started by itself. */
   private work: 'prompt' | 'chore' | null = null;
   private stirArmed: boolean;
+  private frozen = false;
+  /** Pastes and keys typed while frozen: the terminal holds them until the agent reads again. */
+  private typeahead: ({ paste: string } | { key: string })[] = [];
   /** Every submitted text, in order: what the agent was actually given. */
   readonly received: string[] = [];
   /** Pastes and keys that arrived while it was not ready (booting, working, sign-in): each one a defect of mcc. */
@@ -83,8 +88,36 @@ export class FakeAgent {
     if (this.traits.layout === 'scrollback') this.history.push(this.status);
   }
 
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
+  /** Texts that were still held (typed while frozen) when it died. */
+  readonly diedHolding: string[] = [];
+
+  /** Texts pasted while frozen and not read yet: typed into the terminal, not yet taken. */
+  get held(): string[] {
+    return this.typeahead.flatMap((t) => ('paste' in t ? [t.paste] : []));
+  }
+
+  freeze(): void {
+    if (this.phase !== 'exited') this.frozen = true;
+  }
+
+  /** It runs again and reads, in order, everything typed while it was frozen. */
+  thaw(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
+    const typed = this.typeahead;
+    this.typeahead = [];
+    for (const t of typed) {
+      if ('paste' in t) this.paste(t.paste);
+      else this.key(t.key);
+    }
+  }
+
   finishBoot(): boolean {
-    if (this.phase !== 'booting') return false;
+    if (this.phase !== 'booting' || this.frozen) return false;
     this.endBusy();
     this.phase = 'ready';
     this.status = PROMPT;
@@ -94,7 +127,7 @@ export class FakeAgent {
 
   /** The operator attached and signed in: the dialog closes and the agent boots (at once if instantBoot). */
   signIn(): boolean {
-    if (this.phase !== 'signin') return false;
+    if (this.phase !== 'signin' || this.frozen) return false;
     this.history.push('✓ signed in');
     this.phase = this.traits.instantBoot ? 'ready' : 'booting';
     this.status = this.phase === 'ready' ? PROMPT : BOOT_LINE;
@@ -114,7 +147,7 @@ export class FakeAgent {
 
   /** mcc has just observed the world (and may be deciding on what it saw). */
   observed(): void {
-    if (!this.stirArmed || this.phase !== 'ready' || this.input !== '') return;
+    if (!this.stirArmed || this.frozen || this.phase !== 'ready' || this.input !== '') return;
     this.stirArmed = false;
     this.phase = 'working';
     this.work = 'chore';
@@ -123,7 +156,7 @@ export class FakeAgent {
   }
 
   finishWork(outcome: Outcome): boolean {
-    if (this.phase !== 'working') return false;
+    if (this.phase !== 'working' || this.frozen) return false;
     this.endBusy();
     if (this.work === 'chore') {
       this.history.push('[demo] conversation compacted');
@@ -153,6 +186,10 @@ export class FakeAgent {
 
   paste(text: string): void {
     if (this.phase === 'exited') return;
+    if (this.frozen) {
+      this.typeahead.push({ paste: text });
+      return;
+    }
     if (this.phase !== 'ready') {
       this.intruded(`paste ${JSON.stringify(text.slice(0, 40))}`);
       this.history.push('(busy: input ignored)');
@@ -169,6 +206,10 @@ export class FakeAgent {
 
   private key(k: string): void {
     if (this.phase === 'exited') return;
+    if (this.frozen) {
+      this.typeahead.push({ key: k });
+      return;
+    }
     if (this.phase !== 'ready') {
       this.intruded(`key ${k}`);
       if (this.phase === 'working' && (k === 'Escape' || k === 'C-c')) {
@@ -204,6 +245,11 @@ export class FakeAgent {
   }
 
   die(): void {
+    // Text held in the terminal of an agent that dies frozen dies with it: it was typed and submitted (`sent`,
+    // all mcc can know of a screen that looked ready) but never read.
+    this.diedHolding.push(...this.held);
+    this.frozen = false;
+    this.typeahead = [];
     this.phase = 'exited';
   }
 }

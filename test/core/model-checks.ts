@@ -143,7 +143,10 @@ function checkMessages(env: Env, rows: Rows, t: Ticket): void {
   for (const m of msgs.filter((x) => x.status === 'sent')) {
     const r = rows.runtimes.find((x) => x.id === m.runtimeId);
     const pane = r?.paneId ? env.world.tmux.panes.get(r.paneId) : undefined;
-    if (!pane || !pane.agent.received.includes(m.body)) {
+    // Typed into a frozen agent: the terminal holds it and the agent reads it when it runs again (or it died
+    // frozen, and the text with it).
+    const a = pane?.agent;
+    if (!a || !(a.received.includes(m.body) || a.held.includes(m.body) || a.diedHolding.includes(m.body))) {
       fail(
         env,
         `message ${m.id} of ${t.key} is recorded sent to runtime ${m.runtimeId} (${r?.paneId}) but that agent never got it`,
@@ -264,7 +267,9 @@ async function checkSettled(env: Env, findings: readonly Finding[]): Promise<voi
         break;
     }
     const agent = live?.agent;
-    if (t.status === 'in_progress' && agent && agent.phase === 'ready') {
+    // A frozen agent shows a ready prompt but takes nothing: what was typed into it waits in its terminal, and
+    // the messages behind that text wait for it to be taken.
+    if (t.status === 'in_progress' && agent && agent.phase === 'ready' && !agent.isFrozen) {
       const waiting = rows.messages.filter(
         (m) => m.ticketKey === t.key && (m.status === 'pending' || m.status === 'delivering'),
       );
@@ -314,7 +319,12 @@ async function checkNotReadySettled(env: Env, rows: Rows, findings: readonly Fin
     const head = headOfQueue(rows, t.key);
     if (!r || !head || !rowIsLive(env, r)) continue;
     if (rows.messages.some((m) => m.ticketKey === t.key && m.status === 'delivering')) continue;
-    if (now - Math.max(head.createdAt, r.createdAt) < READY_TIMEOUT_MS) continue;
+    // Counted from when it reached the head of the queue: a text submitted after it was queued was ahead of it
+    // (and an agent that has not taken that text yet gets the timeout from its submit).
+    const ahead = rows.messages
+      .filter((m) => m.ticketKey === t.key && m.sentAt !== null && m.sentAt > head.createdAt)
+      .map((m) => m.sentAt!);
+    if (now - Math.max(head.createdAt, r.createdAt, ...ahead) < READY_TIMEOUT_MS) continue;
     const n = events.get(head.id)?.length ?? 0;
     if (n !== 1)
       fail(env, `settled ${t.key}: message ${head.id} waited past the ready timeout with ${n} ${NOT_READY} warnings`);

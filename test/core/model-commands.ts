@@ -8,6 +8,7 @@ import { Cmd, keyOf, MAX_TICKETS, type Model } from './model-cmd.js';
 import { Crash, TTL_MS, type Env } from './model-env.js';
 import {
   AgentDies,
+  AgentFreezes,
   AgentProgress,
   AgentStirs,
   Blindness,
@@ -267,6 +268,7 @@ export const commands = [
   ...Array.from({ length: 2 }, () => fc.integer({ min: 0, max: 2 * TTL_MS }).map((ms) => new TimePasses(ms))),
   idx.map((i) => new OperatorSignsIn(i)),
   idx.map((i) => new AgentStirs(i)),
+  fc.tuple(idx, fc.boolean()).map(([i, f]) => new AgentFreezes(i, f)),
   fc.constant(new Settle()),
   fc.constant(new Reboot()),
   ...Array.from({ length: 2 }, () =>

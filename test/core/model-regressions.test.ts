@@ -91,9 +91,14 @@ describe('model regressions: NOT-READY is written once', () => {
 async function replay(cmds: readonly Cmd[]): Promise<void> {
   env = new Env();
   await env.addTicket('plain body');
-  const model = { tickets: 1 };
-  for (const c of cmds) await c.run(model, env);
+  await more(cmds);
   await settle(env);
+}
+
+/** Go on from where the last replay left off, without settling. */
+async function more(cmds: readonly Cmd[]): Promise<void> {
+  const model = { tickets: env.keys.length };
+  for (const c of cmds) await c.run(model, env);
 }
 
 const agent = (a: Partial<{ instantBoot: boolean; layout: 'clean' | 'scrollback' }> = {}) => ({
@@ -149,6 +154,45 @@ describe('model regressions: a pasted draft under a busy line left in scrollback
     await settle(env);
     expect(await notes()).toEqual(['sent', 'sent']);
     expect(a.received.filter((t) => t.startsWith('please also') || t.startsWith('racing note'))).toHaveLength(2);
+    expect(a.intrusions).toEqual([]);
+  });
+});
+
+describe('model regressions: text typed into a frozen agent that looked ready', () => {
+  it('a second message waits until the agent took the first; none reaches it while it works', async () => {
+    // Soak seed 11 (10 minutes, cgroup freezer): an agent frozen while its prompt showed looked ready (a still
+    // screen, no echo). A pass delivered a note, saw nothing change, and delivered the next one too; thawed, the
+    // agent took the first, started working, and dropped the second, which stayed `sent`.
+    await replay([new Pickup(0, null, agent({ instantBoot: true, layout: 'clean' }), false)]);
+    const key = env.keys[0]!;
+    const a = env.world.liveSession(key)!.agent;
+    expect(a.received).toEqual([env.prompts.get(key)]);
+    expect(a.finishWork('NONE')).toBe(true);
+    a.freeze();
+    const notes = async () =>
+      (await env.rows()).messages.filter((m) => m.kind === 'operator').map((m) => [m.body, m.status]);
+    await more([new OperatorSend(0), new Reconcile(null)]);
+    const [first] = await notes();
+    expect(first?.[1]).toBe('sent');
+    expect(a.held).toEqual([first?.[0]]);
+    // The screen is the very one the first note was typed onto: the second waits, however many passes look.
+    await more([new OperatorSend(0), new Reconcile(null), new TimePasses(2000), new Reconcile(null)]);
+    expect((await notes()).map(([, s]) => s)).toEqual(['sent', 'pending']);
+    expect(a.held).toHaveLength(1);
+    // Past readyTimeoutSeconds the operator hears why: the agent has not taken the text before it.
+    env.world.clock.advance(READY_TIMEOUT_MS);
+    await env.pass();
+    const warned = (await env.warnings()).filter((e) => e.kind === 'message.not_ready');
+    expect(warned.map((e) => e.summary).join('\n')).toMatch(/has not taken the text submitted before it/);
+    // Thawed, it takes the first note and works on it; the second is delivered only once it is ready again.
+    a.thaw();
+    expect(a.received).toEqual([env.prompts.get(key), first?.[0]]);
+    await env.pass();
+    expect((await notes()).map(([, s]) => s)).toEqual(['sent', 'pending']);
+    expect(a.finishWork('NONE')).toBe(true);
+    await settle(env);
+    expect((await notes()).map(([, s]) => s)).toEqual(['sent', 'sent']);
+    expect(a.received).toHaveLength(3);
     expect(a.intrusions).toEqual([]);
   });
 });

@@ -152,3 +152,21 @@ export class AgentStirs extends Cmd {
     return `stir(${this.i})`;
   }
 }
+
+/** The agent is frozen (it reads and draws nothing; its ready prompt stays still) or thawed again. */
+export class AgentFreezes extends Cmd {
+  constructor(
+    readonly i: number,
+    readonly frozen: boolean,
+  ) {
+    super();
+  }
+  protected async act(_m: Model, env: Env) {
+    const agent = env.world.liveSession(keyOf(env, this.i))?.agent;
+    if (this.frozen) agent?.freeze();
+    else agent?.thaw();
+  }
+  toString() {
+    return `${this.frozen ? 'freeze' : 'thaw'}(${this.i})`;
+  }
+}

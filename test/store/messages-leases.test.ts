@@ -41,6 +41,30 @@ describe('messages', () => {
     failed(await store.finishDelivery({ messageId: 99, now: T0, event: ev() }), 'not_found');
   });
 
+  it('refuses a delivery onto the screen the last submit went onto until the agent reacted to it', async () => {
+    // The frozen agent of soak seed 11: its ready prompt stayed still after a submit. Checked in the write
+    // transaction, so a pass that decided on an older snapshot (before another process's submit) is refused too.
+    const store = openTestStore();
+    const { runtime, prompt } = await claimed(store);
+    const note = okValue(await store.queueMessage({ key: 'MC-1', body: 'n', kind: 'operator', now: T0, event: ev() }));
+    const onto = { screen: 'screen-A', activityAt: T0 - 1000 };
+    okValue(await store.beginDelivery({ messageId: prompt.id, runtimeId: runtime.id, token: 'a', now: T0, onto }));
+    okValue(
+      await store.finishDelivery({ messageId: prompt.id, now: T0 + 10, event: ev(), submittedScreen: 'screen-A' }),
+    );
+    const rt = (await store.loadActive([])).runtimes.find((r) => r.id === runtime.id)!;
+    expect(rt).toMatchObject({ submittedScreen: 'screen-A', submittedAt: T0 + 10, version: runtime.version });
+    const begin = (o: { screen: string; activityAt: number }) =>
+      store.beginDelivery({ messageId: note.id, runtimeId: runtime.id, token: 'b', now: T0 + 20, onto: o });
+    expect(failed(await begin({ screen: 'screen-A', activityAt: T0 + 10 }), 'conflict')).toMatch(
+      /has not reacted to the text submitted at .* \(its screen is unchanged and it printed nothing since\)/,
+    );
+    // Output after the submit, or another screen: it took the text.
+    okValue(await begin({ screen: 'screen-A', activityAt: T0 + 1000 }));
+    okValue(await store.revertDelivery({ messageId: note.id, now: T0 }));
+    okValue(await begin({ screen: 'screen-B', activityAt: T0 }));
+  });
+
   it('reverts a delivery that typed nothing, keeping it bound and counting the attempt', async () => {
     const store = openTestStore();
     const { runtime, prompt } = await claimed(store);

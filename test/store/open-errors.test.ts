@@ -4,9 +4,20 @@
 import Database from 'better-sqlite3';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/store/migrations.js';
 import { openSqliteStore } from '../../src/store/ticket-store.sqlite.js';
 import { BIN } from '../global-setup.js';
@@ -126,24 +137,61 @@ describe('a store that cannot be used is named, explained and left untouched', (
 
 const NOBODY = 'nobody';
 
-/** null when `runuser -u nobody -- node` works here; else why the unprivileged cases are skipped. */
-function unprivilegedUnavailable(): string | null {
+/** The project the binary belongs to (BIN is PROJECT/dist/cli/bin.js). */
+const PROJECT = resolve(BIN, '../../..');
+
+/**
+ * How nobody reaches the binary: directly, or, when a parent of the project is closed to others (a clone in a
+ * 0700 `mktemp -d`, as a clean-machine CI run makes), through a bind mount of the project on an open directory
+ * in a mount namespace of its own, which disappears with the command.
+ */
+type Route = { kind: 'direct' } | { kind: 'mount'; at: string };
+
+/** [file, args] that run `argv` as nobody by `route`. */
+function asNobody(route: Route, argv: string[]): [string, string[]] {
+  const run = ['runuser', '-u', NOBODY, '--', ...argv];
+  if (route.kind === 'direct') return [run[0]!, run.slice(1)];
+  const script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"';
+  return [
+    'unshare',
+    ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', PROJECT, route.at, ...run],
+  ];
+}
+
+const binBy = (route: Route): string => (route.kind === 'direct' ? BIN : join(route.at, relative(PROJECT, BIN)));
+
+const canRead = (route: Route): boolean => {
+  const [file, args] = asNobody(route, ['test', '-r', binBy(route)]);
+  return spawnSync(file, args).status === 0;
+};
+
+/** A route to the binary for nobody, or why the unprivileged cases cannot run here. */
+function unprivilegedRoute(): Route | string {
   if (process.getuid?.() !== 0) return 'not running as root, so no other user can be switched to';
   const r = spawnSync(
     'runuser',
     ['-u', NOBODY, '--', process.execPath, '-e', 'process.stdout.write(String(process.getuid()))'],
-    {
-      encoding: 'utf8',
-    },
+    { encoding: 'utf8' },
   );
   if (r.error || r.status !== 0) return `runuser -u ${NOBODY} failed: ${r.error?.message ?? r.stderr.trim()}`;
   if (r.stdout === '0') return `${NOBODY} runs as uid 0`;
-  if (spawnSync('runuser', ['-u', NOBODY, '--', 'test', '-r', BIN]).status !== 0) return `${NOBODY} cannot read ${BIN}`;
-  return null;
+  if (canRead({ kind: 'direct' })) return { kind: 'direct' };
+  const at = mkdtempSync(join(tmpdir(), 'mcc-nobody-'));
+  chmodSync(at, 0o755);
+  const mounted: Route = { kind: 'mount', at };
+  if (canRead(mounted)) return mounted;
+  rmdirSync(at);
+  return `${NOBODY} cannot read ${BIN}, neither directly nor through a bind mount of ${PROJECT}`;
 }
 
-const skipReason = unprivilegedUnavailable();
+const route = unprivilegedRoute();
+const skipReason = typeof route === 'string' ? route : null;
 if (skipReason) console.log(`open-errors: unprivileged cases skipped: ${skipReason}`);
+else if (typeof route !== 'string' && route.kind === 'mount')
+  console.log(`open-errors: ${NOBODY} runs the binary through a bind mount of the project on ${route.at}`);
+afterAll(() => {
+  if (typeof route !== 'string' && route.kind === 'mount') rmdirSync(route.at);
+});
 
 function nobodyIds(): { uid: number; gid: number } {
   const out = execFileSync('id', [NOBODY], { encoding: 'utf8' });
@@ -152,25 +200,20 @@ function nobodyIds(): { uid: number; gid: number } {
 
 /** `mcc ARGS` as nobody, with a config and HOME nobody can read. */
 function mccAsNobody(args: string[], home: string): { status: number | null; stderr: string; stdout: string } {
-  const r = spawnSync(
-    'runuser',
-    [
-      '-u',
-      NOBODY,
-      '--',
-      'env',
-      '-i',
-      `HOME=${home}`,
-      `PATH=${process.env['PATH'] ?? '/usr/bin:/bin'}`,
-      'NO_COLOR=1',
-      `MCC_CONFIG=${join(home, 'config.json')}`,
-      'MCC_TMUX_SOCKET=mcc-open-errors',
-      process.execPath,
-      BIN,
-      ...args,
-    ],
-    { encoding: 'utf8', timeout: 30_000 },
-  );
+  if (typeof route === 'string') throw new Error(route);
+  const [file, argv] = asNobody(route, [
+    'env',
+    '-i',
+    `HOME=${home}`,
+    `PATH=${process.env['PATH'] ?? '/usr/bin:/bin'}`,
+    'NO_COLOR=1',
+    `MCC_CONFIG=${join(home, 'config.json')}`,
+    'MCC_TMUX_SOCKET=mcc-open-errors',
+    process.execPath,
+    binBy(route),
+    ...args,
+  ]);
+  const r = spawnSync(file, argv, { encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 

@@ -48,6 +48,8 @@ const CONTRACT: Record<string, string[]> = {
     'version',
     'workdir',
     'branch',
+    'submitted_screen',
+    'submitted_at',
   ],
   messages: [
     'id',
