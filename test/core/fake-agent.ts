@@ -95,9 +95,24 @@ export class FakeAgent {
   /** Texts that were still held (typed while frozen) when it died. */
   readonly diedHolding: string[] = [];
 
-  /** Texts pasted while frozen and not read yet: typed into the terminal, not yet taken. */
+  /**
+   * Texts typed while frozen and not read yet, as they would be submitted: typed into the terminal, not yet
+   * taken. A draft pasted before the freeze counts once an Enter for it waits in the terminal.
+   */
   get held(): string[] {
-    return this.typeahead.flatMap((t) => ('paste' in t ? [t.paste] : []));
+    const texts: string[] = [];
+    let draft = this.input;
+    for (const t of this.typeahead) {
+      if ('paste' in t) draft += t.paste;
+      else if (t.key === 'Escape' || t.key === 'C-c') draft = '';
+      else if (t.key === 'Enter') {
+        if (draft.trim() !== '') texts.push(draft);
+        draft = '';
+      }
+    }
+    // Pasted and not submitted yet: on the terminal all the same.
+    if (draft !== this.input && draft.trim() !== '') texts.push(draft);
+    return texts;
   }
 
   freeze(): void {
