@@ -1,6 +1,13 @@
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { openContext } from '../cli/context.js';
+import { main } from '../cli/main.js';
+import type { Out } from '../cli/output.js';
+import { LIST_LIMIT } from '../cli/ticket-commands.js';
 import type { StorePort } from '../core/store.port.js';
 import { openSqliteStore } from '../store/ticket-store.sqlite.js';
 import { bulkInsertTickets, type Cleanup } from './fixtures.js';
@@ -169,7 +176,7 @@ export async function measureStore(cleanup: Cleanup, dir: string, plan: StorePla
   await activity(cleanup, dir, plan, rows);
 }
 
-/** The console's grid reload (store.overview) and the pass's loadActive on the section-1 store. */
+/** The console's grid reload (store.overview), the pass's loadActive and `mcc list` on the section-1 store. */
 export async function measureGridQuery(
   store: StorePort,
   tickets: number,
@@ -189,7 +196,7 @@ export async function measureGridQuery(
   rows.push(
     resultRow({
       section: S4,
-      name: `overview() (mcc list: every ticket, full rows), ${t} tickets, ${live} live`,
+      name: `overview() (the console's grid: every ticket, full rows), ${t} tickets, ${live} live`,
       unit: 'ms',
       summary: summarize(overview),
     }),
@@ -204,6 +211,104 @@ export async function measureGridQuery(
       name: `loadActive() (a pass's store read), ${t} tickets, ${live} live`,
       unit: 'ms',
       summary: summarize(active),
+    }),
+  );
+  await measureList(store.location, tickets, runs, rows);
+}
+
+/** The compiled CLI, next to this file's directory in dist/. */
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '../cli/bin.js');
+
+/** Wall time of one `node dist/cli/bin.js ...args` until it exits; its output is counted, not kept. */
+function processMs(args: readonly string[]): Promise<{ ms: number; bytes: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (bytes += d.length));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve({ ms: performance.now() - t0, bytes });
+      else reject(new Error(`bench: mcc ${args.join(' ')} exited ${code}: ${stderr.trim()}`));
+    });
+  });
+}
+
+/**
+ * `mcc list` as the operator feels it, on the store at `db`: the default view's page through the service
+ * (store query and counts), the whole command in this process (open the store, query, format, close), and the
+ * real process (node start, module load, the command); `mcc --help` is the process floor no list can beat.
+ */
+async function measureList(db: string, tickets: number, runs: number, rows: ResultRow[]): Promise<void> {
+  const config = join(dirname(db), 'list-bench.config.json');
+  writeFileSync(config, '{}\n', { mode: 0o600 });
+  const flags = ['--db', db, '--config', config];
+  const opened = openContext({ db, config, env: process.env, actor: 'bench' });
+  if (!opened.ok) throw new Error(`bench: openContext: ${opened.message}`);
+  const page: number[] = [];
+  const command: number[] = [];
+  const proc: number[] = [];
+  const floor: number[] = [];
+  const json: number[] = [];
+  let shown = 0;
+  let jsonBytes = 0;
+  const sink: Out = { stdout: () => undefined, stderr: (s) => process.stderr.write(s) };
+  try {
+    const query = { excludeStates: ['done' as const], limit: LIST_LIMIT };
+    for (let i = 0; i <= runs; i++) {
+      const p = await timed(() => opened.value.service.listPage(query));
+      if (!p.value.ok) throw new Error(`bench: listPage: ${p.value.message}`);
+      shown = p.value.value.rows.length;
+      const c = await timed(() => main(['list', ...flags], process.env, sink));
+      if (c.value !== 0) throw new Error(`bench: mcc list in-process exited ${c.value}`);
+      const run = await processMs(['list', ...flags]);
+      const help = await processMs(['--help']);
+      // The first round warms the page cache and the statement cache; it is not a figure.
+      if (i === 0) continue;
+      page.push(p.ms);
+      command.push(c.ms);
+      proc.push(run.ms);
+      floor.push(help.ms);
+    }
+    for (let i = 0; i < Math.min(runs, 3); i++) {
+      const run = await processMs(['list', '--json', ...flags]);
+      json.push(run.ms);
+      jsonBytes = run.bytes;
+    }
+  } finally {
+    opened.value.close();
+  }
+  const t = tickets.toLocaleString('en-US');
+  const view = `default view (${shown} tickets not done shown, limit ${LIST_LIMIT}, counts of the rest)`;
+  rows.push(
+    resultRow({
+      section: S4,
+      name: `listPage() through the service: mcc list's ${view}, ${t} tickets`,
+      unit: 'ms',
+      summary: summarize(page),
+    }),
+    resultRow({
+      section: S4,
+      name: `mcc list in-process (open store, page, print, close), ${t} tickets`,
+      unit: 'ms',
+      summary: summarize(command),
+      target: { op: '<', limit: 150 },
+    }),
+    resultRow({
+      section: S4,
+      name: `mcc list as a process (node dist/cli/bin.js list), ${t} tickets`,
+      unit: 'ms',
+      summary: summarize(proc),
+      note: `process floor (mcc --help: node start + module load) median ${summarize(floor).median.toFixed(0)} ms`,
+    }),
+    resultRow({
+      section: S4,
+      name: `mcc list --json as a process (every ticket in full, streamed), ${t} tickets`,
+      unit: 'ms',
+      summary: summarize(json),
+      note: `${(jsonBytes / (1 << 20)).toFixed(1)} MiB of JSON`,
     }),
   );
 }

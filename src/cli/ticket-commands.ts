@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { durationSeconds } from '../core/config.js';
 import type { Finding } from '../core/findings.js';
 import { fail, ok, type Result } from '../core/result.js';
-import type { PaneTailView } from '../core/service.js';
+import type { MissionControl, PaneTailView } from '../core/service.js';
 import type { TicketDetail } from '../core/store.port.js';
-import { TICKET_STATUSES, type TicketStatus } from '../core/types.js';
+import { notAKey, TICKET_KEY_RE, TICKET_STATUSES, type TicketStatus } from '../core/types.js';
+import { UsageError, type Parsed } from './args.js';
 import type { Command } from './command.js';
 import { withContext } from './command.js';
-import { ago, cell, failWith, line, toJson } from './output.js';
+import { ago, cell, failWith, line, toJson, type Out } from './output.js';
 import { gitStateText, workspaceJson } from './worktree-commands.js';
 
 // Commands over the ticket rows: add, list, show, move.
@@ -86,46 +87,127 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Tickets the text view of `mcc list` prints unless `--limit` says otherwise. */
+export const LIST_LIMIT = 200;
+
+interface ListOptions {
+  state: TicketStatus | null;
+  limit: number | null;
+  after: string | null;
+  json: boolean;
+}
+
+/** The list flags, checked before the store is opened (or created): a bad one is a usage error, exit 2. */
+function listOptions(args: Parsed): ListOptions {
+  const state = args.flags['state'];
+  let status: TicketStatus | null = null;
+  if (typeof state === 'string') {
+    const s = asStatus(state, '--state');
+    if (!s.ok) throw new UsageError('list', s.message);
+    status = s.value;
+  }
+  const limit = args.flags['limit'];
+  if (limit !== undefined && !(typeof limit === 'number' && Number.isInteger(limit) && limit >= 1))
+    throw new UsageError('list', `--limit must be a whole number >= 1, got ${String(limit)}`);
+  const after = args.flags['after'];
+  if (typeof after === 'string' && !TICKET_KEY_RE.test(after))
+    throw new UsageError('list', `--after: ${notAKey(after)}`);
+  return {
+    state: status,
+    limit: typeof limit === 'number' ? limit : null,
+    after: typeof after === 'string' ? after : null,
+    json: args.flags['json'] === true,
+  };
+}
+
+/** `--json`: the full overview rows, written as they are read, as the same text one JSON.stringify would make. */
+async function listJson(service: MissionControl, o: ListOptions, out: Out): Promise<number> {
+  let buf = '[';
+  let n = 0;
+  const visited = await service.eachOverview(
+    {
+      ...(o.state ? { states: [o.state] } : {}),
+      ...(o.limit !== null ? { limit: o.limit } : {}),
+      ...(o.after !== null ? { after: o.after } : {}),
+    },
+    (row) => {
+      // A one-element array pretty-printed is `[\n` + the element at the depth it has in the whole array + `\n]`.
+      buf += `${n++ === 0 ? '\n' : ',\n'}${toJson([row]).slice(2, -2)}`;
+      if (buf.length >= JSON_CHUNK) {
+        out.stdout(buf);
+        buf = '';
+      }
+    },
+  );
+  if (!visited.ok) return failWith(out, visited);
+  out.stdout(`${buf}${n === 0 ? ']' : '\n]'}\n`);
+  return 0;
+}
+
+/** How much JSON is gathered before one write: few system calls, and never the whole list in memory. */
+const JSON_CHUNK = 1 << 16;
+
+// 48,000: by hand, because toLocaleString's first call loads ICU data (~30 ms of a 100 ms command).
+const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
+
+/** The text view: one page of narrow rows, then what it left out and how to see it. */
+async function listText(service: MissionControl, o: ListOptions, out: Out): Promise<number> {
+  const limit = o.limit ?? LIST_LIMIT;
+  const found = await service.listPage({
+    ...(o.state ? { states: [o.state] } : { excludeStates: ['done'] }),
+    limit,
+    ...(o.after !== null ? { after: o.after } : {}),
+  });
+  if (!found.ok) return failWith(out, found);
+  const { rows, remaining, byState } = found.value;
+  const stored = TICKET_STATUSES.reduce((n, s) => n + byState[s], 0);
+  if (stored === 0 && !o.state) line(out, 'no tickets yet: mcc add "TITLE" --body "what to do"');
+  else if (rows.length === 0)
+    line(out, `no ${o.state ?? 'open'} tickets${o.after !== null ? ` after ${o.after}` : ''}`);
+  else {
+    const now = Date.now();
+    line(
+      out,
+      `${cell('KEY', 9)} ${cell('STATE', 11)} ${cell('RUNTIME', 9)} ${cell('PID', 8)} ${cell('AGE', 5)} ${cell('TRY', 3)} TITLE`,
+    );
+    for (const t of rows) {
+      const r = t.runtime;
+      // The row holds the title's head; a title that goes on past it is shown cut, as a whole one would be.
+      const title = t.titleCut ? `${t.title}…` : t.title;
+      line(
+        out,
+        `${cell(t.key, 9)} ${cell(t.status, 11)} ${cell(r ? r.status : '-', 9)} ${cell(r?.pid ? String(r.pid) : '-', 8)} ${cell(r ? ago(r.createdAt, now) : '-', 5)} ${cell(String(t.attempts), 3)} ${cell(title, 60).trimEnd()}`,
+      );
+    }
+  }
+  const last = rows.at(-1);
+  if (remaining > 0 && last) {
+    const next = `mcc list${o.state ? ` --state ${o.state}` : ''}${o.limit !== null ? ` --limit ${limit}` : ''} --after ${last.key}`;
+    line(out, `… ${count(remaining)} more not shown (--limit ${limit}; next page: ${next})`);
+  }
+  if (!o.state && byState.done > 0)
+    line(out, `… ${count(byState.done)} done tickets not shown (mcc list --state done)`);
+  return 0;
+}
+
 export const listCommand: Command = {
   spec: {
     name: 'list',
-    summary: 'List tickets with their runtime status.',
-    usage: 'mcc list [--state STATE] [--json]',
+    summary: `List tickets with their runtime status: those not done (up to ${LIST_LIMIT}) and a count of the rest; --json lists every ticket in full.`,
+    usage: 'mcc list [--state STATE] [--limit N] [--after KEY] [--json]',
     positionals: [],
-    flags: { state: { kind: 'string', help: `only this state (${TICKET_STATUSES.join(', ')})` } },
+    flags: {
+      state: { kind: 'string', help: `only this state (${TICKET_STATUSES.join(', ')})` },
+      limit: { kind: 'number', help: `at most N tickets (default ${LIST_LIMIT}; with --json: all)` },
+      after: { kind: 'string', arg: 'KEY', help: 'only tickets after this key (the next page)' },
+    },
   },
-  run: (args, env, out) =>
-    withContext(args, env, out, async (ctx) => {
-      const state = args.flags['state'];
-      let status: TicketStatus | undefined;
-      if (typeof state === 'string') {
-        const s = asStatus(state, 'list --state');
-        if (!s.ok) return failWith(out, s);
-        status = s.value;
-      }
-      const rows = await ctx.service.overview(status ? { status } : {});
-      if (args.flags['json']) {
-        out.stdout(`${toJson(rows)}\n`);
-        return 0;
-      }
-      if (rows.length === 0) {
-        line(out, status ? `no ${status} tickets` : 'no tickets yet: mcc add "TITLE" --body "what to do"');
-        return 0;
-      }
-      const now = Date.now();
-      line(
-        out,
-        `${cell('KEY', 9)} ${cell('STATE', 11)} ${cell('RUNTIME', 9)} ${cell('PID', 8)} ${cell('AGE', 5)} ${cell('TRY', 3)} TITLE`,
-      );
-      for (const { ticket: t, runtime: r } of rows) {
-        const open = r && r.status !== 'closed';
-        line(
-          out,
-          `${cell(t.key, 9)} ${cell(t.status, 11)} ${cell(open ? r.status : '-', 9)} ${cell(open && r.pid ? String(r.pid) : '-', 8)} ${cell(open ? ago(r.createdAt, now) : '-', 5)} ${cell(String(t.attempts), 3)} ${cell(t.title, 60).trimEnd()}`,
-        );
-      }
-      return 0;
-    }),
+  run: (args, env, out) => {
+    const o = listOptions(args);
+    return withContext(args, env, out, (ctx) =>
+      o.json ? listJson(ctx.service, o, out) : listText(ctx.service, o, out),
+    );
+  },
 };
 
 /** What a fresh observation adds to the stored rows: findings (badges) and the screen's reading. */

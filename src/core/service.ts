@@ -15,12 +15,15 @@ import { CHECK_TAIL_LINES, checksDeadlineMs, checksEvent, GIT_LINES, workdirOf }
 import { readingEvidence } from './routine.js';
 import { readScreen, type ScreenStatus } from './screen.js';
 import { sanitizeLine } from './sanitize.js';
+import { checkTicketQuery } from './ticket-query.js';
 import type {
   ActiveRows,
   Lease,
+  ListPage,
   StorePort,
   TicketDetail,
   TicketOverview,
+  TicketQuery,
   Workspace,
   WorkspaceClaim,
 } from './store.port.js';
@@ -600,6 +603,21 @@ export class MissionControl {
   async overview(filter: { status?: TicketStatus } = {}): Promise<TicketOverview[]> {
     const rows = await this.deps.store.overview();
     return filter.status ? rows.filter((o) => o.ticket.status === filter.status) : rows;
+  }
+
+  /** A page of `mcc list`'s text view with the counts of what it leaves out; `invalid` for a bad query. */
+  async listPage(query: TicketQuery & { limit: number }): Promise<Result<ListPage>> {
+    const q = checkTicketQuery(query);
+    return q.ok ? ok(await this.deps.store.listPage(q.value)) : q;
+  }
+
+  /**
+   * The full overview rows a query selects, handed to `visit` one at a time (`mcc list --json` at any size);
+   * the count visited, or `invalid` for a bad query. `visit` must not call the service.
+   */
+  async eachOverview(query: TicketQuery, visit: (row: TicketOverview) => void): Promise<Result<number>> {
+    const q = checkTicketQuery(query);
+    return q.ok ? ok(await this.deps.store.eachOverview(q.value, visit)) : q;
   }
 
   /** Tickets, optionally only those in one state (oldest first). */

@@ -192,6 +192,45 @@ export interface TicketFilter {
   reviewChecksDue?: boolean;
 }
 
+/** Characters of a title a list row carries: far more than a line shows, far less than a hostile megabyte. */
+export const LIST_TITLE_HEAD = 1024;
+
+/** One line of `mcc list`'s text view: only the columns it prints, never the body. */
+export interface TicketListRow {
+  key: string;
+  status: TicketStatus;
+  /** The title's first LIST_TITLE_HEAD characters. */
+  title: string;
+  /** The title goes on past `title`. */
+  titleCut: boolean;
+  attempts: number;
+  /** The ticket's open (not closed) runtime, or null. */
+  runtime: { id: number; status: RuntimeStatus; pid: number | null; createdAt: number } | null;
+}
+
+/** Which tickets a page or a stream holds, in ticket order (MC-9 before MC-10); every condition must hold. */
+export interface TicketQuery {
+  /** Only tickets in one of these states (absent: every state). */
+  states?: readonly TicketStatus[];
+  /** Leave out tickets in these states. */
+  excludeStates?: readonly TicketStatus[];
+  /** Only tickets after this key in ticket order (keyset paging: the previous page's last key). */
+  after?: string;
+  /** At most this many tickets, a whole number >= 1 (absent: all of them; a page requires it). */
+  limit?: number;
+}
+
+/** A page of the ticket list, with the counts that say what it leaves out, all from one snapshot. */
+export interface ListPage {
+  rows: TicketListRow[];
+  /** Tickets the states filter admits, ignoring `after` and `limit`. */
+  total: number;
+  /** Tickets the states filter admits after the page's last row (0: the page reached the end). */
+  remaining: number;
+  /** Every ticket of the store by state, whatever the filter. */
+  byState: Record<TicketStatus, number>;
+}
+
 export interface StorePort {
   /** Where the store lives, for the console header and `mcc doctor`. */
   readonly location: string;
@@ -211,6 +250,16 @@ export interface StorePort {
   ticketDetail(key: string, opts?: { eventLimit?: number }): Promise<TicketDetail | null>;
   /** Every ticket with its current runtime and pending count (`mcc list`). */
   overview(): Promise<TicketOverview[]>;
+  /** A page of `mcc list`'s text view: narrow rows, filtered, ordered and limited by the store. */
+  listPage(query: TicketQuery & { limit: number }): Promise<ListPage>;
+  /** How many tickets are in each state. */
+  countByState(): Promise<Record<TicketStatus, number>>;
+  /**
+   * The overview rows `query` selects, handed to `visit` one at a time in ticket order from one snapshot, so
+   * 50,000 full rows never sit in memory at once; resolves to how many were visited. `visit` must not call
+   * the store (the adapter may hold its connection for the whole walk).
+   */
+  eachOverview(query: TicketQuery, visit: (row: TicketOverview) => void): Promise<number>;
   /** Every ticket's key and version: lets the console reload only the tickets that changed. */
   ticketVersions(): Promise<Map<string, number>>;
   /** The tickets with these keys (missing ones are left out). */

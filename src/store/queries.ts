@@ -71,29 +71,34 @@ export function ticketDetail(c: Ctx, key: string, opts: { eventLimit?: number } 
 const RUNTIME_ALIASED = RUNTIME_COLUMNS.map((col) => `r.${col} AS r_${col}`).join(', ');
 
 /**
- * One query for the whole grid. The runtime is found by two index probes per ticket: the partial unique
- * index gives the open one, (ticket_key, id) gives the newest closed one.
+ * The overview's SELECT, with an optional WHERE over `t` and LIMIT. The runtime is found by two index probes
+ * per ticket: the partial unique index gives the open one, (ticket_key, id) gives the newest closed one.
  */
-export function overview(c: Ctx): TicketOverview[] {
-  const rows = c.all<TicketRow & Record<string, unknown>>(
-    `SELECT t.*,
+export function overviewSql(where = '', limit = false): string {
+  return `SELECT t.*,
        (SELECT count(*) FROM messages m
          WHERE m.ticket_key = t.key AND m.status IN ('pending', 'delivering')) AS pending_messages,
        ${RUNTIME_ALIASED}
      FROM tickets t
      LEFT JOIN runtime_sessions r ON r.id = coalesce(
        (SELECT o.id FROM runtime_sessions o WHERE o.ticket_key = t.key AND o.status <> 'closed'),
-       (SELECT max(h.id) FROM runtime_sessions h WHERE h.ticket_key = t.key))
-     ORDER BY t.seq`,
-  );
-  return rows.map((row) => {
-    let runtime = null;
-    if (row['r_id'] !== null) {
-      const r = Object.fromEntries(RUNTIME_COLUMNS.map((col) => [col, row[`r_${col}`]])) as unknown as RuntimeRow;
-      runtime = toRuntime(r);
-    }
-    return { ticket: toTicket(row), runtime, pendingMessages: Number(row['pending_messages']) };
-  });
+       (SELECT max(h.id) FROM runtime_sessions h WHERE h.ticket_key = t.key))${where ? `\n     ${where}` : ''}
+     ORDER BY t.seq${limit ? ' LIMIT ?' : ''}`;
+}
+
+/** Map one row of overviewSql to core. */
+export function toOverview(row: TicketRow & Record<string, unknown>): TicketOverview {
+  let runtime = null;
+  if (row['r_id'] !== null) {
+    const r = Object.fromEntries(RUNTIME_COLUMNS.map((col) => [col, row[`r_${col}`]])) as unknown as RuntimeRow;
+    runtime = toRuntime(r);
+  }
+  return { ticket: toTicket(row), runtime, pendingMessages: Number(row['pending_messages']) };
+}
+
+/** One query for the whole grid. */
+export function overview(c: Ctx): TicketOverview[] {
+  return c.all<TicketRow & Record<string, unknown>>(overviewSql()).map(toOverview);
 }
 
 /** key -> version of every ticket, read as raw arrays (50,000 rows in a few milliseconds). */

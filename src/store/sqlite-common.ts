@@ -31,6 +31,11 @@ export class Ctx {
     return (Array.isArray(params) ? this.stmt(sql).all(...params) : this.stmt(sql).all(params)) as T[];
   }
 
+  /** Rows one at a time; the connection runs nothing else until the loop ends (better-sqlite3 refuses). */
+  iterate<T>(sql: string, params: unknown[] = []): IterableIterator<T> {
+    return this.stmt(sql).iterate(...params) as IterableIterator<T>;
+  }
+
   /** Rows as arrays, not objects (much cheaper for wide scans); a statement used here is only used raw. */
   raw<T>(sql: string): T[] {
     return this.stmt(sql).raw(true).all() as T[];

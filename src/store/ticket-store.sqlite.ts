@@ -9,6 +9,7 @@ import type {
   ClaimInput,
   CloseRuntimeInput,
   Lease,
+  ListPage,
   RecordSpawnInput,
   SetChecksInput,
   SetTicketStatusInput,
@@ -16,12 +17,14 @@ import type {
   TicketDetail,
   TicketFilter,
   TicketOverview,
+  TicketQuery,
   UpdateRuntimeInput,
   Workspace,
 } from '../core/store.port.js';
-import type { EventInput, McEvent, Message, MessageKind, RuntimeSession, Ticket } from '../core/types.js';
+import type { EventInput, McEvent, Message, MessageKind, RuntimeSession, Ticket, TicketStatus } from '../core/types.js';
 import { prepareStoreFiles, tightenSidecars } from './file-modes.js';
 import { checkStoreFile } from './store-file.js';
+import * as list from './list-queries.js';
 import * as msg from './message-ops.js';
 import { assertNotNewer, assertOursOrEmpty, migrate, SCHEMA_VERSION } from './migrations.js';
 import * as q from './queries.js';
@@ -96,6 +99,28 @@ export class SqliteStore implements StorePort {
 
   async overview(): Promise<TicketOverview[]> {
     return this.read((c) => q.overview(c));
+  }
+
+  async listPage(query: TicketQuery & { limit: number }): Promise<ListPage> {
+    return this.read((c) => list.listPage(c, query));
+  }
+
+  async countByState(): Promise<Record<TicketStatus, number>> {
+    return this.read((c) => list.countByState(c));
+  }
+
+  async eachOverview(query: TicketQuery, visit: (row: TicketOverview) => void): Promise<number> {
+    // One statement walked inside one read transaction: a consistent snapshot, one row in memory at a time.
+    // A busy WAL index is met on the first step, before any row; a retry after rows went out would repeat them.
+    let visited = 0;
+    return this.read((c) => {
+      if (visited > 0)
+        throw new StoreError(`store ${this.location}: a walk of the tickets broke off after ${visited} rows`);
+      return list.eachOverview(c, query, (row) => {
+        visited++;
+        visit(row);
+      });
+    });
   }
 
   async ticketVersions(): Promise<Map<string, number>> {
