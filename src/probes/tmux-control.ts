@@ -11,8 +11,12 @@
 // - `-f no-output`: no %output, and control_pane_offset returns NULL for us, so server_client_check_pane_buffer
 //   never stops reading an agent's pane because we are not reading ours (a stopped mcc must not stall agents);
 // - not `-r`: a read-only client may run only CMD_READONLY commands (no send-keys, paste, kill).
-// tmux reads our stdin itself (the client passes its fd): at EOF, as when mcc dies even by SIGKILL, the server
-// sets CLIENT_EXIT and the client exits. When our session is killed (detach-on-destroy) or the server stops,
+// tmux reads our stdin itself (the client passes its fd): at EOF the server sets CLIENT_EXIT. But it lets a
+// control client exit only once its pending output is written (server_client_check_exit, control_all_done), and
+// output written after its reader died never is (EPIPE keeps it buffered): an mcc killed while tmux had an
+// answer or a notification on its way would leave that client, and with it the server, forever. So the client
+// runs under a small sh watchdog (WATCHDOG) that kills it when our end of an extra pipe closes, which the
+// kernel does even on SIGKILL; a killed client process is dropped by the server at once. When our session is killed (detach-on-destroy) or the server stops,
 // the client exits with `%exit`; the next call reconnects, with backoff after connections that answered nothing.
 // While there is no client, callers use the exec path.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -40,6 +44,23 @@ export type ControlResult =
   | { kind: 'lost'; failure: 'timeout' | 'signal'; reason: string };
 
 const CLOSE_GRACE_MS = 300;
+
+/**
+ * `sh -c WATCHDOG sh tmux args...`: runs tmux with our stdin (an asynchronous command's stdin would be /dev/null,
+ * hence fd 4) and a watcher that SIGTERMs it when fd 3, a pipe only we write to, reaches EOF: our close(), our
+ * exit, or our death. Exits with tmux's status; the watcher goes with it.
+ */
+const WATCHDOG = [
+  'exec 4<&0',
+  '"$@" <&4 3<&- 4<&- &',
+  't=$!',
+  '{ read -r _ <&3; kill "$t" 2>/dev/null; } 4<&- &',
+  'w=$!',
+  'wait "$t"',
+  's=$?',
+  'kill "$w" 2>/dev/null',
+  'exit "$s"',
+].join('\n');
 const STDERR_LIMIT = 4096;
 export const CONTROL_BACKOFF_MS = 500;
 export const CONTROL_MAX_BACKOFF_MS = 10_000;
@@ -73,10 +94,13 @@ class Connection {
   ) {
     const { TMUX: _t, TMUX_PANE: _p, ...env } = process.env;
     const argv = ['-N', '-L', opts.socket, '-C', 'attach-session', '-E', '-f', 'ignore-size,no-output'];
-    this.child = spawn(opts.bin, argv, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    this.child = spawn('/bin/sh', ['-c', WATCHDOG, 'mcc-tmux-control', opts.bin, ...argv], {
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      env,
+    });
     // Idle, the client must not keep a one-shot command alive: only a pending command's timer holds the loop.
     this.child.unref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) unrefStream(s);
+    for (const s of this.child.stdio) unrefStream(s);
     this.child.stdin?.on('error', () => undefined); // EPIPE after tmux exits: reported by 'close'
     this.child.stdout?.on('data', (chunk: Buffer) => this.onData(chunk));
     this.child.stderr?.on('data', (chunk: Buffer) => {
@@ -111,7 +135,7 @@ class Connection {
     });
   }
 
-  /** End stdin (tmux exits at EOF), then SIGTERM if it has not gone within the grace period. */
+  /** End stdin (tmux exits at EOF), then the watchdog's pipe and SIGTERM if it has not gone within the grace. */
   async close(): Promise<void> {
     this.child.stdin?.end();
     let timer: NodeJS.Timeout | undefined;
@@ -121,9 +145,7 @@ class Connection {
     });
     await Promise.race([this.closed, grace]);
     clearTimeout(timer);
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGTERM');
-    }
+    if (this.child.exitCode === null && this.child.signalCode === null) this.kill();
   }
 
   private write(p: Pending): void {
@@ -196,6 +218,12 @@ class Connection {
     this.failSent(failure, reason);
     this.failWaiting(reason);
     this.finish(true);
+    this.kill();
+  }
+
+  /** Closing the watchdog's pipe makes it SIGTERM tmux; the SIGTERM here ends the watchdog itself. */
+  private kill(): void {
+    this.child.stdio[3]?.destroy();
     this.child.kill('SIGTERM');
   }
 

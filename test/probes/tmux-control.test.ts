@@ -2,7 +2,7 @@
 // private socket: the same answers as the exec path, fallback and reconnection, no trace on what the operator
 // sees, no client left behind by a killed mcc, and no agent stalled by a stopped one.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -64,6 +64,13 @@ async function spawnSession(tmux: TmuxProbe, session: string, argv: string[] = [
   return r.value;
 }
 
+/** The pid of the one `tmux -C` client on the socket (the probe's own pid is its watchdog's). */
+async function clientPid(sock: TmuxSocket): Promise<number> {
+  const clients = await controlClients(sock);
+  expect(clients).toHaveLength(1);
+  return Number((clients[0] as string).split(' ')[0]);
+}
+
 /** Observe over the control client until it is attached and answering (the first call may go over exec). */
 async function attached(rig: Rig): Promise<number> {
   await waitFor(
@@ -75,7 +82,7 @@ async function attached(rig: Rig): Promise<number> {
     },
     (overControl) => overControl,
   );
-  return rig.control.controlPid as number;
+  return clientPid(rig.sock);
 }
 
 async function controlClients(sock: TmuxSocket): Promise<string[]> {
@@ -195,6 +202,7 @@ describe('the control client answers as the exec path does', { timeout: 60_000 }
     await spawnSession(rig.exec, 'mc-MC-2');
     const second = await attached(rig);
     expect(second).not.toBe(first);
+    expect(controlProcesses(rig.sock).some((l) => l.trim().startsWith(`${first} `))).toBe(false);
     expect(panes(await rig.control.observe()).map((p) => p.session)).toEqual(['mc-MC-2']);
   });
 
@@ -243,15 +251,22 @@ describe('fallback and reconnection', { timeout: 60_000 }, () => {
     const rig = setup();
     for (let i = 1; i <= 5; i++) await spawnSession(rig.exec, `mc-MC-${i}`);
     const pid = await attached(rig);
+    const old = rig.control.controlPid;
     const pending = rig.control.observe(); // already written to the client's stdin
     process.kill(pid, 'SIGKILL');
     const obs = await pending;
     expect(panes(obs)).toEqual(panes(await rig.exec.observe()));
     expect(panes(obs)).toHaveLength(5);
+    // tmux may still answer that call before it notices; either way the probe sees the client end.
+    await waitFor(
+      'the probe to see its client end',
+      () => rig.control.controlPid,
+      (p) => p !== old,
+    );
     const before = rig.runner.commands.length;
     expect(panes(await rig.control.observe())).toHaveLength(5);
     expect(rig.runner.commands.length).toBe(before);
-    expect(rig.control.controlPid).not.toBe(pid);
+    expect(await clientPid(rig.sock)).not.toBe(pid);
   });
 
   it('keys whose client died before answering are a failure, never sent twice', async () => {
@@ -300,9 +315,36 @@ describe('what the operator sees', { timeout: 60_000 }, () => {
     const rig = setup();
     await spawnSession(rig.exec, 'mc-MC-1');
     const owner = ownerProcess(rig);
-    const { pid } = await owner.ready;
-    expect(await controlClients(rig.sock)).toEqual([`${pid} 1`]);
-    expect(controlProcesses(rig.sock)).toHaveLength(1);
+    await owner.ready;
+    const pid = await clientPid(rig.sock);
+    expect(controlProcesses(rig.sock).some((l) => l.trim().startsWith(`${pid} `))).toBe(true);
+    owner.child.kill('SIGKILL');
+    await waitFor(
+      'no control client on the socket',
+      () => controlClients(rig.sock),
+      (c) => c.length === 0,
+    );
+    await waitFor(
+      'no tmux -C process',
+      () => controlProcesses(rig.sock),
+      (p) => p.length === 0,
+    );
+  });
+
+  it('an owner SIGKILLed while tmux still holds output for it leaves no control client behind', async () => {
+    // tmux lets a control client exit only once its output is written, and output written after the reader died
+    // never is: without the watchdog this client, and the server with it, would stay for good.
+    const rig = setup();
+    await spawnSession(rig.exec, 'mc-MC-1');
+    const owner = ownerProcess(rig);
+    await owner.ready;
+    await clientPid(rig.sock);
+    owner.child.kill('SIGSTOP');
+    // Far more notifications (%window-renamed) than a socket buffer holds, while the owner cannot read them.
+    const script = join(rig.dir, 'renames.conf');
+    const lines = Array.from({ length: 2_000 }, (_, i) => `rename-window -t =mc-MC-1: ${'w'.repeat(200)}${i}\n`);
+    writeFileSync(script, lines.join(''));
+    await rig.sock.tmux(['source-file', script]);
     owner.child.kill('SIGKILL');
     await waitFor(
       'no control client on the socket',
@@ -361,8 +403,8 @@ describe('what the operator sees', { timeout: 60_000 }, () => {
 
       await spawnSession(rig.exec, 'mc-MC-2', flood('stopped'));
       const owner = ownerProcess(rig);
-      const { pid } = await owner.ready;
-      expect(await controlClients(rig.sock)).toEqual([`${pid} 1`]);
+      await owner.ready;
+      await clientPid(rig.sock);
       owner.child.kill('SIGSTOP');
       const stopped = await run('stopped', Math.max(60_000, alone * 10));
       console.log(`flood of ${bytes} bytes: ${alone} ms without mcc, ${stopped} ms with a stopped mcc attached`);
