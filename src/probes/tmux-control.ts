@@ -16,9 +16,9 @@
 // output written after its reader died never is (EPIPE keeps it buffered): an mcc killed while tmux had an
 // answer or a notification on its way would leave that client, and with it the server, forever. So the client
 // runs under a small sh watchdog (WATCHDOG) that kills it when our end of an extra pipe closes, which the
-// kernel does even on SIGKILL; a killed client process is dropped by the server at once. When our session is killed (detach-on-destroy) or the server stops,
-// the client exits with `%exit`; the next call reconnects, with backoff after connections that answered nothing.
-// While there is no client, callers use the exec path.
+// kernel does even on SIGKILL; a killed client process is dropped by the server at once.
+// When our session is killed (detach-on-destroy) or the server stops, the client exits with `%exit`; the next
+// call reconnects, with backoff after connections that answered nothing. Without a client, callers use exec.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { CommandOutcome } from '../core/command-runner.port.js';
 import { ControlParser, controlCommandLine, outcomeOfBlock, type ControlEvent } from './tmux-control-protocol.js';
