@@ -26,6 +26,8 @@ export interface ContextOptions {
   env: NodeJS.ProcessEnv;
   actor?: string;
   clock?: Clock;
+  /** One tmux process per command instead of the persistent control client (`--tmux-exec`; env MCC_TMUX_EXEC=1). */
+  tmuxExec?: boolean;
 }
 
 export interface McContext {
@@ -126,6 +128,7 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     tmuxBin: opts.env['MCC_TMUX_BIN'] || 'tmux',
     configFile: join(dirname(dbPath), 'tmux.conf'),
     now: () => clock.now(),
+    mode: (opts.tmuxExec ?? opts.env['MCC_TMUX_EXEC'] === '1') ? 'exec' : 'control',
   });
   const deps: ServiceDeps = {
     store,
@@ -146,6 +149,10 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     store,
     config: config.value,
     dbPath,
-    close: () => store.close(),
+    close: () => {
+      // Ends the control client's stdin; the client is unref'd, so this never holds a one-shot command open.
+      void tmux.close();
+      store.close();
+    },
   });
 }

@@ -10,6 +10,7 @@ import {
 } from '../core/tmux.port.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './command-runner.execa.js';
 import { defaultTmuxConfigPath, ensureTmuxConfig } from './tmux-config.js';
+import { TmuxControlClient } from './tmux-control.js';
 import {
   BUFFER_NAME_RE,
   classifyTmuxError,
@@ -41,7 +42,16 @@ export interface TmuxProbeOptions {
   configFile?: string;
   now?: () => number;
   timeoutMs?: number;
+  /**
+   * `control`: the commands of a pass (list-panes, capture, keys, paste, buffers, kill) go over one persistent
+   * `tmux -C` client, with the exec path whenever that client is not there. `exec` (default): one tmux process
+   * per command, through the runner.
+   */
+  mode?: 'control' | 'exec';
 }
+
+/** Whether a command may simply be run again over exec when the control client ended before answering it. */
+type Retry = 'retry' | 'once';
 
 /** The tmux server on our private socket, driven through the CommandRunner. */
 export class TmuxProbe implements TmuxPort {
@@ -52,6 +62,7 @@ export class TmuxProbe implements TmuxPort {
   private readonly now: () => number;
   private readonly timeoutMs: number;
   private configWritten = false;
+  private readonly control: TmuxControlClient | null;
 
   constructor(opts: TmuxProbeOptions) {
     // A bad socket name is a bug upstream (config validation); `/` in it would point -L elsewhere.
@@ -63,12 +74,26 @@ export class TmuxProbe implements TmuxPort {
     this.configFile = opts.configFile ?? defaultTmuxConfigPath();
     this.now = opts.now ?? Date.now;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.control =
+      opts.mode === 'control'
+        ? new TmuxControlClient({ bin: this.bin, socket: this.socket, timeoutMs: this.timeoutMs, now: this.now })
+        : null;
+  }
+
+  /** The pid of the control client's `tmux -C` process while there is one. */
+  get controlPid(): number | undefined {
+    return this.control?.pid;
+  }
+
+  /** Stop the control client (stdin ended, SIGTERM after a short grace); later calls use exec. */
+  async close(): Promise<void> {
+    await this.control?.close();
   }
 
   async observe(): Promise<TmuxObservation> {
     // Taken before asking: everything listed existed at or after `at`.
     const at = this.now();
-    const out = await this.tmux(['list-panes', '-a', '-F', PANE_FORMAT]);
+    const out = await this.pass(['list-panes', '-a', '-F', PANE_FORMAT], 'retry');
     if (!succeeded(out)) {
       if (classifyTmuxError(out) === 'no_server') return { kind: 'ok', at, panes: [] };
       return { kind: 'unknown', at, reason: `tmux list-panes: ${describeOutcome(out)}` };
@@ -141,6 +166,7 @@ export class TmuxProbe implements TmuxPort {
         return fail('conflict', `tmux session ${spec.session} already exists`);
       return fail('tmux_failed', `tmux new-session ${spec.session}: ${describeOutcome(out)}`);
     }
+    this.control?.nudge();
     const m = /^(%[0-9]+) ([1-9][0-9]*)\n?$/.exec(out.stdout);
     if (m === null)
       return fail('tmux_failed', `tmux new-session ${spec.session}: unexpected output ${JSON.stringify(out.stdout)}`);
@@ -149,7 +175,8 @@ export class TmuxProbe implements TmuxPort {
 
   async killSession(session: string): Promise<Result<void>> {
     if (!SESSION_NAME_RE.test(session)) return fail('invalid', `invalid session name ${JSON.stringify(session)}`);
-    const out = await this.tmux(['kill-session', '-t', `=${session}`]);
+    // Run again after a lost answer, a kill that did happen reads as not_found: "already gone", which is true.
+    const out = await this.pass(['kill-session', '-t', `=${session}`], 'retry');
     if (succeeded(out)) return ok(undefined);
     const kind = classifyTmuxError(out);
     if (kind === 'not_found' || kind === 'no_server') return fail('not_found', `no tmux session ${session}`);
@@ -160,7 +187,7 @@ export class TmuxProbe implements TmuxPort {
     if (!PANE_ID_RE.test(paneId)) return fail('invalid', `invalid pane id ${JSON.stringify(paneId)}`);
     if (!Number.isInteger(lines) || lines < 1 || lines > MAX_CAPTURE_LINES)
       return fail('invalid', `invalid line count ${lines}`);
-    const out = await this.tmux(['capture-pane', '-p', '-J', '-t', paneId, '-S', `-${lines}`]);
+    const out = await this.pass(['capture-pane', '-p', '-J', '-t', paneId, '-S', `-${lines}`], 'retry');
     if (!succeeded(out)) {
       const kind = classifyTmuxError(out);
       if (kind === 'not_found' || kind === 'no_server') return fail('not_found', `no tmux pane ${paneId}`);
@@ -185,7 +212,7 @@ export class TmuxProbe implements TmuxPort {
     if (!BUFFER_NAME_RE.test(name)) return fail('invalid', `invalid buffer name ${JSON.stringify(name)}`);
     if (!PANE_ID_RE.test(paneId)) return fail('invalid', `invalid pane id ${JSON.stringify(paneId)}`);
     // -p: bracketed paste when the agent asked for it; -r: keep LF (no CR, which would submit each line).
-    const out = await this.tmux(['paste-buffer', '-d', '-p', '-r', '-b', name, '-t', paneId]);
+    const out = await this.pass(['paste-buffer', '-d', '-p', '-r', '-b', name, '-t', paneId], 'once');
     if (succeeded(out)) return ok(undefined);
     const kind = classifyTmuxError(out);
     if (kind === 'not_found' || kind === 'no_server')
@@ -195,7 +222,7 @@ export class TmuxProbe implements TmuxPort {
 
   async hasBuffer(name: string): Promise<Result<boolean>> {
     if (!BUFFER_NAME_RE.test(name)) return fail('invalid', `invalid buffer name ${JSON.stringify(name)}`);
-    const out = await this.tmux(['list-buffers', '-F', '#{buffer_name}']);
+    const out = await this.pass(['list-buffers', '-F', '#{buffer_name}'], 'retry');
     if (!succeeded(out)) {
       if (classifyTmuxError(out) === 'no_server') return ok(false);
       return fail('probe_unknown', `tmux list-buffers: ${describeOutcome(out)}`);
@@ -205,7 +232,7 @@ export class TmuxProbe implements TmuxPort {
 
   async deleteBuffer(name: string): Promise<Result<void>> {
     if (!BUFFER_NAME_RE.test(name)) return fail('invalid', `invalid buffer name ${JSON.stringify(name)}`);
-    const out = await this.tmux(['delete-buffer', '-b', name]);
+    const out = await this.pass(['delete-buffer', '-b', name], 'retry');
     if (succeeded(out)) return ok(undefined);
     const kind = classifyTmuxError(out);
     if (kind === 'not_found' || kind === 'no_server') return ok(undefined);
@@ -217,7 +244,7 @@ export class TmuxProbe implements TmuxPort {
     if (keys.length === 0) return fail('invalid', 'no keys to send');
     const bad = keys.find((k) => !TMUX_KEY_NAME_RE.test(k));
     if (bad !== undefined) return fail('invalid', `not a tmux key name: ${JSON.stringify(bad)}`);
-    const out = await this.tmux(['send-keys', '-t', paneId, ...keys]);
+    const out = await this.pass(['send-keys', '-t', paneId, ...keys], 'once');
     if (succeeded(out)) return ok(undefined);
     const kind = classifyTmuxError(out);
     if (kind === 'not_found' || kind === 'no_server') return fail('not_found', `no tmux pane ${paneId}`);
@@ -226,6 +253,21 @@ export class TmuxProbe implements TmuxPort {
 
   attachArgv(session: string): string[] {
     return [this.bin, '-L', this.socket, 'attach-session', '-t', `=${session}`];
+  }
+
+  /**
+   * A command of the observation pass: over the control client when there is one, else exec. A command the
+   * client took but never answered is run again over exec only when that is harmless (`retry`); keys and a
+   * paste may already have reached the agent, so their outcome is a failure, never a second delivery.
+   */
+  private async pass(args: string[], retry: Retry): Promise<CommandOutcome> {
+    if (this.control !== null) {
+      const r = await this.control.run(args);
+      if (r.kind === 'answered') return r.outcome;
+      if (r.kind === 'lost' && retry === 'once')
+        return { exitCode: null, stdout: '', stderr: '', failure: r.failure, detail: r.reason };
+    }
+    return this.tmux(args);
   }
 
   private tmux(args: string[], input?: string): Promise<CommandOutcome> {
