@@ -38,6 +38,10 @@ export const GLOBAL_FLAGS: FlagSpecs = {
     help: 'config file (default $XDG_CONFIG_HOME/mcc/config.json; env MCC_CONFIG)',
   },
   json: { kind: 'boolean', help: 'print data as JSON' },
+  'tmux-exec': {
+    kind: 'boolean',
+    help: 'one tmux process per command instead of the persistent control client (env MCC_TMUX_EXEC=1)',
+  },
   ...HELP_FLAG,
 };
 

@@ -1,12 +1,22 @@
 import type { Config } from '../core/config.js';
 import { fail, ok, type Result } from '../core/result.js';
 import type { CommandSpec, Parsed } from './args.js';
-import { openContext, type McContext } from './context.js';
+import { openContext, type ContextOptions, type McContext } from './context.js';
 import { failWith, type Out } from './output.js';
 
 export interface Command {
   spec: CommandSpec;
   run(args: Parsed, env: NodeJS.ProcessEnv, out: Out): Promise<number>;
+}
+
+/** What the global flags say about the context: store, socket, config, and how tmux is driven. */
+export function globalContextOptions(args: Parsed): Omit<ContextOptions, 'env'> {
+  return {
+    ...(typeof args.flags['db'] === 'string' ? { db: args.flags['db'] } : {}),
+    ...(typeof args.flags['socket'] === 'string' ? { socket: args.flags['socket'] } : {}),
+    ...(typeof args.flags['config'] === 'string' ? { config: args.flags['config'] } : {}),
+    ...(args.flags['tmux-exec'] === true ? { tmuxExec: true } : {}),
+  };
 }
 
 /** Open the context from global flags, run `fn`, always close the store. Bad config exits 2 before any write. */
@@ -17,13 +27,7 @@ export async function withContext(
   fn: (ctx: McContext) => Promise<number>,
   actor?: string,
 ): Promise<number> {
-  const ctx = openContext({
-    ...(typeof args.flags['db'] === 'string' ? { db: args.flags['db'] } : {}),
-    ...(typeof args.flags['socket'] === 'string' ? { socket: args.flags['socket'] } : {}),
-    ...(typeof args.flags['config'] === 'string' ? { config: args.flags['config'] } : {}),
-    env,
-    ...(actor ? { actor } : {}),
-  });
+  const ctx = openContext({ ...globalContextOptions(args), env, ...(actor ? { actor } : {}) });
   if (!ctx.ok) return failWith(out, ctx);
   try {
     return await fn(ctx.value);

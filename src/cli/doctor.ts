@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { exitCodeOf } from '../core/result.js';
-import type { Command } from './command.js';
+import { globalContextOptions, type Command } from './command.js';
 import { openContext } from './context.js';
 import { line } from './output.js';
 
@@ -45,12 +45,7 @@ export const doctorCommand: Command = {
         ? `tmux present: ${v.stdout.trim()}`
         : `tmux not runnable (${tmuxBin}): ${v.error?.message ?? v.stderr}`,
     );
-    const ctx = openContext({
-      ...(typeof args.flags['db'] === 'string' ? { db: args.flags['db'] } : {}),
-      ...(typeof args.flags['socket'] === 'string' ? { socket: args.flags['socket'] } : {}),
-      ...(typeof args.flags['config'] === 'string' ? { config: args.flags['config'] } : {}),
-      env,
-    });
+    const ctx = openContext({ ...globalContextOptions(args), env });
     if (!ctx.ok) {
       // A bad config or an unusable store is bad input (exit 2, as every command), not a failed check.
       check(false, ctx.message);
