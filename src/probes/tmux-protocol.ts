@@ -113,7 +113,7 @@ export function ourPanes(obs: { panes: readonly PaneInfo[] }): OurPane[] {
   return out;
 }
 
-export type TmuxErrorKind = 'no_server' | 'duplicate_session' | 'not_found' | 'unknown';
+export type TmuxErrorKind = 'no_server' | 'duplicate_session' | 'not_found' | 'server_exiting' | 'unknown';
 
 // Real tmux 3.3a stderr. A stopped server leaves its socket file behind ("no server running on ..."); a socket
 // that never existed gives ENOENT. Both mean "zero sessions". Every other message is unknown.
@@ -139,6 +139,8 @@ export function classifyTmuxError(outcome: CommandOutcome): TmuxErrorKind {
   const line = (lines[0] as string).trim();
   if (NO_SERVER_RES.some((re) => re.test(line))) return 'no_server';
   if (/^duplicate session: /.test(line)) return 'duplicate_session';
+  // The server was on its way out (its last session had just closed) when this client connected.
+  if (/^(?:server exited unexpectedly|lost server)$/.test(line)) return 'server_exiting';
   if (NOT_FOUND_RES.some((re) => re.test(line))) return 'not_found';
   return 'unknown';
 }

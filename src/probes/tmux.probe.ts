@@ -32,6 +32,8 @@ export const DEFAULT_TMUX_SOCKET = 'mcc';
 export const PANE_WIDTH = 200;
 export const PANE_HEIGHT = 50;
 const MAX_CAPTURE_LINES = 100_000;
+/** Waits before asking an exiting server again to make a session (about 1.6 s in all). */
+const SERVER_EXITING_RETRY_MS = [50, 150, 400, 1000];
 
 export interface TmuxProbeOptions {
   /** Name for `tmux -L`: a private server, never the operator's default one. */
@@ -133,7 +135,7 @@ export class TmuxProbe implements TmuxPort {
     } catch (err) {
       return fail('tmux_failed', `cannot write tmux config ${this.configFile}: ${(err as Error).message}`);
     }
-    const out = await this.tmux([
+    const args = [
       '-f',
       this.configFile,
       // The config is read only when this command starts the server. If something else started the server on
@@ -160,7 +162,16 @@ export class TmuxProbe implements TmuxPort {
       '--',
       ...argv.value.map(tmuxArg),
       ...tagArgs,
-    ]);
+    ];
+    let out = await this.tmux(args);
+    // A server on its way out (its last session just closed; it waits for its clients to go, longer while a
+    // busy control client drains) refuses new clients with "server exited unexpectedly". Nothing was made:
+    // a session created by a server that then exits goes with it, and a live one would answer "duplicate".
+    for (const waitMs of SERVER_EXITING_RETRY_MS) {
+      if (succeeded(out) || classifyTmuxError(out) !== 'server_exiting') break;
+      await new Promise((r) => setTimeout(r, waitMs));
+      out = await this.tmux(args);
+    }
     if (!succeeded(out)) {
       if (classifyTmuxError(out) === 'duplicate_session')
         return fail('conflict', `tmux session ${spec.session} already exists`);

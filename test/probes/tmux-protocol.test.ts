@@ -134,8 +134,9 @@ describe('classifyTmuxError (real tmux 3.3a stderr)', () => {
     ['error connecting to /tmp/tmux-0/mcc (Connection refused)\n', 'unknown'],
     ['directory /tmp/tmx-bad/tmux-0 has unsafe permissions\n', 'unknown'],
     ['unknown command: list-panez\n', 'unknown'],
-    ['server exited unexpectedly\n', 'unknown'],
-    ['lost server\n', 'unknown'],
+    // A server on its way out (its last session just closed) refusing a new client.
+    ['server exited unexpectedly\n', 'server_exiting'],
+    ['lost server\n', 'server_exiting'],
     ['', 'unknown'],
     ['no server running on /tmp/tmux-0/mcc\nand then something else\n', 'unknown'],
   ] as const)('%j -> %s', (stderr, kind) => {

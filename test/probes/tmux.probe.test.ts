@@ -145,8 +145,28 @@ describe('newSession', () => {
     expect(r.ok === false && r.code).toBe('conflict');
   });
 
+  it('asks again while the server is on its way out, then succeeds', async () => {
+    const { tmux, conf } = probe();
+    const argv = [...head(conf), ...tail, 'a', 'b'];
+    runner.expect('tmux', argv, exitWith('server exited unexpectedly\n'));
+    runner.expect('tmux', argv, exitWith('server exited unexpectedly\n'));
+    runner.expect('tmux', argv, success('%0 77\n'));
+    expect(await tmux.newSession({ session: 'mc-MC-1', argv: ['a', 'b'] })).toEqual({
+      ok: true,
+      value: { paneId: '%0', panePid: 77 },
+    });
+  });
+
+  it('gives up on a server that keeps exiting after 5 tries: tmux_failed', async () => {
+    const { tmux, conf } = probe();
+    const argv = [...head(conf), ...tail, 'a', 'b'];
+    for (let i = 0; i < 5; i++) runner.expect('tmux', argv, exitWith('server exited unexpectedly\n'));
+    const r = await tmux.newSession({ session: 'mc-MC-1', argv: ['a', 'b'] });
+    expect(r.ok === false && r.message).toMatch(/server exited unexpectedly/);
+  });
+
   it.each([
-    ['another error', exitWith('server exited unexpectedly\n')],
+    ['another error', exitWith('unknown option -- z\n')],
     ['a timeout', timedOut()],
     ['odd output', success('created\n')],
   ])('maps %s to tmux_failed', async (_what, outcome) => {
