@@ -119,6 +119,7 @@ export async function runDaemon(
       {
         intervalMs: opts.intervalMs,
         clock,
+        ...(service.tmuxHints ? { hints: service.tmuxHints } : {}),
         onError: (e, n) =>
           emit(out, opts.json, {
             kind: 'error',

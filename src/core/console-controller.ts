@@ -46,6 +46,7 @@ export class ConsoleController {
       clock: service.clock,
       ...(opts.timers ? { timers: opts.timers } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(service.tmuxHints ? { hints: service.tmuxHints } : {}),
       onError: (e) => {
         this.lastError = e instanceof Error ? e.message : String(e);
         this.publish();

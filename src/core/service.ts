@@ -753,6 +753,11 @@ export class MissionControl {
     return this.deps.config.socket;
   }
 
+  /** tmux's change hints (TmuxPort.onChange) for a poller to run sooner; never an observation. */
+  get tmuxHints(): ((listener: () => void) => () => void) | undefined {
+    return this.deps.tmux.onChange?.bind(this.deps.tmux);
+  }
+
   /** Where the store lives, for headers and logs. */
   get storeLocation(): string {
     return this.deps.store.location;

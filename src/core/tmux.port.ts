@@ -70,4 +70,10 @@ export interface TmuxPort {
   sendKeys(paneId: string, keys: string[]): Promise<Result<void>>;
   /** argv that attaches the calling terminal to a session on our socket. */
   attachArgv(session: string): string[];
+  /**
+   * Call `listener` when tmux pushes word that something may have changed (a session or window came or went,
+   * a pane died): a hint to observe sooner, never an observation, and no promise that every change is told.
+   * Returns the unsubscribe. Absent where nothing is pushed.
+   */
+  onChange?(listener: () => void): () => void;
 }

@@ -119,3 +119,65 @@ export function controlCommandLine(args: readonly string[]): string | null {
   }
   return quoted.join(' ');
 }
+
+/**
+ * The name of our one subscription (`refresh-client -B`). tmux checks a control client's subscriptions once a
+ * second (control_check_subs_timer) and writes `%subscription-changed <name> ... : <value>` when the value
+ * differs from the last one it wrote, the first check included.
+ */
+export const CHANGE_SUBSCRIPTION = 'mcc-panes';
+
+/**
+ * What our subscription watches: the ids of the dead panes of every session (a session subscription expanded
+ * in our attached session's context, looping over all sessions; the `%*` kind would see only the panes of the
+ * session we are attached to). tmux sends no notification when a pane dies (remain-on-exit keeps it), so this
+ * is the only push for an agent that exited; sessions and windows coming and going have their own
+ * notifications, so listing live panes too would only wake a second pass a second later. A constant of ours:
+ * never a `#(`, which would run a shell in the server once a second.
+ */
+export const CHANGE_SUBSCRIPTION_FORMAT = '#{S:#{W:#{P:#{?pane_dead,#{pane_id} ,}}}}';
+
+/** `refresh-client -B name::format`: the empty `what` makes it a session subscription. */
+export function subscribeArgs(): string[] {
+  return ['refresh-client', '-B', `${CHANGE_SUBSCRIPTION}::${CHANGE_SUBSCRIPTION_FORMAT}`];
+}
+
+/**
+ * Notifications tmux 3.3a sends every control client when the set of sessions, windows or their names change
+ * anywhere on the server (control-notify.c): `%window-*` for windows of the session we are attached to,
+ * `%unlinked-window-*` for all others. Not here: `%session-changed` (our own client switched session: at
+ * attach, and never without a `%sessions-changed` or `%exit` beside it), `%pane-mode-changed` and
+ * `%client-*` (someone scrolled or attached: nothing we observe), `%layout-change` and `%window-renamed`
+ * (sizes and automatic-rename following each command an agent runs: noise that would wake every pass).
+ */
+const CHANGE_NOTIFICATIONS = new Set([
+  '%sessions-changed',
+  '%session-renamed',
+  '%window-add',
+  '%window-close',
+  '%unlinked-window-add',
+  '%unlinked-window-close',
+]);
+
+export type NotificationMeaning = { kind: 'change' } | { kind: 'subscription'; value: string } | { kind: 'other' };
+
+/**
+ * What a notification line says about the tmux world: `change` (it may have changed), `subscription` (the new
+ * value of our subscription, after ` : `), or `other`.
+ */
+export function classifyNotification(line: string): NotificationMeaning {
+  const space = line.indexOf(' ');
+  const word = space === -1 ? line : line.slice(0, space);
+  if (CHANGE_NOTIFICATIONS.has(word)) return { kind: 'change' };
+  const head = `%subscription-changed ${CHANGE_SUBSCRIPTION} `;
+  if (line.startsWith(head)) {
+    const sep = line.indexOf(' : ', head.length);
+    if (sep !== -1) return { kind: 'subscription', value: line.slice(sep + 3) };
+  }
+  return { kind: 'other' };
+}
+
+/** `refresh-client -B name` without a `:`: removes the subscription. */
+export function unsubscribeArgs(): string[] {
+  return ['refresh-client', '-B', CHANGE_SUBSCRIPTION];
+}

@@ -19,9 +19,19 @@
 // kernel does even on SIGKILL; a killed client process is dropped by the server at once.
 // When our session is killed (detach-on-destroy) or the server stops, the client exits with `%exit`; the next
 // call reconnects, with backoff after connections that answered nothing. Without a client, callers use exec.
+// While someone listens (onChange), the notifications tmux sends every control client when sessions or windows
+// come and go, our %exit, and a subscription to dead panes are passed on as hints, never as observations.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { CommandOutcome } from '../core/command-runner.port.js';
-import { ControlParser, controlCommandLine, outcomeOfBlock, type ControlEvent } from './tmux-control-protocol.js';
+import {
+  classifyNotification,
+  ControlParser,
+  controlCommandLine,
+  outcomeOfBlock,
+  subscribeArgs,
+  unsubscribeArgs,
+  type ControlEvent,
+} from './tmux-control-protocol.js';
 
 export interface TmuxControlOptions {
   bin: string;
@@ -32,6 +42,11 @@ export interface TmuxControlOptions {
   /** First reconnect delay after a failed connection, doubling up to `maxBackoffMs`. */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * While someone listens for changes, also subscribe to pane deaths (`refresh-client -B`, checked by tmux
+   * once a second); default true. Without it only the session and window notifications wake the listeners.
+   */
+  watchPanes?: boolean;
 }
 
 /**
@@ -71,6 +86,13 @@ interface Pending {
   timer?: NodeJS.Timeout;
 }
 
+/** How a connection reaches the listeners of its client. */
+interface HintSink {
+  /** Whether anyone listens now (a connection subscribes only then). */
+  watching(): boolean;
+  hint(): void;
+}
+
 type ConnState = 'attaching' | 'ready' | 'dead';
 
 /** One `tmux -C` process, from spawn to exit. */
@@ -86,11 +108,15 @@ class Connection {
   private readonly attachTimer: NodeJS.Timeout;
   private stderr = '';
   private exitReason = '';
+  /** Whether our subscription is on, and whether its first value since has arrived. */
+  private subscribed = false;
+  private baselineSeen = false;
   readonly closed: Promise<void>;
 
   constructor(
     private readonly opts: TmuxControlOptions,
     private readonly onEnd: (conn: Connection, failed: boolean) => void,
+    private readonly sink: HintSink,
   ) {
     const { TMUX: _t, TMUX_PANE: _p, ...env } = process.env;
     const argv = ['-N', '-L', opts.socket, '-C', 'attach-session', '-E', '-f', 'ignore-size,no-output'];
@@ -148,6 +174,16 @@ class Connection {
     if (this.child.exitCode === null && this.child.signalCode === null) this.kill();
   }
 
+  /** Turn the pane-death subscription on or off (once attached; at attach it follows `sink.watching()`). */
+  watch(on: boolean): void {
+    if (this.state !== 'ready' || this.opts.watchPanes === false || on === this.subscribed) return;
+    this.subscribed = on;
+    this.baselineSeen = false;
+    const line = controlCommandLine(on ? subscribeArgs() : unsubscribeArgs());
+    // An older tmux without -B answers %error: the notifications still wake the listeners.
+    if (line !== null) this.write({ line, resolve: () => undefined });
+  }
+
   private write(p: Pending): void {
     p.timer = setTimeout(() => this.drop('timeout', 'tmux control client did not answer in time'), this.opts.timeoutMs);
     this.sent.push(p);
@@ -164,9 +200,12 @@ class Connection {
   private onEvent(ev: ControlEvent): void {
     switch (ev.kind) {
       case 'notification':
+        this.onNotification(ev.line);
         return;
       case 'exit':
         this.exitReason = ev.reason === '' ? 'detached' : ev.reason;
+        // Our session was killed or the server is stopping: the world changed, and a pass reconnects.
+        if (this.state === 'ready') this.sink.hint();
         return;
       case 'garbage':
         this.drop('signal', `tmux control client wrote ${JSON.stringify(ev.line.slice(0, 80))} outside an answer`);
@@ -178,6 +217,17 @@ class Connection {
         const never: never = ev;
         throw new Error(`unhandled control event ${JSON.stringify(never)}`);
       }
+    }
+  }
+
+  private onNotification(line: string): void {
+    const meaning = classifyNotification(line);
+    if (meaning.kind === 'change') this.sink.hint();
+    else if (meaning.kind === 'subscription' && this.subscribed) {
+      // The first value (a second after subscribing) is where we start from, but a dead pane in it may have
+      // died just before we looked: worth one pass.
+      if (this.baselineSeen || meaning.value.trim() !== '') this.sink.hint();
+      this.baselineSeen = true;
     }
   }
 
@@ -197,6 +247,7 @@ class Connection {
         return;
       }
       this.state = 'ready';
+      if (this.sink.watching()) this.watch(true);
       for (const p of this.waiting.splice(0)) this.write(p);
       return;
     }
@@ -266,6 +317,13 @@ export class TmuxControlClient {
   private retryAt = 0;
   private closed = false;
   private readonly now: () => number;
+  private readonly listeners = new Set<() => void>();
+  private readonly sink: HintSink = {
+    watching: () => this.listeners.size > 0,
+    hint: () => {
+      for (const l of [...this.listeners]) l();
+    },
+  };
 
   constructor(private readonly opts: TmuxControlOptions) {
     this.now = opts.now ?? Date.now;
@@ -278,9 +336,23 @@ export class TmuxControlClient {
     if (this.closed) return Promise.resolve({ kind: 'unavailable', reason: 'closed' });
     if (this.conn === null) {
       if (this.now() < this.retryAt) return Promise.resolve({ kind: 'unavailable', reason: 'reconnecting later' });
-      this.conn = new Connection(this.opts, (c, failed) => this.onEnd(c, failed));
+      this.conn = new Connection(this.opts, (c, failed) => this.onEnd(c, failed), this.sink);
     }
     return this.conn.submit(line);
+  }
+
+  /**
+   * Call `listener` whenever tmux tells the connected client that sessions, windows or dead panes may have
+   * changed: a hint, never an observation. Nothing is pushed while there is no client (between a lost one and
+   * the next command). Returns the unsubscribe.
+   */
+  onChange(listener: () => void): () => void {
+    const wrapped = () => listener();
+    this.listeners.add(wrapped);
+    if (this.listeners.size === 1) this.conn?.watch(true);
+    return () => {
+      if (this.listeners.delete(wrapped) && this.listeners.size === 0) this.conn?.watch(false);
+    };
   }
 
   /** A session now exists (we just made one): try attaching at the next call instead of after the backoff. */

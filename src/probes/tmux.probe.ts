@@ -87,6 +87,14 @@ export class TmuxProbe implements TmuxPort {
     return this.control?.pid;
   }
 
+  /**
+   * Hints from the control client's notifications (sessions, windows, dead panes), while it is connected; in
+   * exec mode there is nothing to listen to and the listener is never called.
+   */
+  onChange(listener: () => void): () => void {
+    return this.control?.onChange(listener) ?? (() => undefined);
+  }
+
   /** Stop the control client (stdin ended, SIGTERM after a short grace); later calls use exec. */
   async close(): Promise<void> {
     await this.control?.close();
