@@ -39,7 +39,18 @@ export interface McContext {
   store: StorePort;
   config: Config;
   dbPath: string;
+  /** The tmux adapter itself: `mcc doctor` asks it whether the control client is used. */
+  tmux: TmuxProbe;
   close(): void;
+}
+
+/**
+ * How tmux is driven: `--tmux-exec` / MCC_TMUX_EXEC=1 one process per command; MCC_TMUX_CONTROL=1 the control
+ * client whatever the tmux version (before 3.7 that risks the server: see controlModeSafe); else `auto`.
+ */
+function tmuxMode(opts: ContextOptions): 'exec' | 'control' | 'auto' {
+  if (opts.tmuxExec === true || opts.env['MCC_TMUX_EXEC'] === '1') return 'exec';
+  return opts.env['MCC_TMUX_CONTROL'] === '1' ? 'control' : 'auto';
 }
 
 /** The argv that runs this very program: node + the compiled entry point. */
@@ -128,7 +139,7 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     tmuxBin: opts.env['MCC_TMUX_BIN'] || 'tmux',
     configFile: join(dirname(dbPath), 'tmux.conf'),
     now: () => clock.now(),
-    mode: (opts.tmuxExec ?? opts.env['MCC_TMUX_EXEC'] === '1') ? 'exec' : 'control',
+    mode: tmuxMode(opts),
   });
   const deps: ServiceDeps = {
     store,
@@ -149,6 +160,7 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     store,
     config: config.value,
     dbPath,
+    tmux,
     close: () => {
       // Ends the control client's stdin; the client is unref'd, so this never holds a one-shot command open.
       void tmux.close();

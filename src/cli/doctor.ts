@@ -71,6 +71,9 @@ export const doctorCommand: Command = {
           ? `socket ${config.socket}: ${obs.panes.length} pane(s)`
           : `socket ${config.socket}: ${obs.reason}`,
       );
+      const control = await ctx.value.tmux.controlMode();
+      // Information, not a failure: the exec path is always there.
+      check(true, `tmux control client ${control.why}`);
       for (const p of Object.values(config.profiles)) {
         const prog = p.command[0]!;
         const found = onPath(prog, env);

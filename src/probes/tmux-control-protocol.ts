@@ -181,3 +181,29 @@ export function classifyNotification(line: string): NotificationMeaning {
 export function unsubscribeArgs(): string[] {
   return ['refresh-client', '-B', CHANGE_SUBSCRIPTION];
 }
+
+/** The first tmux release whose server never writes a notification to a control client still identifying. */
+export const CONTROL_SAFE_FROM = { major: 3, minor: 7 } as const;
+
+/**
+ * Whether this tmux (`tmux -V` output) can take a control client without risk to its server. Before 3.7 a
+ * client flagged as control mode but not yet started (between its IDENTIFY_FLAGS and IDENTIFY_DONE messages,
+ * which a loaded machine delivers in separate reads) is sent notifications all the same, and the server
+ * dereferences its NULL control state and dies with every session (fixed upstream in e5a2a25, tmux GitHub
+ * issue 4980; seen here as tmux 3.3a segfaults in control_write). A version that cannot be read is not safe.
+ */
+export function controlModeSafe(versionOutput: string): { safe: boolean; why: string } {
+  const text = versionOutput.trim();
+  const m = /^tmux (?:next-)?([0-9]+)\.([0-9]+)/.exec(text);
+  if (m === null) return { safe: false, why: `cannot tell the tmux version from ${JSON.stringify(text.slice(0, 60))}` };
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  const { major: M, minor: N } = CONTROL_SAFE_FROM;
+  if (major > M || (major === M && minor >= N)) return { safe: true, why: `${text} takes control clients safely` };
+  return {
+    safe: false,
+    why:
+      `${text}: before ${M}.${N} a control client attaching while tmux sends notifications can crash the server ` +
+      `(tmux GitHub issue 4980), so each command runs as its own tmux process`,
+  };
+}

@@ -11,6 +11,7 @@ import {
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './command-runner.execa.js';
 import { defaultTmuxConfigPath, ensureTmuxConfig } from './tmux-config.js';
 import { TmuxControlClient } from './tmux-control.js';
+import { controlModeSafe } from './tmux-control-protocol.js';
 import {
   BUFFER_NAME_RE,
   classifyTmuxError,
@@ -47,9 +48,10 @@ export interface TmuxProbeOptions {
   /**
    * `control`: the commands of a pass (list-panes, capture, keys, paste, buffers, kill) go over one persistent
    * `tmux -C` client, with the exec path whenever that client is not there. `exec` (default): one tmux process
-   * per command, through the runner.
+   * per command, through the runner. `auto`: control once `tmux -V` shows a tmux that takes control clients
+   * safely (`controlModeSafe`), exec otherwise.
    */
-  mode?: 'control' | 'exec';
+  mode?: 'control' | 'exec' | 'auto';
 }
 
 /** Whether a command may simply be run again over exec when the control client ended before answering it. */
@@ -65,6 +67,11 @@ export class TmuxProbe implements TmuxPort {
   private readonly timeoutMs: number;
   private configWritten = false;
   private readonly control: TmuxControlClient | null;
+  /** `auto` mode: the version check, run once before the first command; then whether control may be used. */
+  private versionCheck: Promise<void> | null = null;
+  private controlAllowed: boolean;
+  private controlNote: string;
+  private readonly autoMode: boolean;
 
   constructor(opts: TmuxProbeOptions) {
     // A bad socket name is a bug upstream (config validation); `/` in it would point -L elsewhere.
@@ -76,10 +83,35 @@ export class TmuxProbe implements TmuxPort {
     this.configFile = opts.configFile ?? defaultTmuxConfigPath();
     this.now = opts.now ?? Date.now;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const mode = opts.mode ?? 'exec';
     this.control =
-      opts.mode === 'control'
-        ? new TmuxControlClient({ bin: this.bin, socket: this.socket, timeoutMs: this.timeoutMs, now: this.now })
-        : null;
+      mode === 'exec'
+        ? null
+        : new TmuxControlClient({ bin: this.bin, socket: this.socket, timeoutMs: this.timeoutMs, now: this.now });
+    this.controlAllowed = mode === 'control';
+    this.controlNote =
+      mode === 'exec' ? 'off: one tmux process per command' : mode === 'control' ? 'on (forced)' : 'not decided yet';
+    this.autoMode = mode === 'auto';
+  }
+
+  /** Whether the control client is used, and why (for `mcc doctor`); asks tmux for its version if undecided. */
+  async controlMode(): Promise<{ on: boolean; why: string }> {
+    await this.decided();
+    return { on: this.control !== null && this.controlAllowed, why: this.controlNote };
+  }
+
+  private decided(): Promise<void> {
+    if (!this.autoMode) return Promise.resolve();
+    this.versionCheck ??= this.runner.run({ file: this.bin, args: ['-V'], timeoutMs: this.timeoutMs }).then((out) => {
+      if (!succeeded(out)) {
+        this.controlNote = `off: tmux -V failed (${describeOutcome(out)})`;
+        return;
+      }
+      const verdict = controlModeSafe(out.stdout);
+      this.controlAllowed = verdict.safe;
+      this.controlNote = `${verdict.safe ? 'on' : 'off'}: ${verdict.why}`;
+    });
+    return this.versionCheck;
   }
 
   /** The pid of the control client's `tmux -C` process while there is one. */
@@ -280,7 +312,8 @@ export class TmuxProbe implements TmuxPort {
    * paste may already have reached the agent, so their outcome is a failure, never a second delivery.
    */
   private async pass(args: string[], retry: Retry): Promise<CommandOutcome> {
-    if (this.control !== null) {
+    await this.decided();
+    if (this.control !== null && this.controlAllowed) {
       const r = await this.control.run(args);
       if (r.kind === 'answered') return r.outcome;
       if (r.kind === 'lost' && retry === 'once')

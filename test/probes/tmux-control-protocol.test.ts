@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ControlParser,
   controlCommandLine,
+  controlModeSafe,
   outcomeOfBlock,
   quoteControlArg,
   type ControlEvent,
@@ -154,5 +155,31 @@ describe('quoting for the control channel', () => {
       expect(controlCommandLine(['set-buffer', bad])).toBeNull();
     }
     expect(controlCommandLine([])).toBeNull();
+  });
+});
+
+describe('controlModeSafe (tmux -V)', () => {
+  it.each([
+    ['tmux 3.3a\n', false],
+    ['tmux 3.5a', false],
+    ['tmux 3.6', false],
+    ['tmux 3.7', true],
+    ['tmux 3.7b', true],
+    ['tmux next-3.7', true],
+    ['tmux next-3.6', false],
+    ['tmux 4.0', true],
+    ['tmux 10.1', true],
+    ['tmux master', false],
+    ['tmux openbsd-7.5', false],
+    ['', false],
+    ['screen 4.09', false],
+  ] as const)('%j -> %s', (version, safe) => {
+    const v = controlModeSafe(version);
+    expect(v.safe).toBe(safe);
+    expect(v.why.length).toBeGreaterThan(0);
+  });
+
+  it('names the version and the upstream issue when it says no', () => {
+    expect(controlModeSafe('tmux 3.3a').why).toMatch(/^tmux 3\.3a: before 3\.7 .*issue 4980/);
   });
 });

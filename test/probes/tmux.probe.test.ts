@@ -31,6 +31,33 @@ afterEach(() => {
   dir = undefined;
 });
 
+describe('auto mode', () => {
+  it('asks tmux -V once; before 3.7 every command takes the exec path, and doctor is told why', async () => {
+    dir = makeTmpDir();
+    runner = new FakeRunner();
+    const tmux = new TmuxProbe({ socket: 'mcc', runner, configFile: join(dir.path, 'tmux.conf'), mode: 'auto' });
+    runner.expect('tmux', ['-V'], success('tmux 3.3a\n'));
+    runner.expect('tmux', T('list-panes', '-a', '-F', PANE_FORMAT), success(''));
+    runner.expect('tmux', T('list-panes', '-a', '-F', PANE_FORMAT), success(''));
+    expect((await tmux.observe()).kind).toBe('ok');
+    expect((await tmux.observe()).kind).toBe('ok');
+    const mode = await tmux.controlMode();
+    expect(mode.on).toBe(false);
+    expect(mode.why).toMatch(/^off: tmux 3\.3a: before 3\.7 .*issue 4980/);
+    expect(tmux.controlPid).toBeUndefined();
+  });
+
+  it('a tmux -V that fails leaves the control client off', async () => {
+    dir = makeTmpDir();
+    runner = new FakeRunner();
+    const tmux = new TmuxProbe({ socket: 'mcc', runner, configFile: join(dir.path, 'tmux.conf'), mode: 'auto' });
+    runner.expect('tmux', ['-V'], spawnError());
+    const mode = await tmux.controlMode();
+    expect(mode.on).toBe(false);
+    expect(mode.why).toMatch(/^off: tmux -V failed/);
+  });
+});
+
 describe('observe', () => {
   const LIST = T('list-panes', '-a', '-F', PANE_FORMAT);
 
