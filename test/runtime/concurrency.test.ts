@@ -165,7 +165,6 @@ describe('three operators and a daemon on one store', () => {
           ((o.code === 3 || o.code === 4) && /^mcc: [^\n]+\n$/.test(o.stderr))
         ),
     );
-    if (bad.length) console.log('BAD', JSON.stringify(bad.slice(0, 5), null, 1));
     expect(bad.slice(0, 10), summary).toEqual([]);
     expect(ops.length, summary).toBeGreaterThanOrEqual(MIN_OPS);
     // The stream did race: some commands won and some were refused.
@@ -186,7 +185,6 @@ describe('three operators and a daemon on one store', () => {
     const plan = JSON.parse((await h.mcc(['reconcile', '--dry-run', '--json'])).stdout) as {
       findings: { drift: string | null; action: { type: string }; ticketKey: string | null; summary: string }[];
     };
-    if (plan.findings.some((f) => f.drift !== null)) console.log('PLAN', JSON.stringify(plan.findings.filter((f) => f.drift !== null), null, 1), JSON.stringify(h.dump(), null, 1).slice(0, 20000));
     expect(
       plan.findings.filter((f) => f.drift !== null).map((f) => `${f.ticketKey}: ${f.drift}: ${f.summary}`),
       'drift left after reconcile',
