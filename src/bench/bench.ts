@@ -135,8 +135,12 @@ function machine(): Record<string, string | number> {
 }
 
 const started = performance.now();
-const progress = (what: string) =>
+let lastStep = 'start';
+const progress = (what: string) => {
+  lastStep = what;
   process.stderr.write(`bench [${((performance.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
+};
+let finished = false;
 
 async function run(plan: Plan, cleanup: Cleanup, rows: ResultRow[], breakdowns: PassBreakdown[]): Promise<void> {
   const dir = tempDir(cleanup);
@@ -176,6 +180,7 @@ async function run(plan: Plan, cleanup: Cleanup, rows: ResultRow[], breakdowns: 
       await measureConsoleIdle(cleanup, target, world.tmux, n, r.totalTickets, plan.console, rows, IDLE_TARGET_AT);
     }
   }
+  progress("closing the probes' control clients");
   await closeClients(world);
   await measureGridQuery(world.ctx.store, r.totalTickets, world.live, 5, rows);
 }
@@ -188,6 +193,15 @@ async function main(): Promise<number> {
   delete process.env['TMUX_PANE'];
   const cleanup = new Cleanup();
   cleanup.onSignals();
+  // An await on a promise nothing will settle, with nothing else pending, would end the run silently with
+  // exit 0 and leave the servers behind.
+  process.on('beforeExit', () => {
+    if (finished) return;
+    finished = true;
+    process.stderr.write(`bench: broke: the event loop emptied with the bench unfinished, during "${lastStep}"\n`);
+    cleanup.runAll();
+    process.exitCode = 1;
+  });
   const info = machine();
   if (Number(info['loadAtStart']) > availableParallelism() / 2) {
     process.stderr.write(
@@ -245,9 +259,11 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => {
+    finished = true;
     process.exitCode = code;
   },
   (e: unknown) => {
+    finished = true;
     process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 2;
   },

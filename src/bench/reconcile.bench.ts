@@ -144,7 +144,14 @@ export async function buildWorld(
  * that leaves one has found a bug, and says so by breaking.
  */
 export async function closeClients(w: World): Promise<void> {
-  await Promise.all([w.control.close(), w.exec.close(), w.floor.close()]);
+  // close() waits for tmux to exit on timers that do not hold the event loop (a one-shot command must not
+  // wait for its client): with nothing else pending, node would exit mid-await. Hold the loop meanwhile.
+  const hold = setInterval(() => undefined, 1000);
+  try {
+    await Promise.all([w.control.close(), w.exec.close(), w.floor.close()]);
+  } finally {
+    clearInterval(hold);
+  }
   const deadline = performance.now() + 3000;
   let left: string[] = [];
   do {
