@@ -293,15 +293,22 @@ export async function measurePass(w: World, n: number, plan: ReconcilePlan, rows
   await controlRun(w.floor, TRIVIAL); // attached before the first timed call
   const fallbacksBefore = w.fallbacks.calls();
   const m = { control: [] as number[], exec: [] as number[] };
-  const floorControl: number[] = [];
-  const floorExec: number[] = [];
+  const floors = { control: [] as number[], exec: [] as number[] };
   const starts: number[] = [];
+  const recaptured = { control: 0, exec: 0 };
+  const floorOf: Record<Mode, () => Promise<number>> = {
+    control: async () => (await controlRun(w.floor, LIST_PANES)).ms,
+    exec: () => execMs(w.tmux.name, LIST_PANES),
+  };
   for (let i = 0; i < plan.passRuns; i++) {
-    floorExec.push(await execMs(w.tmux.name, LIST_PANES));
-    floorControl.push((await controlRun(w.floor, LIST_PANES)).ms);
-    // Alternate which mode goes first, so neither always runs right after the floors.
-    for (const mode of i % 2 === 0 ? (['control', 'exec'] as const) : (['exec', 'control'] as const))
-      m[mode].push((await pass(ps, mode)).ms);
+    // Each pass right after its own floor, so a ratio pairs calls made in the same conditions (an exec just
+    // before slows what follows); which mode goes first alternates.
+    for (const mode of i % 2 === 0 ? (['control', 'exec'] as const) : (['exec', 'control'] as const)) {
+      floors[mode].push(await floorOf[mode]());
+      const r = await pass(ps, mode);
+      m[mode].push(r.ms);
+      recaptured[mode] += r.captures;
+    }
     starts.push(await execMs(w.tmux.name, TRIVIAL));
   }
   const fallbacks = w.fallbacks.calls() - fallbacksBefore;
@@ -325,7 +332,7 @@ export async function measurePass(w: World, n: number, plan: ReconcilePlan, rows
       name: `steady pass, ${label(n)}, control client`,
       unit: 'ms',
       summary: summarize(m.control),
-      note: `steady state after ${warmPasses} warm-up passes; exec fallbacks during these passes: ${fallbacks} (${w.fallbacks.calls()} since the start)`,
+      note: `steady state after ${warmPasses} warm-up passes; screens captured during the timed passes: ${recaptured.control} here, ${recaptured.exec} in the exec ones; exec fallbacks during these passes: ${fallbacks} (${w.fallbacks.calls()} since the start)`,
     }),
     resultRow({
       section: S1,
@@ -337,13 +344,13 @@ export async function measurePass(w: World, n: number, plan: ReconcilePlan, rows
       section: S1,
       name: `floor: one list-panes -a over the open control client, ${label(n)}`,
       unit: 'ms',
-      summary: summarize(floorControl),
+      summary: summarize(floors.control),
     }),
     resultRow({
       section: S1,
       name: `floor: bare list-panes -a exec, ${label(n)}`,
       unit: 'ms',
-      summary: summarize(floorExec),
+      summary: summarize(floors.exec),
     }),
     resultRow({
       section: S1,
@@ -355,7 +362,7 @@ export async function measurePass(w: World, n: number, plan: ReconcilePlan, rows
       section: S1,
       name: `control pass / one list-panes over the open client, ${label(n)}`,
       unit: 'x',
-      summary: summarize(pairedRatios(m.control, floorControl)),
+      summary: summarize(pairedRatios(m.control, floors.control)),
       ...judged(2),
       ...proxy,
     }),
@@ -363,7 +370,7 @@ export async function measurePass(w: World, n: number, plan: ReconcilePlan, rows
       section: S1,
       name: `exec pass / one bare list-panes exec, ${label(n)}`,
       unit: 'x',
-      summary: summarize(pairedRatios(m.exec, floorExec)),
+      summary: summarize(pairedRatios(m.exec, floors.exec)),
       ...judged(2),
       ...proxy,
     }),
