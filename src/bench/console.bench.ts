@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { openSqliteStore } from '../store/ticket-store.sqlite.js';
 import { ConsoleSession, type ConsoleTarget } from './console-session.js';
 import { bulkInsertTickets, privateTmux, writeBenchConfig, type Cleanup, type PrivateTmux } from './fixtures.js';
-import { clockTicks, ownTicks, peakRssMb, treeTicks } from './proc.js';
+import { clockTicks, descendantCommands, ownTicks, peakRssMb, treeTicks } from './proc.js';
 import { resultRow, skippedRow, summarize, type ResultRow } from './stats.js';
 
 // Section 3: the console from an operator's terminal. Start-up to first frame, key-to-frame latency while
@@ -156,10 +156,14 @@ export async function measureConsoleKeys(
 }
 
 interface IdleRun {
+  /** From the first frame with data to the first window. */
+  warmupSeconds: number;
   /** % of a core per window: the console's tree, its children alone, the tmux server. */
   tree: number[];
   children: number[];
   server: number[];
+  /** The server's CPU over all windows, in clock ticks. */
+  serverTicks: number;
   /** Live processes under the console at the end (comm names), to show a control client was counted. */
   descendants: string[];
   rssMb: number | null;
@@ -175,11 +179,25 @@ async function idleRun(
 ): Promise<IdleRun> {
   const s = await ConsoleSession.start({ ...target, tmuxExec: mode === 'exec' }, cleanup);
   if ((await waitData(s)).data === null) throw failedStart(s);
-  // Let the first passes capture every pane's screen (64 a pass) before calling the console idle.
+  const t0 = performance.now();
+  // Let the first passes capture every pane's screen (64 a pass) before calling the console idle. Over exec
+  // each capture is a process, so a pass takes seconds and warming up takes longer: wait until no
+  // capture-pane has run under the console for a while (over the control client captures are invisible
+  // here, but a pass takes milliseconds and the fixed warm-up covers them).
   await new Promise((r) => setTimeout(r, plan.idleWarmupSeconds * 1000));
+  if (!(await capturesQuiet(s.pid, CAPTURES_QUIET_MS, CAPTURES_QUIET_MAX_MS)))
+    throw new Error(`bench: the ${mode} console still captured screens after ${CAPTURES_QUIET_MAX_MS / 1000} s`);
   const serverPid = await server.serverPid();
   const hz = clockTicks();
-  const run: IdleRun = { tree: [], children: [], server: [], descendants: [], rssMb: null };
+  const run: IdleRun = {
+    warmupSeconds: (performance.now() - t0) / 1000,
+    tree: [],
+    children: [],
+    server: [],
+    serverTicks: 0,
+    descendants: [],
+    rssMb: null,
+  };
   const pct = (ticks: number, secs: number) => (ticks / hz / secs) * 100;
   for (let left = plan.idleSeconds; left > 0; left -= plan.idleWindowSeconds) {
     const t0 = performance.now();
@@ -193,12 +211,30 @@ async function idleRun(
       throw new Error(`bench: the ${mode} console exited while idle; screen:\n${s.lines().join('\n')}`);
     run.tree.push(pct(c1.own + c1.children - c0.own - c0.children, secs));
     run.children.push(pct(c1.children - c0.children, secs));
-    if (s0 !== null && s1 !== null) run.server.push(pct(s1 - s0, secs));
+    if (s0 !== null && s1 !== null) {
+      run.server.push(pct(s1 - s0, secs));
+      run.serverTicks += s1 - s0;
+    }
     run.descendants = c1.descendants;
   }
   run.rssMb = peakRssMb(s.pid);
   await s.quit();
   return run;
+}
+
+const CAPTURES_QUIET_MS = 3000;
+const CAPTURES_QUIET_MAX_MS = 180_000;
+
+/** Whether, within `maxMs`, no `capture-pane` process was seen under `root` for `quietMs` on end (sampled every 50 ms). */
+async function capturesQuiet(root: number, quietMs: number, maxMs: number): Promise<boolean> {
+  const deadline = performance.now() + maxMs;
+  let lastSeen = performance.now();
+  while (performance.now() < deadline) {
+    if (descendantCommands(root).some((c) => c.includes('capture-pane'))) lastSeen = performance.now();
+    else if (performance.now() - lastSeen >= quietMs) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
 
 /** `sh, tmux: client, sh` -> `sh x2, "tmux: client"`: what ran under the console, in a note. */
@@ -228,15 +264,15 @@ export async function measureConsoleIdle(
   const control = await idleRun(cleanup, target, server, plan, 'control');
   const exec = await idleRun(cleanup, target, server, plan, 'exec');
   const at = `${live.toLocaleString('en-US')} live runtimes, ${tickets.toLocaleString('en-US')} tickets, 1 s poll`;
-  const windows = `${control.tree.length} windows of ${plan.idleWindowSeconds} s after ${plan.idleWarmupSeconds} s warm-up`;
+  const windows = (r: IdleRun) =>
+    `${r.tree.length} windows of ${plan.idleWindowSeconds} s after ${r.warmupSeconds.toFixed(0)} s of warm-up (at least ${plan.idleWarmupSeconds} s, and until no capture-pane ran for ${CAPTURES_QUIET_MS / 1000} s)`;
   const proxy =
     live !== idleTarget
       ? `; target defined at ${idleTarget.toLocaleString('en-US')} runtimes, --quick judges ${live}`
       : '';
   // tmux sets its client's process title to `tmux: client`.
   const hasClient = control.descendants.some((d) => d.startsWith('tmux'));
-  const total = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
-  const serverRatio = exec.server.length > 0 ? total(control.server) / total(exec.server) : Number.NaN;
+  const serverRatio = exec.server.length > 0 ? control.serverTicks / exec.serverTicks : Number.NaN;
   rows.push(
     resultRow({
       section: S3,
@@ -244,7 +280,7 @@ export async function measureConsoleIdle(
       unit: '% core',
       summary: summarize(control.tree),
       target: { op: '<', limit: 1 },
-      note: `${windows}; processes under the console: ${tally(control.descendants)}${hasClient ? '' : ' (NO tmux -C client: it ran on exec fallbacks)'}${proxy}`,
+      note: `${windows(control)}; processes under the console: ${tally(control.descendants)}${hasClient ? '' : ' (NO tmux -C client: it ran on exec fallbacks)'}${proxy}`,
     }),
     resultRow({
       section: S3,
@@ -258,7 +294,7 @@ export async function measureConsoleIdle(
       unit: '% core',
       summary: summarize(exec.tree),
       target: { op: '<', limit: 3 },
-      note: `same windows, right after the control run; the earlier target for the exec console${proxy}`,
+      note: `${windows(exec)}, right after the control run; the earlier target for the exec console${proxy}`,
     }),
     resultRow({
       section: S3,
@@ -284,7 +320,7 @@ export async function measureConsoleIdle(
       unit: 'x',
       summary: summarize([serverRatio]),
       target: { op: '<', limit: 1 },
-      note: 'below 1: the server works less for the control client than for a process per command',
+      note: `below 1: the server works less for the control client than for a process per command; ${control.serverTicks} vs ${exec.serverTicks} ticks of 1/${clockTicks()} s (a few ticks cannot judge it)`,
     }),
     control.rssMb === null
       ? skippedRow(S3, 'peak RSS (VmHWM), idle run', 'MiB', 'the console had exited')

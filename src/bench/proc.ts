@@ -91,6 +91,25 @@ export function treeTicks(root: number): TreeTicks | null {
   return { own: top.own, children, descendants };
 }
 
+/** The argv of every live descendant of `root`, joined with spaces (a process that just exited is skipped). */
+export function descendantCommands(root: number): string[] {
+  const all = allTimes();
+  const byParent = new Map<number, number[]>();
+  for (const t of all) (byParent.get(t.ppid) ?? byParent.set(t.ppid, []).get(t.ppid)!).push(t.pid);
+  const out: string[] = [];
+  const stack = [...(byParent.get(root) ?? [])];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    try {
+      out.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim());
+    } catch {
+      // Gone since the listing.
+    }
+    stack.push(...(byParent.get(pid) ?? []));
+  }
+  return out;
+}
+
 /** utime + stime of one process (e.g. the tmux server), or null. */
 export function ownTicks(pid: number): number | null {
   return readTimes(pid)?.own ?? null;
