@@ -29,6 +29,8 @@ export interface ConsoleTarget {
   intervalSeconds: number;
   /** Extra node flags, e.g. `--cpu-prof --cpu-prof-dir=DIR` to see where the console spends its time. */
   nodeArgs?: readonly string[];
+  /** MCC_TMUX_EXEC=1: one tmux process per command; otherwise the console's default, the control client. */
+  tmuxExec?: boolean;
 }
 
 /** A running console: its pid, screen predicates, and key presses timed to the frame they cause. */
@@ -62,8 +64,9 @@ export class ConsoleSession {
   static async start(t: ConsoleTarget, cleanup: Cleanup): Promise<ConsoleSession> {
     const { default: pty } = await import('node-pty');
     const { default: xterm } = await import('@xterm/headless');
-    // Ink renders a single final frame when it thinks it runs in CI; an operator's terminal is not CI.
-    const { CI: _ci, TMUX: _t, TMUX_PANE: _p, ...env } = process.env;
+    // Ink renders a single final frame when it thinks it runs in CI; an operator's terminal is not CI. The
+    // tmux mode is the target's, never one inherited from whoever runs the bench.
+    const { CI: _ci, TMUX: _t, TMUX_PANE: _p, MCC_TMUX_EXEC: _x, ...env } = process.env;
     const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true, scrollback: 0 });
     const t0 = performance.now();
     const p = pty.spawn(process.execPath, [...(t.nodeArgs ?? []), BIN, '--interval', String(t.intervalSeconds)], {
@@ -71,7 +74,14 @@ export class ConsoleSession {
       cols: COLS,
       rows: ROWS,
       cwd: dirname(t.db),
-      env: { ...env, TERM: 'xterm-256color', MCC_DB: t.db, MCC_TMUX_SOCKET: t.socket, MCC_CONFIG: t.config },
+      env: {
+        ...env,
+        TERM: 'xterm-256color',
+        MCC_DB: t.db,
+        MCC_TMUX_SOCKET: t.socket,
+        MCC_CONFIG: t.config,
+        ...(t.tmuxExec === true ? { MCC_TMUX_EXEC: '1' } : {}),
+      },
     });
     const s = new ConsoleSession(p, term, t0);
     cleanup.add(`console pid ${p.pid}`, () => s.kill());

@@ -94,7 +94,8 @@ export function privateTmux(cleanup: Cleanup, prefix = 'mcc-bench'): PrivateTmux
     }
     // kill-server leaves the socket file behind.
     rmSync(socketPath(name), { force: true });
-    const deadline = Date.now() + 5000;
+    // A server with a thousand panes, on a loaded machine, takes seconds to hang them all up.
+    const deadline = Date.now() + 30_000;
     while (pid > 0 && existsSync(`/proc/${pid}`) && Date.now() < deadline)
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     if (pid > 0 && existsSync(`/proc/${pid}`)) throw new Error(`server pid ${pid} still running`);

@@ -29,6 +29,35 @@ export async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; 
   return { ms: performance.now() - t0, value };
 }
 
+/** The tmux subcommand of an argv `-L name [-f conf] subcommand ...`, or `file` when there is none. */
+function subcommandOf(req: CommandRequest): string {
+  return req.args.find((a, i) => i >= 2 && !a.startsWith('-') && req.args[i - 1] !== '-f') ?? req.file;
+}
+
+/**
+ * A CommandRunner that counts the commands it runs, by tmux subcommand. Under a probe in control mode every
+ * command that reaches it is one the control client did not answer: an exec fallback.
+ */
+export class CountingRunner implements CommandRunner {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly inner: CommandRunner) {}
+
+  run(req: CommandRequest): Promise<CommandOutcome> {
+    const sub = subcommandOf(req);
+    this.counts.set(sub, (this.counts.get(sub) ?? 0) + 1);
+    return this.inner.run(req);
+  }
+
+  /** Commands run so far, all of them or one subcommand's. */
+  calls(sub?: string): number {
+    if (sub !== undefined) return this.counts.get(sub) ?? 0;
+    let n = 0;
+    for (const c of this.counts.values()) n += c;
+    return n;
+  }
+}
+
 /** A CommandRunner that records each command's wall time under `exec <tmux subcommand>`. */
 export class TimedRunner implements CommandRunner {
   constructor(
@@ -41,9 +70,7 @@ export class TimedRunner implements CommandRunner {
     try {
       return await this.inner.run(req);
     } finally {
-      // tmux argv is `-L name [-f conf] subcommand ...`: name the part after the subcommand.
-      const sub = req.args.find((a, i) => i >= 2 && !a.startsWith('-') && req.args[i - 1] !== '-f') ?? req.file;
-      this.sw.add(`exec ${sub}`, performance.now() - t0);
+      this.sw.add(`exec ${subcommandOf(req)}`, performance.now() - t0);
     }
   }
 }

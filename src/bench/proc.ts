@@ -50,24 +50,64 @@ function allTimes(): ProcTimes[] {
   return out;
 }
 
+/** CPU ticks of a process tree, split between its root and the rest. */
+export interface TreeTicks {
+  /** utime + stime of the root itself. */
+  own: number;
+  /** Everything else: its live descendants' own time and what the tree reaped from exited children. */
+  children: number;
+  /** The names (comm) of the live descendants, e.g. the `sh` watchdog and `tmux` of a control client. */
+  descendants: string[];
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
 /**
- * CPU ticks used so far by `root` and its descendants: their own time, plus what they reaped from exited
- * children. Returns null once root is gone.
+ * CPU ticks used so far by `root` and its descendants (however deep: a control client's `tmux -C` is a
+ * grandchild, under its `sh` watchdog): their own time, plus what they reaped from exited children. Returns
+ * null once root is gone.
  */
-export function treeTicks(root: number): number | null {
+export function treeTicks(root: number): TreeTicks | null {
   const all = allTimes();
   const byParent = new Map<number, ProcTimes[]>();
   for (const t of all) (byParent.get(t.ppid) ?? byParent.set(t.ppid, []).get(t.ppid)!).push(t);
   const top = all.find((t) => t.pid === root);
   if (!top) return null;
-  let ticks = 0;
-  const stack = [top];
+  let children = top.reaped;
+  const descendants: string[] = [];
+  const stack = [...(byParent.get(top.pid) ?? [])];
   while (stack.length > 0) {
     const t = stack.pop()!;
-    ticks += t.own + t.reaped;
+    children += t.own + t.reaped;
+    descendants.push(commOf(t.pid));
     stack.push(...(byParent.get(t.pid) ?? []));
   }
-  return ticks;
+  return { own: top.own, children, descendants };
+}
+
+/** The argv of every live descendant of `root`, joined with spaces (a process that just exited is skipped). */
+export function descendantCommands(root: number): string[] {
+  const all = allTimes();
+  const byParent = new Map<number, number[]>();
+  for (const t of all) (byParent.get(t.ppid) ?? byParent.set(t.ppid, []).get(t.ppid)!).push(t.pid);
+  const out: string[] = [];
+  const stack = [...(byParent.get(root) ?? [])];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    try {
+      out.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim());
+    } catch {
+      // Gone since the listing.
+    }
+    stack.push(...(byParent.get(pid) ?? []));
+  }
+  return out;
 }
 
 /** utime + stime of one process (e.g. the tmux server), or null. */

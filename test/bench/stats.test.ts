@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   fmt,
@@ -11,7 +12,7 @@ import {
   summarize,
   verdictOf,
 } from '../../src/bench/stats.js';
-import { parseStatTimes, parseStatusKb } from '../../src/bench/proc.js';
+import { parseStatTimes, parseStatusKb, treeTicks } from '../../src/bench/proc.js';
 
 describe('quantile and summarize', () => {
   it('interpolates between ranks (R-7): the median of an even count is the mean of the middle two', () => {
@@ -208,5 +209,32 @@ describe('/proc parsing', () => {
   it('reads kB fields of /proc/PID/status in MiB', () => {
     expect(parseStatusKb('Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t 1024 kB\n', 'VmHWM')).toBe(200);
     expect(parseStatusKb('Name:\tnode\n', 'VmHWM')).toBeNull();
+  });
+
+  it('counts a grandchild under its parent, as a control client runs under its sh watchdog', async () => {
+    // root sh -> sh (no exec: more follows the sleep) -> sleep.
+    const root = spawn('/bin/sh', ['-c', '/bin/sh -c "sleep 30; exit 0" & wait'], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    const exited = new Promise((r) => root.once('exit', r));
+    const pid = root.pid as number;
+    try {
+      const deadline = Date.now() + 5000;
+      let tree = treeTicks(pid);
+      while (!tree?.descendants.includes('sleep') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        tree = treeTicks(pid);
+      }
+      expect(tree?.descendants.sort()).toEqual(['sh', 'sleep']);
+      expect(tree?.own).toBeGreaterThanOrEqual(0);
+    } finally {
+      process.kill(-pid, 'SIGKILL');
+    }
+    await exited;
+  });
+
+  it('is null once the root is gone', () => {
+    expect(treeTicks(2 ** 22 + 1)).toBeNull();
   });
 });
