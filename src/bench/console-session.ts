@@ -29,7 +29,10 @@ export interface ConsoleTarget {
   intervalSeconds: number;
   /** Extra node flags, e.g. `--cpu-prof --cpu-prof-dir=DIR` to see where the console spends its time. */
   nodeArgs?: readonly string[];
-  /** MCC_TMUX_EXEC=1: one tmux process per command; otherwise the console's default, the control client. */
+  /**
+   * MCC_TMUX_EXEC=1: one tmux process per command; otherwise MCC_TMUX_CONTROL=1, the control client even on a tmux
+   * before 3.7 (its own throwaway server: the bench measures what the client costs, see controlModeSafe).
+   */
   tmuxExec?: boolean;
 }
 
@@ -66,7 +69,7 @@ export class ConsoleSession {
     const { default: xterm } = await import('@xterm/headless');
     // Ink renders a single final frame when it thinks it runs in CI; an operator's terminal is not CI. The
     // tmux mode is the target's, never one inherited from whoever runs the bench.
-    const { CI: _ci, TMUX: _t, TMUX_PANE: _p, MCC_TMUX_EXEC: _x, ...env } = process.env;
+    const { CI: _ci, TMUX: _t, TMUX_PANE: _p, MCC_TMUX_EXEC: _x, MCC_TMUX_CONTROL: _c, ...env } = process.env;
     const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true, scrollback: 0 });
     const t0 = performance.now();
     const p = pty.spawn(process.execPath, [...(t.nodeArgs ?? []), BIN, '--interval', String(t.intervalSeconds)], {
@@ -80,7 +83,7 @@ export class ConsoleSession {
         MCC_DB: t.db,
         MCC_TMUX_SOCKET: t.socket,
         MCC_CONFIG: t.config,
-        ...(t.tmuxExec === true ? { MCC_TMUX_EXEC: '1' } : {}),
+        ...(t.tmuxExec === true ? { MCC_TMUX_EXEC: '1' } : { MCC_TMUX_CONTROL: '1' }),
       },
     });
     const s = new ConsoleSession(p, term, t0);

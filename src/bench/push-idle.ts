@@ -47,7 +47,8 @@ async function phase(name: string, watch: 'none' | 'notifications' | 'subscripti
   await new Promise((r) => setTimeout(r, 1500));
   const pid = client?.pid;
   const s0 = ownTicks(serverPid) ?? 0;
-  const c0 = pid !== undefined ? (treeTicks(pid) ?? 0) : 0;
+  const total = (t: ReturnType<typeof treeTicks>): number => (t === null ? 0 : t.own + t.children);
+  const c0 = pid !== undefined ? total(treeTicks(pid)) : 0;
   const n0 = process.cpuUsage();
   const h0 = hints;
   await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -55,7 +56,7 @@ async function phase(name: string, watch: 'none' | 'notifications' | 'subscripti
   const result: Phase = {
     name,
     server: (ownTicks(serverPid) ?? 0) - s0,
-    client: pid !== undefined ? (treeTicks(pid) ?? 0) - c0 : null,
+    client: pid !== undefined ? total(treeTicks(pid)) - c0 : null,
     node: (n.user + n.system) / 1000,
     hints: hints - h0,
   };
