@@ -1,7 +1,8 @@
 import type { Config } from '../core/config.js';
 import { fail, ok, type Result } from '../core/result.js';
 import type { CommandSpec, Parsed } from './args.js';
-import { openContext, type ContextOptions, type McContext } from './context.js';
+import type * as ContextModule from './context.js';
+import type { ContextOptions, McContext } from './context.js';
 import { failWith, type Out } from './output.js';
 
 export interface Command {
@@ -19,6 +20,14 @@ export function globalContextOptions(args: Parsed): Omit<ContextOptions, 'env'> 
   };
 }
 
+/**
+ * The wiring (store, probes, core service), loaded on first use: `mcc --help` and usage errors never pay for
+ * SQLite, zod or the probes.
+ */
+export function loadContext(): Promise<typeof ContextModule> {
+  return import('./context.js');
+}
+
 /** Open the context from global flags, run `fn`, always close the store. Bad config exits 2 before any write. */
 export async function withContext(
   args: Parsed,
@@ -27,6 +36,7 @@ export async function withContext(
   fn: (ctx: McContext) => Promise<number>,
   actor?: string,
 ): Promise<number> {
+  const { openContext } = await loadContext();
   const ctx = openContext({ ...globalContextOptions(args), env, ...(actor ? { actor } : {}) });
   if (!ctx.ok) return failWith(out, ctx);
   try {

@@ -2,8 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { exitCodeOf } from '../core/result.js';
-import { globalContextOptions, type Command } from './command.js';
-import { openContext } from './context.js';
+import { globalContextOptions, loadContext, type Command } from './command.js';
 import { line } from './output.js';
 
 // `mcc doctor`: each check on its own line; exit 1 when any check fails, 2 when the config or the store is unusable.
@@ -45,6 +44,7 @@ export const doctorCommand: Command = {
         ? `tmux present: ${v.stdout.trim()}`
         : `tmux not runnable (${tmuxBin}): ${v.error?.message ?? v.stderr}`,
     );
+    const { openContext } = await loadContext();
     const ctx = openContext({ ...globalContextOptions(args), env });
     if (!ctx.ok) {
       // A bad config or an unusable store is bad input (exit 2, as every command), not a failed check.

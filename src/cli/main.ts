@@ -4,10 +4,9 @@ import { notAKey, TICKET_KEY_RE } from '../core/types.js';
 import { DEMO_AGENT_SPEC } from '../demo-agent/args.js';
 import { asksForHelp, helpOf, HELP_FLAG, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Command } from './command.js';
-import { intervalMsOf, withContext } from './command.js';
-import { autoCommand } from './daemon.js';
+import { intervalMsOf, loadContext, withContext } from './command.js';
+import { autoCommand } from './auto-command.js';
 import { doctorCommand } from './doctor.js';
-import { operatorActor } from './context.js';
 import { failWith, processOut, type Out } from './output.js';
 import {
   adoptCommand,
@@ -36,8 +35,9 @@ const consoleCommand: Command = {
       interval: { kind: 'number', help: 'seconds between polls (default: config intervalSeconds)' },
     },
   },
-  run: (args, env, out) =>
-    withContext(
+  run: async (args, env, out) => {
+    const { operatorActor } = await loadContext();
+    return withContext(
       args,
       env,
       out,
@@ -46,11 +46,13 @@ const consoleCommand: Command = {
         if (!interval.ok) return failWith(out, interval);
         // React's development build profiles every render: ten times the CPU and memory at 10,000 rows.
         process.env['NODE_ENV'] ??= 'production';
+        // Ink, React and the views load here only: one-shot commands never pay for them.
         const { runConsole } = await import('../ui/run-console.js');
         return runConsole(ctx, { readonly: Boolean(args.flags['readonly']), intervalMs: interval.value });
       },
       operatorActor(env, 'console'),
-    ),
+    );
+  },
 };
 
 const demoAgentCommand: Command = {

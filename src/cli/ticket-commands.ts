@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { durationSeconds } from '../core/config.js';
 import type { Finding } from '../core/findings.js';
 import { fail, ok, type Result } from '../core/result.js';
 import type { MissionControl, PaneTailView } from '../core/service.js';
@@ -55,6 +54,8 @@ export const addCommand: Command = {
       }
       const profile = args.flags['profile'];
       const checkIn = args.flags['check-in'];
+      // Loaded with the context already; a static import would load zod for `mcc --help` too.
+      const { durationSeconds } = await import('../core/config.js');
       const checkInSeconds = checkIn === undefined ? null : durationSeconds(String(checkIn));
       if (checkIn !== undefined && checkInSeconds === null)
         return failWith(out, {

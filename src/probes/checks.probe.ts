@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import type { CheckRequest, CheckRun, ChecksPort, GitEvidence } from '../core/checks.port.js';
 import type { CommandRunner } from '../core/command-runner.port.js';
 
@@ -19,6 +18,8 @@ export class ChecksProbe implements ChecksPort {
     const [file, ...args] = req.argv;
     if (file === undefined) return done(req, started, tail, null, false, 'empty argv');
     const limit = { hit: false };
+    // Loaded when a check runs, not with the CLI's wiring.
+    const { execa } = await import('execa');
     try {
       const child = execa(file, args, {
         cwd: req.cwd,

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import type { CommandOutcome, CommandRequest, CommandRunner } from '../core/command-runner.port.js';
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
@@ -24,6 +23,9 @@ export class ExecaCommandRunner implements CommandRunner {
   }
 
   async run(req: CommandRequest): Promise<CommandOutcome> {
+    // Loaded on the first command, not with this module: `mcc list` runs none, and execa's module tree costs a
+    // one-shot command more than its whole store query.
+    const { execa } = await import('execa');
     try {
       const r = await execa(req.file, [...req.args], {
         // No stdin at all unless we have input: a tmux client must never wait on, or read from, our terminal.
