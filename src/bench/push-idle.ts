@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecaCommandRunner } from '../probes/command-runner.execa.js';
+import { NodeCommandRunner } from '../probes/command-runner.node.js';
 import { TmuxControlClient } from '../probes/tmux-control.js';
 import { TmuxProbe } from '../probes/tmux.probe.js';
 import { clockTicks, ownTicks, treeTicks } from './proc.js';
@@ -68,7 +68,7 @@ async function phase(name: string, watch: 'none' | 'notifications' | 'subscripti
 }
 
 try {
-  const probe = new TmuxProbe({ socket, runner: new ExecaCommandRunner(), configFile: join(dir, 'tmux.conf') });
+  const probe = new TmuxProbe({ socket, runner: new NodeCommandRunner(), configFile: join(dir, 'tmux.conf') });
   for (let i = 0; i < sessions; i++) {
     const r = await probe.newSession({ session: `idle-${i}`, argv: ['sleep', '3600'] });
     if (!r.ok) throw new Error(r.message);

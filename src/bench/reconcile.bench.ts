@@ -7,7 +7,7 @@ import { livenessOf, panesBySession } from '../core/liveness.js';
 import type { CommandRunner } from '../core/command-runner.port.js';
 import { MissionControl, type ServiceDeps } from '../core/service.js';
 import type { TmuxPort } from '../core/tmux.port.js';
-import { DEFAULT_COMMAND_TIMEOUT_MS, ExecaCommandRunner } from '../probes/command-runner.execa.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, NodeCommandRunner } from '../probes/command-runner.node.js';
 import { ensureTmuxConfig } from '../probes/tmux-config.js';
 import { TmuxControlClient } from '../probes/tmux-control.js';
 import { PANE_FORMAT, parsePaneList } from '../probes/tmux-protocol.js';
@@ -92,8 +92,8 @@ export async function buildWorld(
   if (!opened.ok) throw new Error(`bench: openContext: ${opened.message}`);
   const ctx = opened.value;
   cleanup.add('store', () => ctx.close());
-  const fallbacks = new CountingRunner(new ExecaCommandRunner());
-  const probe = (mode: 'control' | 'exec', runner: CommandRunner = new ExecaCommandRunner()) =>
+  const fallbacks = new CountingRunner(new NodeCommandRunner());
+  const probe = (mode: 'control' | 'exec', runner: CommandRunner = new NodeCommandRunner()) =>
     new TmuxProbe({ socket: tmux.name, runner, configFile: tmuxConfig, mode });
   const control = probe('control', fallbacks);
   const exec = probe('exec');
@@ -437,7 +437,7 @@ async function breakdown(w: World, n: number, runs: number): Promise<PassBreakdo
 
 /** Section 2 at size n: one `display-message` per runtime, sequential, vs our warm pass, interleaved. */
 export async function measureNaive(w: World, n: number, plan: ReconcilePlan, rows: ResultRow[]): Promise<void> {
-  const runner = new ExecaCommandRunner();
+  const runner = new NodeCommandRunner();
   const ps = passService(w);
   await warm(ps, n);
   const format = '#{pane_id} #{pane_pid} #{pane_dead} #{pane_dead_status} #{window_activity} #{@mcc_store}';

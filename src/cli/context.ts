@@ -8,7 +8,7 @@ import { parseFailpoints, type Failpoints } from '../core/failpoints.js';
 import { fail, ok, StoreError, type Result } from '../core/result.js';
 import { MissionControl, type ServiceDeps } from '../core/service.js';
 import type { StorePort } from '../core/store.port.js';
-import { ExecaCommandRunner } from '../probes/command-runner.execa.js';
+import { NodeCommandRunner } from '../probes/command-runner.node.js';
 import { GitProbe } from '../probes/git.probe.js';
 import { createProcessProbe } from '../probes/process.probe.js';
 import { ChecksProbe } from '../probes/checks.probe.js';
@@ -131,7 +131,7 @@ export function openContext(opts: ContextOptions): Result<McContext> {
   } catch (e) {
     return fail(e instanceof StoreError ? 'store_failed' : 'invalid', (e as Error).message);
   }
-  const runner = new ExecaCommandRunner();
+  const runner = new NodeCommandRunner();
   const clock = opts.clock ?? systemClock;
   const tmux = new TmuxProbe({
     socket: config.value.socket,
@@ -151,7 +151,7 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     actor: opts.actor ?? operatorActor(opts.env),
     failpoints: failpoints.value,
     // `worktree add` checks a whole tree out: a large repository takes far longer than a tmux call.
-    git: new GitProbe({ runner: new ExecaCommandRunner({ timeoutMs: 120_000 }) }),
+    git: new GitProbe({ runner: new NodeCommandRunner({ timeoutMs: 120_000 }) }),
     checks: new ChecksProbe(runner),
   };
   return ok({

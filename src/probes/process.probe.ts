@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { CommandRunner } from '../core/command-runner.port.js';
 import type { ProcessObservation, ProcessPort } from '../core/process.port.js';
-import { DEFAULT_COMMAND_TIMEOUT_MS } from './command-runner.execa.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from './command-runner.node.js';
 
 /** The fields of /proc/PID/stat that identity and liveness need. */
 export interface ProcStat {

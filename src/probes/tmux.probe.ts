@@ -8,7 +8,7 @@ import {
   type TmuxObservation,
   type TmuxPort,
 } from '../core/tmux.port.js';
-import { DEFAULT_COMMAND_TIMEOUT_MS } from './command-runner.execa.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from './command-runner.node.js';
 import { defaultTmuxConfigPath, ensureTmuxConfig } from './tmux-config.js';
 import { TmuxControlClient } from './tmux-control.js';
 import { controlModeSafe } from './tmux-control-protocol.js';

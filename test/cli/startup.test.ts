@@ -117,8 +117,9 @@ describe('what a mcc process loads', () => {
     }
     expect(runs[1]!.stdout).toContain('first ticket');
     expect((JSON.parse(runs[2]!.stdout) as { ticket: { key: string } }[]).map((t) => t.ticket.key)).toEqual([key]);
-    // list runs no process, so the process runner stays unloaded (show asks tmux about the ticket's pane).
-    for (const run of runs.slice(1, 3)) expect(matching(run, /\/node_modules\/execa\//)).toEqual([]);
+    // No command loads a process library: show asks tmux about the ticket's pane through node:child_process.
+    for (const run of runs) expect(matching(run, /\/node_modules\/execa\//)).toEqual([]);
+    expect(runs[3]!.loaded).toContain(`${DIST_URL}/probes/command-runner.node.js`);
   });
 
   it('--help loads neither the store, nor zod, nor the probes, nor the console', async () => {

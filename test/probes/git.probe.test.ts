@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CommandOutcome, CommandRequest } from '../../src/core/command-runner.port.js';
-import { ExecaCommandRunner } from '../../src/probes/command-runner.execa.js';
+import { NodeCommandRunner } from '../../src/probes/command-runner.node.js';
 import { GitProbe, parseWorktreeList } from '../../src/probes/git.probe.js';
 import { useGitRepo } from '../helpers/git-repo.js';
 import { waitFor } from '../helpers/wait.js';
@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait.js';
 describe('GitProbe', () => {
   it('retries while another process holds a lock, then succeeds', async () => {
     const r = useGitRepo();
-    const real = new ExecaCommandRunner();
+    const real = new NodeCommandRunner();
     const outcomes: CommandOutcome[] = [];
     const runner = {
       async run(req: CommandRequest) {
@@ -47,7 +47,7 @@ describe('GitProbe', () => {
 
   it('a failure that is not a lock is reported at once, in git own words', async () => {
     const r = useGitRepo();
-    const git = new GitProbe({ runner: new ExecaCommandRunner() });
+    const git = new GitProbe({ runner: new NodeCommandRunner() });
     const res = await git.aheadOf(r.repo, 'mc/none', 'main');
     expect(res).toMatchObject({ ok: false, code: 'git_failed' });
     expect(res.ok ? '' : res.message).toContain('mc/none');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandRunner } from '../../src/core/command-runner.port.js';
 import { sameProcess } from '../../src/core/process.port.js';
-import { ExecaCommandRunner } from '../../src/probes/command-runner.execa.js';
+import { NodeCommandRunner } from '../../src/probes/command-runner.node.js';
 import {
   createProcessProbe,
   parseBootTime,
@@ -316,7 +316,7 @@ describe('PsProcessProbe with a strict fake runner', () => {
 
 describe('PsProcessProbe with the real ps of this machine', () => {
   it('sees this process alive with its start time', async () => {
-    const real = new ExecaCommandRunner();
+    const real = new NodeCommandRunner();
     // Linux has no kern.* sysctl: only the boot id is faked, ps is the real one.
     const runner: CommandRunner = {
       run: (req) =>

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { describe, it } from 'vitest';
-import { ExecaCommandRunner } from '../../src/probes/command-runner.execa.js';
+import { NodeCommandRunner } from '../../src/probes/command-runner.node.js';
 import { controlModeSafe } from '../../src/probes/tmux-control-protocol.js';
 import { TmuxProbe } from '../../src/probes/tmux.probe.js';
 import { makeTmuxSocket } from '../helpers/tmux-socket.js';
@@ -68,7 +68,7 @@ describe('tmux control clients and the server (why auto mode checks the version)
     }
 
     // The probe mcc builds (`auto`) draws the same conclusion from `tmux -V` and never attaches a client there.
-    const probe = new TmuxProbe({ socket: sock.name, runner: new ExecaCommandRunner(), mode: 'auto' });
+    const probe = new TmuxProbe({ socket: sock.name, runner: new NodeCommandRunner(), mode: 'auto' });
     onTestFinished(() => probe.close());
     const mode = await probe.controlMode();
     expect(mode.on).toBe(verdict.safe);

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CommandOutcome, CommandRequest, CommandRunner } from '../../src/core/command-runner.port.js';
 import type { PaneInfo, TmuxObservation } from '../../src/core/tmux.port.js';
-import { ExecaCommandRunner } from '../../src/probes/command-runner.execa.js';
+import { NodeCommandRunner } from '../../src/probes/command-runner.node.js';
 import { TmuxProbe } from '../../src/probes/tmux.probe.js';
 import { DIST } from '../global-setup.js';
 import { makeTmpDir } from '../helpers/tmp.js';
@@ -21,7 +21,7 @@ const execFileP = promisify(execFile);
 /** Records which tmux commands went through the exec path. */
 class CountingRunner implements CommandRunner {
   readonly commands: string[] = [];
-  private readonly inner = new ExecaCommandRunner({ timeoutMs: 10_000 });
+  private readonly inner = new NodeCommandRunner({ timeoutMs: 10_000 });
   run(req: CommandRequest): Promise<CommandOutcome> {
     const sub = req.args.find((a, i) => i >= 2 && !a.startsWith('-') && req.args[i - 1] !== '-f');
     this.commands.push(sub ?? '?');
@@ -105,8 +105,8 @@ function ownerProcess(rig: Rig): { child: ChildProcess; ready: Promise<{ pid: nu
   const url = (p: string) => pathToFileURL(join(DIST, p)).href;
   const code = `
     import { TmuxProbe } from ${JSON.stringify(url('probes/tmux.probe.js'))};
-    import { ExecaCommandRunner } from ${JSON.stringify(url('probes/command-runner.execa.js'))};
-    const p = new TmuxProbe({ socket: ${JSON.stringify(rig.sock.name)}, runner: new ExecaCommandRunner(),
+    import { NodeCommandRunner } from ${JSON.stringify(url('probes/command-runner.node.js'))};
+    const p = new TmuxProbe({ socket: ${JSON.stringify(rig.sock.name)}, runner: new NodeCommandRunner(),
       configFile: ${JSON.stringify(join(rig.dir, 'tmux.conf'))}, mode: 'control' });
     for (;;) {
       await p.observe();
@@ -194,7 +194,7 @@ describe('the control client answers as the exec path does', { timeout: 60_000 }
     await rig.sock.tmux(['kill-server']);
     await waitFor(
       'the tmux server to stop listening',
-      () => new ExecaCommandRunner().run({ file: 'tmux', args: ['-L', rig.sock.name, 'list-sessions'] }),
+      () => new NodeCommandRunner().run({ file: 'tmux', args: ['-L', rig.sock.name, 'list-sessions'] }),
       (o) => o.stderr.startsWith('no server running'),
     );
     expect(await rig.control.observe()).toMatchObject({ kind: 'ok', panes: [] });
@@ -443,8 +443,8 @@ describe('choosing the path', { timeout: 30_000 }, () => {
     const url = (p: string) => pathToFileURL(join(DIST, p)).href;
     const code = `
       import { TmuxProbe } from ${JSON.stringify(url('probes/tmux.probe.js'))};
-      import { ExecaCommandRunner } from ${JSON.stringify(url('probes/command-runner.execa.js'))};
-      const p = new TmuxProbe({ socket: ${JSON.stringify(rig.sock.name)}, runner: new ExecaCommandRunner(),
+      import { NodeCommandRunner } from ${JSON.stringify(url('probes/command-runner.node.js'))};
+      const p = new TmuxProbe({ socket: ${JSON.stringify(rig.sock.name)}, runner: new NodeCommandRunner(),
         configFile: ${JSON.stringify(join(rig.dir, 'tmux.conf'))}, mode: 'control' });
       await p.observe();
       const o = await p.observe();

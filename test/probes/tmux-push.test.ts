@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { systemClock } from '../../src/core/clock.port.js';
 import { MIN_SPACING_MS, Poller } from '../../src/core/poller.js';
-import { ExecaCommandRunner } from '../../src/probes/command-runner.execa.js';
+import { NodeCommandRunner } from '../../src/probes/command-runner.node.js';
 import {
   CHANGE_SUBSCRIPTION_FORMAT,
   classifyNotification,
@@ -34,7 +34,7 @@ function setup(): Rig {
   const tmp = makeTmpDir();
   const base = {
     socket: sock.name,
-    runner: new ExecaCommandRunner({ timeoutMs: 10_000 }),
+    runner: new NodeCommandRunner({ timeoutMs: 10_000 }),
     configFile: join(tmp.path, 'tmux.conf'),
     timeoutMs: 10_000,
   };

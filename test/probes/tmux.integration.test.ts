@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { PaneInfo, TmuxObservation } from '../../src/core/tmux.port.js';
 import { inertForPaste } from '../../src/core/sanitize.js';
-import { ExecaCommandRunner } from '../../src/probes/command-runner.execa.js';
+import { NodeCommandRunner } from '../../src/probes/command-runner.node.js';
 import { captureTail } from '../../src/probes/capture.js';
 import { ourPanes, TmuxProbe } from '../../src/probes/tmux.probe.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { makeTmuxSocket, type TmuxSocket } from '../helpers/tmux-socket.js';
 import { waitFor } from '../helpers/wait.js';
 
-const runner = new ExecaCommandRunner({ timeoutMs: 10_000 });
+const runner = new NodeCommandRunner({ timeoutMs: 10_000 });
 
 function setup(opts: { tmuxBin?: string } = {}): { tmux: TmuxProbe; sock: TmuxSocket; dir: string } {
   const sock = makeTmuxSocket();

@@ -1,10 +1,10 @@
 // The real CommandRunner: it never throws for a failing command, and says why a command did not finish.
 import { describe, expect, it } from 'vitest';
-import { ExecaCommandRunner } from '../../src/probes/command-runner.execa.js';
+import { NodeCommandRunner } from '../../src/probes/command-runner.node.js';
 
-const runner = new ExecaCommandRunner();
+const runner = new NodeCommandRunner();
 
-describe('ExecaCommandRunner', () => {
+describe('NodeCommandRunner', () => {
   it('returns stdout and stderr whole, final newline included', async () => {
     const r = await runner.run({ file: 'sh', args: ['-c', 'printf "out\\n\\n"; printf "err\\n" >&2'] });
     expect(r).toEqual({ exitCode: 0, stdout: 'out\n\n', stderr: 'err\n' });
@@ -35,6 +35,12 @@ describe('ExecaCommandRunner', () => {
     expect(r.exitCode).toBeNull();
   });
 
+  it("kills a command that ignores the timeout's SIGTERM, and still says timeout", async () => {
+    const r = await runner.run({ file: 'sh', args: ['-c', 'trap "" TERM; sleep 30'], timeoutMs: 100 });
+    expect(r.failure).toBe('timeout');
+    expect(r.exitCode).toBeNull();
+  });
+
   it('maps a missing program to failure: spawn_error', async () => {
     const r = await runner.run({ file: '/nonexistent/tmux', args: ['ls'] });
     expect(r.failure).toBe('spawn_error');
@@ -53,7 +59,7 @@ describe('ExecaCommandRunner', () => {
   });
 
   it('merges extra environment over the inherited one', async () => {
-    const r = await new ExecaCommandRunner({ env: { MCC_TEST_X: 'y;' } }).run({
+    const r = await new NodeCommandRunner({ env: { MCC_TEST_X: 'y;' } }).run({
       file: 'sh',
       args: ['-c', 'printf %s "$MCC_TEST_X"'],
     });
