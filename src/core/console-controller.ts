@@ -89,7 +89,7 @@ export class ConsoleController {
    */
   private async tick(): Promise<void> {
     if (this.inflight) {
-      this.publish();
+      this.publishClock(this.state?.lease ?? null);
       return;
     }
     const run = this.refresh().finally(() => {
@@ -110,7 +110,8 @@ export class ConsoleController {
    * 50,000-ticket store costs one key/version scan, not a full reload), runtimes and queue counts come from
    * the pass's own rows, and the grid is rebuilt only when something it shows changed: a ticket, an open
    * runtime's shown fields or liveness, a queue count, a finding, the observation or the daemon. Otherwise the
-   * built rows stand and only the clock moves on (the header's observation age, the grid's ages).
+   * built rows stand and only the clock moves on (the header's observation age, the grid's ages), unless the
+   * observation's state moved with it: a pass that overran turned it stale, and this one brought it back.
    */
   async refresh(): Promise<void> {
     const { service } = this;
@@ -146,7 +147,6 @@ export class ConsoleController {
     const fingerprint = [
       this.lastError ?? '',
       lease && lease.expiresAt > now ? lease.holder : '',
-      this.observation(now).state,
       this.rowsKey(),
       ...this.findings.map((f) => `${f.ticketKey}|${f.drift}|${f.summary}`),
     ].join('\n');
@@ -228,9 +228,14 @@ export class ConsoleController {
    * shares the rows, counts and findings of the last build, which a subscriber can compare by identity.
    */
   private publishClock(lease: ConsoleState['lease']): void {
-    if (this.state === null) return;
     const now = this.service.clock.now();
-    this.state = { ...this.state, at: now, observation: this.observation(now), lease };
+    const observation = this.observation(now);
+    // Rows are built for an observation state (an unknown or stale one shows runtimes as `?`).
+    if (this.state === null || observation.state !== this.state.observation.state) {
+      this.publish(lease);
+      return;
+    }
+    this.state = { ...this.state, at: now, observation, lease };
     for (const fn of this.listeners) fn(this.state);
   }
 }

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConsoleController } from '../../src/core/console-controller.js';
 import type { ConsoleState } from '../../src/core/console-model.js';
+import type { TimerPort } from '../../src/core/poller.js';
+import type { TmuxObservation } from '../../src/core/tmux.port.js';
 import { Env } from './model-env.js';
 
 // The console's controller over the fake world and the real SQLite store, refreshed by hand: an unchanged
@@ -38,6 +40,28 @@ async function idleConsole(): Promise<{ key: string; states: ConsoleState[] }> {
 }
 
 const rowOf = (s: ConsoleState | null, key: string) => s?.rows.find((r) => r.key === key);
+
+/** Timers on the fake world's clock: `fire` runs the earliest pending one, moving the clock to its time. */
+class FakeTimers implements TimerPort {
+  private seq = 0;
+  private readonly pending = new Map<number, { fn: () => void; at: number }>();
+  constructor(private readonly clock: { now(): number; advance(ms: number): void }) {}
+  setTimeout(fn: () => void, ms: number): unknown {
+    this.pending.set(++this.seq, { fn, at: this.clock.now() + ms });
+    return this.seq;
+  }
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+  async fire(): Promise<void> {
+    const next = [...this.pending].sort((a, b) => a[1].at - b[1].at)[0];
+    if (next === undefined) throw new Error('no timer pending');
+    this.pending.delete(next[0]);
+    this.clock.advance(Math.max(0, next[1].at - this.clock.now()));
+    next[1].fn();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
 
 describe('an idle console', () => {
   it('neither reloads the store nor rebuilds the grid when nothing changed', async () => {
@@ -117,6 +141,40 @@ describe('an idle console', () => {
       expect(viewer.builds).toBe(viewerBuilds);
     } finally {
       await viewer.stop();
+    }
+  });
+
+  it('shows runtimes as ? while a pass overruns into STALE, and running again once a pass completes', async () => {
+    const { key } = await idleConsole();
+    await controller.stop();
+    const timers = new FakeTimers(env.world.clock);
+    controller = new ConsoleController(env.process('console').mc, { intervalMs: 1000, readonly: false, timers });
+    const tmux = env.world.tmux;
+    const observe = tmux.observe.bind(tmux);
+    let release: () => void = () => undefined;
+    const hung = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    tmux.observe = async (): Promise<TmuxObservation> => {
+      // The first pass sees tmux; the second hangs until released.
+      if (++calls === 2) await hung;
+      return observe();
+    };
+    try {
+      await controller.refresh();
+      expect(rowOf(controller.current(), key)?.runtime).toBe('running');
+      controller.start();
+      for (let i = 0; i < 8 && controller.current()?.observation.state !== 'stale'; i++) await timers.fire();
+      expect(controller.current()?.observation.state).toBe('stale');
+      expect(rowOf(controller.current(), key)?.runtime).toBe('?');
+      release();
+      for (let i = 0; i < 20 && controller.current()?.observation.state !== 'ok'; i++) await timers.fire();
+      expect(controller.current()?.observation.state).toBe('ok');
+      expect(rowOf(controller.current(), key)?.runtime).toBe('running');
+    } finally {
+      release();
+      tmux.observe = observe;
     }
   });
 });
