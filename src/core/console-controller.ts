@@ -1,6 +1,7 @@
 import { ChecksRunner } from './checks-runner.js';
 import { buildConsoleState, type ConsoleState, type ObservationState } from './console-model.js';
 import type { Finding, Snapshot } from './findings.js';
+import { livenessOf, panesBySession } from './liveness.js';
 import { Poller, realTimers, type TimerPort } from './poller.js';
 import type { MissionControl, PassMode } from './service.js';
 import type { ActiveRows, TicketOverview } from './store.port.js';
@@ -33,6 +34,8 @@ export class ConsoleController {
   private lastError: string | null = null;
   private readonly poller: Poller;
   private inflight: Promise<void> | null = null;
+  /** Full builds of the grid's rows so far (each one walks every ticket): what an idle console must not repeat. */
+  builds = 0;
   /** Review checks run beside the passes while this console drives them (no daemon, not read-only). */
   private readonly checks: ChecksRunner;
 
@@ -86,7 +89,7 @@ export class ConsoleController {
    */
   private async tick(): Promise<void> {
     if (this.inflight) {
-      this.publish();
+      this.publishClock(this.state?.lease ?? null);
       return;
     }
     const run = this.refresh().finally(() => {
@@ -105,7 +108,10 @@ export class ConsoleController {
   /**
    * One refresh: a pass, then the grid's rows. Tickets are reloaded only where their version changed (a
    * 50,000-ticket store costs one key/version scan, not a full reload), runtimes and queue counts come from
-   * the pass's own rows, and nothing is published when nothing an operator could see has changed.
+   * the pass's own rows, and the grid is rebuilt only when something it shows changed: a ticket, an open
+   * runtime's shown fields or liveness, a queue count, a finding, the observation or the daemon. Otherwise the
+   * built rows stand and only the clock moves on (the header's observation age, the grid's ages), unless the
+   * observation's state moved with it: a pass that overran turned it stale, and this one brought it back.
    */
   async refresh(): Promise<void> {
     const { service } = this;
@@ -131,30 +137,58 @@ export class ConsoleController {
       this.lastError = e instanceof Error ? e.message : String(e);
     }
     const token = await service.changeToken();
-    const storeChanged = token !== this.token;
-    if (storeChanged) {
-      await this.syncTickets();
+    let ticketsChanged = false;
+    if (token !== this.token) {
+      ticketsChanged = await this.syncTickets();
       this.token = token;
     }
     if (rows) this.rows = rows;
+    const now = clock.now();
     const fingerprint = [
       this.lastError ?? '',
-      lease && lease.expiresAt > clock.now() ? lease.holder : '',
+      lease && lease.expiresAt > now ? lease.holder : '',
+      this.rowsKey(),
       ...this.findings.map((f) => `${f.ticketKey}|${f.drift}|${f.summary}`),
     ].join('\n');
-    if (!storeChanged && fingerprint === this.fingerprint && this.state !== null) return;
+    if (!ticketsChanged && fingerprint === this.fingerprint && this.state !== null) {
+      this.publishClock(lease);
+      return;
+    }
     this.fingerprint = fingerprint;
     this.overview = this.buildOverview();
     this.publish(lease);
   }
 
+  /**
+   * What the grid shows of the store's runtime and message rows: each open runtime's shown fields and its
+   * liveness, and the queue. A runtime row rewritten only to record that it was seen alive leaves it equal.
+   */
+  private rowsKey(): string {
+    const snap = this.snapshot;
+    const panes = snap ? panesBySession(snap.tmux) : null;
+    const parts: string[] = [];
+    for (const r of this.rows.runtimes) {
+      if (r.status === 'closed') continue;
+      const live = snap && panes ? livenessOf(r, snap.tmux, panes, snap.processes, snap.where).kind : '';
+      parts.push(`${r.ticketKey}|${r.id}|${r.status}|${r.pid}|${r.createdAt}|${live}`);
+    }
+    for (const m of this.rows.messages) parts.push(m.ticketKey);
+    return parts.join('\n');
+  }
+
   /** Bring the ticket cache up to date by version: fetch changed and new tickets, drop deleted ones. */
-  private async syncTickets(): Promise<void> {
+  private async syncTickets(): Promise<boolean> {
     const versions = await this.service.ticketVersions();
     const stale: string[] = [];
+    let dropped = false;
     for (const [key, version] of versions) if (this.tickets.get(key)?.version !== version) stale.push(key);
-    for (const key of this.tickets.keys()) if (!versions.has(key)) this.tickets.delete(key);
+    for (const key of this.tickets.keys()) {
+      if (versions.has(key)) continue;
+      this.tickets.delete(key);
+      dropped = true;
+    }
     if (stale.length > 0) for (const t of await this.service.getTickets(stale)) this.tickets.set(t.key, t);
+    return dropped || stale.length > 0;
   }
 
   private buildOverview(): TicketOverview[] {
@@ -185,6 +219,23 @@ export class ConsoleController {
   private publish(lease = this.state?.lease ?? null): void {
     const now = this.service.clock.now();
     this.state = buildConsoleState(this.overview, this.snapshot, this.findings, this.observation(now), lease, now);
+    this.builds++;
+    for (const fn of this.listeners) fn(this.state);
+  }
+
+  /**
+   * The built rows with the clock moved on: a new state (so ages and the observation's age can move) that
+   * shares the rows, counts and findings of the last build, which a subscriber can compare by identity.
+   */
+  private publishClock(lease: ConsoleState['lease']): void {
+    const now = this.service.clock.now();
+    const observation = this.observation(now);
+    // Rows are built for an observation state (an unknown or stale one shows runtimes as `?`).
+    if (this.state === null || observation.state !== this.state.observation.state) {
+      this.publish(lease);
+      return;
+    }
+    this.state = { ...this.state, at: now, observation, lease };
     for (const fn of this.listeners) fn(this.state);
   }
 }

@@ -4,7 +4,7 @@ import type { Snapshot } from './findings.js';
 import { panesBySession, type Where } from './liveness.js';
 import type { ProcessObservation, ProcessPort } from './process.port.js';
 import { CAPTURE_LINES } from './screen.js';
-import type { StorePort } from './store.port.js';
+import type { ActiveRows, StorePort } from './store.port.js';
 import type { PaneInfo, TmuxPort } from './tmux.port.js';
 import { keyOfSession, sessionName, type RuntimeSession } from './types.js';
 
@@ -63,6 +63,21 @@ export class CaptureCache {
   forget(paneIds: ReadonlySet<string>): void {
     for (const id of this.seen.keys()) if (!paneIds.has(id)) this.seen.delete(id);
   }
+  /**
+   * The active rows of the last pass, tagged with the store's change token read before they were loaded and the
+   * session keys they were loaded for. Rows are plain data nobody mutates, so equal tags mean equal rows: a
+   * commit after the token was read (ours or another process's) moves the token and the next pass reloads.
+   */
+  private rows: { token: number; keys: string; rows: ActiveRows } | null = null;
+  /** The store's active rows for these session keys, reloaded only when the store changed since the last load. */
+  async activeRows(store: StorePort, sessionKeys: readonly string[]): Promise<ActiveRows> {
+    const token = await store.changeToken();
+    const keys = sessionKeys.join('\n');
+    if (this.rows !== null && this.rows.token === token && this.rows.keys === keys) return this.rows.rows;
+    const rows = await store.loadActive(sessionKeys);
+    this.rows = { token, keys, rows };
+    return rows;
+  }
 }
 
 /**
@@ -91,7 +106,7 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
     const key = keyOfSession(name);
     if (key) sessionKeys.push(key);
   }
-  const rows = await deps.store.loadActive(sessionKeys);
+  const rows = await cache.activeRows(deps.store, sessionKeys);
   const bootId = await deps.processes.bootId();
   const where: Where = { host: deps.host, socket: deps.config.socket, storeId: deps.store.storeId, bootId };
 

@@ -65,8 +65,8 @@ export function App(props: AppProps) {
 }
 
 function Screen() {
-  const state = useConsoleState();
   const layout = useScreenLayout();
+  const state = useConsoleState(layout);
   const rows = useVisibleRows(state);
   useCommandKeys(state, rows, layout);
   return (

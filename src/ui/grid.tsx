@@ -1,9 +1,9 @@
 import { Box, Text } from 'ink';
-import { memo } from 'react';
+import { memo, useRef } from 'react';
 import type { ConsoleState, GridRow } from '../core/console-model.js';
 import { useDeps, useUi } from './context.js';
 import { commandOf, keysLabel } from './keymap.js';
-import { cellText, gridColumns, headerCells, type Column, type ScreenLayout } from './layout.js';
+import { ageText, cellText, gridColumns, headerCells, type Column, type ScreenLayout } from './layout.js';
 import { truncate } from './text.js';
 import type { Theme } from './theme.js';
 import { effectiveSelection } from './ui-store.js';
@@ -11,13 +11,26 @@ import { effectiveSelection } from './ui-store.js';
 // The ticket grid. Windowed: only the rows on screen are laid out and rendered, so 10,000 tickets scroll
 // like 10. Selection follows the ticket key across refreshes, not the index.
 
-const GridLine = memo(function GridLine(props: {
+interface GridLineProps {
   row: GridRow;
   cols: readonly Column[];
   selected: boolean;
   now: number;
   theme: Theme;
-}) {
+}
+
+/** A line redraws when its row, columns, selection or theme change, or its age text moves; not on every tick. */
+function sameLine(a: GridLineProps, b: GridLineProps): boolean {
+  return (
+    a.row === b.row &&
+    a.cols === b.cols &&
+    a.selected === b.selected &&
+    a.theme === b.theme &&
+    (a.now === b.now || ageText(a.row, a.now) === ageText(b.row, b.now))
+  );
+}
+
+const GridLine = memo(function GridLine(props: GridLineProps) {
   const { row, cols, selected, now, theme } = props;
   const parts = cols.map((c, i) => {
     const text = cellText(row, c, now);
@@ -39,7 +52,7 @@ const GridLine = memo(function GridLine(props: {
       {parts}
     </Text>
   );
-});
+}, sameLine);
 
 function emptyLines(state: ConsoleState | null, filter: string): string[] {
   if (!state) return ['Loading: waiting for the first observation…'];
@@ -57,6 +70,17 @@ function emptyLines(state: ConsoleState | null, filter: string): string[] {
   return [`No ticket matches the filter "${filter}" (${keysLabel(commandOf('view.back'))} clears it).`];
 }
 
+/** The previous columns while they are equal to `next`, so unchanged lines keep their memo. */
+function useStableColumns(next: Column[]): readonly Column[] {
+  const last = useRef<readonly Column[]>(next);
+  const prev = last.current;
+  const same =
+    prev.length === next.length &&
+    prev.every((c, i) => c.id === next[i]?.id && c.width === next[i].width && c.align === next[i].align);
+  if (!same) last.current = next;
+  return last.current;
+}
+
 /** The grid body: a column header line and the visible window of rows. */
 export function Grid(props: { state: ConsoleState | null; rows: readonly GridRow[]; layout: ScreenLayout }) {
   const { state, rows, layout } = props;
@@ -68,7 +92,7 @@ export function Grid(props: { state: ConsoleState | null; rows: readonly GridRow
   const height = layout.gridRows;
   const sel = effectiveSelection(rows, { selectedKey, selectedIndex, top }, height);
   const visible = rows.slice(sel.top, sel.top + height);
-  const cols = gridColumns(layout.columns, visible);
+  const cols = useStableColumns(gridColumns(layout.columns, visible));
   const now = state?.at ?? 0;
   const position = rows.length > height ? ` ${sel.index + 1}/${rows.length}` : '';
   return (

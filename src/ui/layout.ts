@@ -86,6 +86,11 @@ export function gridColumns(width: number, visible: readonly GridRow[]): Column[
   return cols.map((c) => (c.id === 'title' ? { ...c, width: tw } : c));
 }
 
+/** The age column's text at `now`: the only cell that moves with the clock. */
+export function ageText(row: GridRow, now: number): string {
+  return row.runtimeCreatedAt === null ? '-' : shortAge(now - row.runtimeCreatedAt);
+}
+
 /** The text of one cell: sanitized, cut and padded to the column. */
 export function cellText(row: GridRow, col: Column, now: number): string {
   return fit(rawCell(row, col.id, now), col.width, col.align);
@@ -104,7 +109,7 @@ function rawCell(row: GridRow, id: ColumnId, now: number): string {
     case 'pid':
       return row.pid === null ? '-' : String(row.pid);
     case 'age':
-      return row.runtimeCreatedAt === null ? '-' : shortAge(now - row.runtimeCreatedAt);
+      return ageText(row, now);
     case 'attempts':
       return String(row.attempts);
     case 'pending':
