@@ -81,7 +81,10 @@ describe.concurrent('crash at each failpoint, then one reconcile pass', () => {
   for (const name of FAILPOINTS) {
     it(`${name}: consistent after one pass; the prompt is delivered exactly once`, async (ctx) => {
       const { expect } = ctx;
-      const h = useHarness({ ttlSeconds: TTL_S, retryLimit: 3, profiles: { demo: { bootMs: 400, workMs: 400 } } }, ctx);
+      // A delivery crash needs the pass, not `mcc pickup`, to find the agent ready: the agent boots for longer
+      // than a pickup can take on a loaded machine (with 400 ms the pickup itself sometimes delivered).
+      const bootMs = name.startsWith('deliver.') ? 3000 : 400;
+      const h = useHarness({ ttlSeconds: TTL_S, retryLimit: 3, profiles: { demo: { bootMs, workMs: 400 } } }, ctx);
       const key = await h.add(`crash at ${name}`, ['--body', 'no-op; crash test']);
       const session = `mc-${key}`;
 
