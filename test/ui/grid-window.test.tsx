@@ -9,6 +9,7 @@ import { editDraft, draftOf, EMPTY_DRAFT } from '../../src/ui/line-editor.js';
 import { createUiStore } from '../../src/ui/ui-store.js';
 import { plain, press, rowOf, waitForFrame } from './harness.js';
 import { gridRow } from './rows.js';
+import { fakeSource } from './fake-source.js';
 
 function stateOf(n: number): ConsoleState {
   const rows = Array.from({ length: n }, (_, i) => gridRow({ key: `MC-${i + 1}`, title: `ticket number ${i + 1}` }));
@@ -21,24 +22,6 @@ function stateOf(n: number): ConsoleState {
     openRuntimes: 0,
     observation: { state: 'ok', reason: null, lastOkAt: 999_000 },
     lease: null,
-  };
-}
-
-function source(state: ConsoleState): ConsoleSource & { set(s: ConsoleState): void } {
-  let current = state;
-  const fns = new Set<(s: ConsoleState) => void>();
-  return {
-    subscribe: (fn) => {
-      fns.add(fn);
-      fn(current);
-      return () => fns.delete(fn);
-    },
-    current: () => current,
-    poke: () => undefined,
-    set(s) {
-      current = s;
-      for (const fn of fns) fn(s);
-    },
   };
 }
 
@@ -62,7 +45,7 @@ function mount(src: ConsoleSource) {
 
 describe('windowed grid', () => {
   it('renders only the visible rows of 10,000 and scrolls to the end', async () => {
-    const { ink, frame } = mount(source(stateOf(10_000)));
+    const { ink, frame } = mount(fakeSource(stateOf(10_000)));
     await waitForFrame(frame, (f) => rowOf(f, 'MC-1') !== '', 'the first row');
     const visible = frame()
       .split('\n')
@@ -78,7 +61,7 @@ describe('windowed grid', () => {
   });
 
   it('keeps the selection on the same ticket when a refresh re-sorts the rows', async () => {
-    const src = source(stateOf(50));
+    const src = fakeSource(stateOf(50));
     const { ink, frame, ui } = mount(src);
     await waitForFrame(frame, (f) => rowOf(f, 'MC-1') !== '', 'the first row');
     ink.stdin.write('jjj');

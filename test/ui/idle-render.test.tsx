@@ -9,6 +9,7 @@ import type { ConsoleSource } from '../../src/ui/context.js';
 import { createUiStore } from '../../src/ui/ui-store.js';
 import { plain, press, rowOf, waitForFrame } from './harness.js';
 import { gridRow } from './rows.js';
+import { fakeSource } from './fake-source.js';
 
 const AT = 10_000_000;
 
@@ -44,24 +45,6 @@ function tick(s: ConsoleState, ms: number): ConsoleState {
   return { ...s, at, observation: { ...s.observation, lastOkAt: at } };
 }
 
-function source(state: ConsoleState): ConsoleSource & { set(s: ConsoleState): void } {
-  let current = state;
-  const fns = new Set<(s: ConsoleState) => void>();
-  return {
-    subscribe: (fn) => {
-      fns.add(fn);
-      fn(current);
-      return () => fns.delete(fn);
-    },
-    current: () => current,
-    poke: () => undefined,
-    set(s) {
-      current = s;
-      for (const fn of fns) fn(s);
-    },
-  };
-}
-
 function mount(src: ConsoleSource) {
   const ink = render(
     <App
@@ -84,7 +67,7 @@ const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
 
 describe('an idle console', () => {
   it('draws no frame for a tick that changes nothing on screen, and one when an age on screen moves', async () => {
-    const src = source(built());
+    const src = fakeSource(built());
     const { ink, frame } = mount(src);
     await waitForFrame(frame, (f) => / 1m /.test(rowOf(f, 'MC-1')), 'MC-1 with its age');
     await settle();
@@ -104,7 +87,7 @@ describe('an idle console', () => {
   });
 
   it('a key after a silent tick draws the ages of the latest state', async () => {
-    const src = source(built());
+    const src = fakeSource(built());
     const { ink, frame } = mount(src);
     await waitForFrame(frame, (f) => / 1m /.test(rowOf(f, 'MC-1')), 'MC-1 with its age');
     await settle();
@@ -122,7 +105,7 @@ describe('an idle console', () => {
   });
 
   it('draws the new rows at once when the controller publishes a new build', async () => {
-    const src = source(built());
+    const src = fakeSource(built());
     const { ink, frame } = mount(src);
     await waitForFrame(frame, (f) => rowOf(f, 'MC-1') !== '', 'the first row');
     const next = built();
