@@ -13,6 +13,8 @@ import { fail, type ErrorCode, type Failure } from '../core/result.js';
 //   so nothing can be asked after it. Expected clashes use `ON CONFLICT DO NOTHING RETURNING` and check the
 //   row; refusals throw `Refusal` (via `refuse`), which rolls everything back in both drivers.
 // - Booleans are integers 0/1 and times are ISO-8601 text, in both dialects.
+// - A clause only PostgreSQL needs (`FOR UPDATE SKIP LOCKED`) is written as a `/*pg: ... */` comment: the
+//   PostgreSQL driver un-comments it, SQLite (whose write transactions are already serial) skips it.
 
 export type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
 
