@@ -69,6 +69,14 @@ describe('toPg', () => {
     expect(() => toPg(`SELECT 'open`, [])).toThrow(/unterminated string literal/);
   });
 
+  it('un-comments a /*pg: */ clause, which SQLite reads as a comment, and refuses placeholders inside it', () => {
+    expect(toPg('SELECT id FROM c WHERE h = ? ORDER BY id LIMIT 1 /*pg: FOR UPDATE SKIP LOCKED */', ['b'])).toEqual({
+      text: 'SELECT id FROM c WHERE h = $1 ORDER BY id LIMIT 1  FOR UPDATE SKIP LOCKED ',
+      values: ['b'],
+    });
+    expect(() => toPg('SELECT 1 /*pg: WHERE x = ? */', [1])).toThrow(/placeholders inside a \/\*pg: \*\/ clause/);
+  });
+
   it('leaves operators and casts alone and keeps the cached translation per text', () => {
     expect(toPg(`SELECT x::text, a @> b, "q?" FROM t /* ? @c */ WHERE k = @k`, { k: 1 })).toEqual({
       text: `SELECT x::text, a @> b, "q?" FROM t /* ? @c */ WHERE k = $1`,

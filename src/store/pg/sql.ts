@@ -53,6 +53,13 @@ function shapeOf(sql: string): Shape {
     } else if (c === '/' && sql[i + 1] === '*') {
       const end = sql.indexOf('*/', i + 2);
       if (end < 0) throw new Error(`toPg: unterminated /* comment in: ${sql}`);
+      if (sql.startsWith('/*pg:', i)) {
+        // A clause only PostgreSQL needs (see sql-op.ts): un-comment it and translate what it holds.
+        const inner = shapeOf(sql.slice(i + 5, end));
+        if (inner.mode !== 'none') throw new Error(`toPg: placeholders inside a /*pg: */ clause: ${sql}`);
+        out += sql.slice(from, i) + inner.text;
+        from = end + 2;
+      }
       i = end + 2;
     } else if (c === '?') {
       out += sql.slice(from, i) + `$${++count}`;
