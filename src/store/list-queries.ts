@@ -1,19 +1,14 @@
-import {
-  LIST_TITLE_HEAD,
-  type ListPage,
-  type TicketListRow,
-  type TicketOverview,
-  type TicketQuery,
-} from '../core/store.port.js';
+import { LIST_TITLE_HEAD, type ListPage, type TicketListRow, type TicketQuery } from '../core/store.port.js';
 import { TICKET_KEY_RE, TICKET_STATUSES, type RuntimeStatus, type TicketStatus } from '../core/types.js';
-import { ms, type TicketRow } from './rows.js';
-import { overviewSql, toOverview } from './queries.js';
-import type { Ctx } from './sqlite-common.js';
+import { ms } from './rows.js';
+import { overviewSql } from './queries.js';
+import { all, get, type Op } from './sql-op.js';
 
 // The ticket list at size (`mcc list`): the database filters, orders and limits, and a page reads only the
 // columns the text view prints. Every statement here is plain SQL (IN lists, substr, length, count, LIMIT),
-// so the PostgreSQL adapter can say the same thing; it goes through tickets_status (status, seq) and the
-// partial index runtime_sessions_one_open.
+// so the PostgreSQL adapter runs the same operations; they go through tickets_status (status, seq) and the
+// partial index runtime_sessions_one_open. count(*) is a bigint in PostgreSQL (a string in node-postgres),
+// hence the Number() around every count.
 
 /** The states a query admits, in a fixed order; null when it admits every state (no condition needed). */
 function statesOf(q: TicketQuery): TicketStatus[] | null {
@@ -51,12 +46,12 @@ function checkLimit(limit: number | undefined): void {
 }
 
 /** Tickets per state, every state present (0 when it has none); a scan of the covering index tickets_status. */
-export function countByState(c: Ctx): Record<TicketStatus, number> {
+export function* countByState(): Op<Record<TicketStatus, number>> {
   const counts = Object.fromEntries(TICKET_STATUSES.map((s) => [s, 0])) as Record<TicketStatus, number>;
-  for (const r of c.all<{ status: TicketStatus; n: number }>(
+  const rows = yield* all<{ status: TicketStatus; n: number }>(
     'SELECT status, count(*) AS n FROM tickets GROUP BY status',
-  ))
-    counts[r.status] = Number(r.n);
+  );
+  for (const r of rows) counts[r.status] = Number(r.n);
   return counts;
 }
 
@@ -100,36 +95,35 @@ export function pageSql(where: string): string {
 }
 
 /** One page of the text view, and the counts of what it leaves out, inside the caller's read transaction. */
-export function listPage(c: Ctx, query: TicketQuery & { limit: number }): ListPage {
+export function* listPage(query: TicketQuery & { limit: number }): Op<ListPage> {
   checkLimit(query.limit);
-  const byState = countByState(c);
+  const byState = yield* countByState();
   const states = statesOf(query);
   let total = 0;
   for (const s of states ?? TICKET_STATUSES) total += byState[s];
   if (states !== null && states.length === 0) return { rows: [], total, remaining: 0, byState };
   const where = whereOf(states, query.after === undefined ? null : seqOf(query.after));
-  const raw = c.all<ListRowRaw>(pageSql(where.sql), [...where.params, query.limit]);
+  const raw = yield* all<ListRowRaw>(pageSql(where.sql), [...where.params, query.limit]);
   const last = raw.at(-1);
   let remaining = 0;
   if (last !== undefined && raw.length === query.limit) {
     const rest = whereOf(states, last.seq);
-    remaining = Number(c.get<{ n: number }>(`SELECT count(*) AS n FROM tickets t ${rest.sql}`, rest.params)?.n ?? 0);
+    const counted = yield* get<{ n: number }>(`SELECT count(*) AS n FROM tickets t ${rest.sql}`, rest.params);
+    remaining = Number(counted?.n ?? 0);
   }
   return { rows: raw.map(toListRow), total, remaining, byState };
 }
 
-/** Walk the overview rows `query` selects, one at a time, inside the caller's read transaction. */
-export function eachOverview(c: Ctx, query: TicketQuery, visit: (row: TicketOverview) => void): number {
+/**
+ * The statement that walks the overview rows `query` selects (map each row with toOverview), or null when it
+ * selects none. Only the statement is shared: each adapter streams it its own way (SQLite with iterate inside
+ * a read transaction, a server database with a cursor), one row in memory at a time.
+ */
+export function overviewWalk(query: TicketQuery): { sql: string; params: unknown[] } | null {
   checkLimit(query.limit);
   const states = statesOf(query);
-  if (states !== null && states.length === 0) return 0;
+  if (states !== null && states.length === 0) return null;
   const where = whereOf(states, query.after === undefined ? null : seqOf(query.after));
   const limited = query.limit !== undefined;
-  const params = limited ? [...where.params, query.limit] : where.params;
-  let n = 0;
-  for (const row of c.iterate<TicketRow & Record<string, unknown>>(overviewSql(where.sql, limited), params)) {
-    visit(toOverview(row));
-    n++;
-  }
-  return n;
+  return { sql: overviewSql(where.sql, limited), params: limited ? [...where.params, query.limit] : where.params };
 }

@@ -13,22 +13,25 @@ import {
   type RuntimeRow,
   type TicketRow,
 } from './rows.js';
-import { ticketRow, type Ctx } from './sqlite-common.js';
+import { ticketRow } from './op-common.js';
+import { all, get, type Op } from './sql-op.js';
 
-// Read side of the adapter. Each function runs inside one read transaction (a consistent snapshot), and
-// every query is shaped to use an index, because the console polls these against tens of thousands of rows.
+// Read side of the store, as sql-op operations (the same code for every dialect). Each runs inside one read
+// transaction (a consistent snapshot), and every query is shaped to use an index, because the console polls
+// these against tens of thousands of rows.
 
-// SQLite's default limit on host parameters is 32766 in current builds but 999 in old ones; stay far below.
+// SQLite's default limit on host parameters is 32766 in current builds but 999 in old ones (PostgreSQL's is
+// 65535); stay far below.
 const KEY_CHUNK = 500;
 
 /** One ticket, or null. */
-export function getTicket(c: Ctx, key: string): Ticket | null {
-  const row = ticketRow(c, key);
+export function* getTicket(key: string): Op<Ticket | null> {
+  const row = yield* ticketRow(key);
   return row === undefined ? null : toTicket(row);
 }
 
 /** Tickets in numeric key order (MC-9 before MC-10), optionally of one status. */
-export function listTickets(c: Ctx, filter: TicketFilter = {}): Ticket[] {
+export function* listTickets(filter: TicketFilter = {}): Op<Ticket[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.status !== undefined) {
@@ -38,16 +41,16 @@ export function listTickets(c: Ctx, filter: TicketFilter = {}): Ticket[] {
   // Only the few whose review checks are due: a per-pass query must not load every ticket in review.
   if (filter.reviewChecksDue) where.push("review_checks IN ('pending', 'running')");
   const sql = `SELECT * FROM tickets${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
-  return c.all<TicketRow>(sql, params).map(toTicket);
+  return (yield* all<TicketRow>(sql, params)).map(toTicket);
 }
 
 /** Events newest first, of one ticket or of all. */
-export function listEvents(c: Ctx, filter: { ticketKey?: string; limit: number }): McEvent[] {
+export function* listEvents(filter: { ticketKey?: string; limit: number }): Op<McEvent[]> {
   const limit = Math.max(0, Math.floor(filter.limit));
   const rows =
     filter.ticketKey === undefined
-      ? c.all<EventRow>('SELECT * FROM events ORDER BY id DESC LIMIT ?', [limit])
-      : c.all<EventRow>('SELECT * FROM events WHERE ticket_key = ? ORDER BY id DESC LIMIT ?', [
+      ? yield* all<EventRow>('SELECT * FROM events ORDER BY id DESC LIMIT ?', [limit])
+      : yield* all<EventRow>('SELECT * FROM events WHERE ticket_key = ? ORDER BY id DESC LIMIT ?', [
           filter.ticketKey,
           limit,
         ]);
@@ -55,16 +58,16 @@ export function listEvents(c: Ctx, filter: { ticketKey?: string; limit: number }
 }
 
 /** A ticket with every runtime and message it ever had and its newest events; null if missing. */
-export function ticketDetail(c: Ctx, key: string, opts: { eventLimit?: number } = {}): TicketDetail | null {
-  const t = ticketRow(c, key);
+export function* ticketDetail(key: string, opts: { eventLimit?: number } = {}): Op<TicketDetail | null> {
+  const t = yield* ticketRow(key);
   if (t === undefined) return null;
+  const runtimes = yield* all<RuntimeRow>('SELECT * FROM runtime_sessions WHERE ticket_key = ? ORDER BY id', [key]);
+  const messages = yield* all<MessageRow>('SELECT * FROM messages WHERE ticket_key = ? ORDER BY id', [key]);
   return {
     ticket: toTicket(t),
-    runtimes: c
-      .all<RuntimeRow>('SELECT * FROM runtime_sessions WHERE ticket_key = ? ORDER BY id', [key])
-      .map(toRuntime),
-    messages: c.all<MessageRow>('SELECT * FROM messages WHERE ticket_key = ? ORDER BY id', [key]).map(toMessage),
-    events: listEvents(c, { ticketKey: key, limit: opts.eventLimit ?? 200 }),
+    runtimes: runtimes.map(toRuntime),
+    messages: messages.map(toMessage),
+    events: yield* listEvents({ ticketKey: key, limit: opts.eventLimit ?? 200 }),
   };
 }
 
@@ -97,30 +100,32 @@ export function toOverview(row: TicketRow & Record<string, unknown>): TicketOver
 }
 
 /** One query for the whole grid. */
-export function overview(c: Ctx): TicketOverview[] {
-  return c.all<TicketRow & Record<string, unknown>>(overviewSql()).map(toOverview);
+export function* overview(): Op<TicketOverview[]> {
+  return (yield* all<TicketRow & Record<string, unknown>>(overviewSql())).map(toOverview);
 }
 
-/** key -> version of every ticket, read as raw arrays (50,000 rows in a few milliseconds). */
-export function ticketVersions(c: Ctx): Map<string, number> {
-  const rows = c.raw<[string, number]>('SELECT key, version FROM tickets');
-  return new Map(rows);
-}
+/**
+ * key -> version of every ticket (`ticketVersions`). A wide scan the console polls: each adapter reads it its
+ * cheapest way (SQLite as raw arrays, 50,000 rows in a few milliseconds), so only its text is shared.
+ */
+export const TICKET_VERSIONS_SQL = 'SELECT key, version FROM tickets';
 
 /** The tickets with these keys, in numeric order; chunked to stay under the host-parameter limit. */
-export function getTickets(c: Ctx, keys: readonly string[]): Ticket[] {
+export function* getTickets(keys: readonly string[]): Op<Ticket[]> {
   const out: TicketRow[] = [];
   const unique = [...new Set(keys)];
   for (let start = 0; start < unique.length; start += KEY_CHUNK) {
     const chunk = unique.slice(start, start + KEY_CHUNK);
-    out.push(...c.all<TicketRow>(`SELECT * FROM tickets WHERE key IN (${chunk.map(() => '?').join(', ')})`, chunk));
+    out.push(
+      ...(yield* all<TicketRow>(`SELECT * FROM tickets WHERE key IN (${chunk.map(() => '?').join(', ')})`, chunk)),
+    );
   }
   return out.sort((a, b) => a.seq - b.seq).map(toTicket);
 }
 
 /** The rows a reconcile pass needs; never a scan of every (mostly done) ticket. */
-export function loadActive(c: Ctx, extraKeys: readonly string[]): ActiveRows {
-  const tickets = c.all<TicketRow>(
+export function* loadActive(extraKeys: readonly string[]): Op<ActiveRows> {
+  const tickets = yield* all<TicketRow>(
     `SELECT * FROM tickets WHERE key IN (
        SELECT key FROM tickets WHERE status IN ('in_progress', 'blocked')
        UNION SELECT ticket_key FROM runtime_sessions WHERE status <> 'closed'
@@ -131,19 +136,23 @@ export function loadActive(c: Ctx, extraKeys: readonly string[]): ActiveRows {
   const missing = [...new Set(extraKeys)].filter((k) => !seen.has(k));
   for (let start = 0; start < missing.length; start += KEY_CHUNK) {
     const chunk = missing.slice(start, start + KEY_CHUNK);
-    tickets.push(...c.all<TicketRow>(`SELECT * FROM tickets WHERE key IN (${chunk.map(() => '?').join(', ')})`, chunk));
+    tickets.push(
+      ...(yield* all<TicketRow>(`SELECT * FROM tickets WHERE key IN (${chunk.map(() => '?').join(', ')})`, chunk)),
+    );
   }
   if (missing.length > 0) tickets.sort((a, b) => a.seq - b.seq);
   // Spelled as IN rather than <> 'closed' so the planner uses the status index instead of scanning history.
-  const runtimes = c.all<RuntimeRow>(
+  const runtimes = yield* all<RuntimeRow>(
     "SELECT * FROM runtime_sessions WHERE status IN ('spawning', 'running', 'idle', 'waiting', 'exited') ORDER BY id",
   );
-  const messages = c.all<MessageRow>("SELECT * FROM messages WHERE status IN ('pending', 'delivering') ORDER BY id");
+  const messages = yield* all<MessageRow>(
+    "SELECT * FROM messages WHERE status IN ('pending', 'delivering') ORDER BY id",
+  );
   return { tickets: tickets.map(toTicket), runtimes: runtimes.map(toRuntime), messages: messages.map(toMessage) };
 }
 
 /** The lease row, expired or not; callers compare expiresAt with their clock. */
-export function readLease(c: Ctx, name: string): Lease | null {
-  const row = c.get<LeaseRow>('SELECT * FROM leases WHERE name = ?', [name]);
+export function* readLease(name: string): Op<Lease | null> {
+  const row = yield* get<LeaseRow>('SELECT * FROM leases WHERE name = ?', [name]);
   return row === undefined ? null : toLease(row);
 }

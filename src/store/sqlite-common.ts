@@ -1,14 +1,16 @@
 import type Database from 'better-sqlite3';
-import { fail, ok, StoreError, type ErrorCode, type Failure, type Result } from '../core/result.js';
-import type { EventInput, McEvent } from '../core/types.js';
-import { eventParams, toEvent, type EventRow, type MessageRow, type RuntimeRow, type TicketRow } from './rows.js';
+import { fail, ok, StoreError, type Failure, type Result } from '../core/result.js';
+import { Refusal, runSync, type Op, type Params, type RunInfo, type Stmt } from './sql-op.js';
 
-// Shared machinery of the SQLite adapter: the statement cache, the write-transaction runner that turns
-// refusals into Results, and the row look-ups and conflict messages every operation needs.
+// What only the SQLite adapter has: the prepared-statement cache and the executor that answers an
+// operation's statements from it, the iterate/raw fast paths, the transaction runners (busy retry, SQLITE_*
+// faults named for the operator). The operations themselves are dialect-neutral (sql-op.ts, op-common.ts).
 
-type Params = Record<string, unknown>;
+function isList(p: Params): p is readonly unknown[] {
+  return Array.isArray(p);
+}
 
-/** A connection with a prepared-statement cache; operations receive it instead of the raw handle. */
+/** A connection with a prepared-statement cache; operations' statements are run through `exec`. */
 export class Ctx {
   private readonly cache = new Map<string, Database.Statement>();
   constructor(readonly db: Database.Database) {}
@@ -23,16 +25,24 @@ export class Ctx {
     return s;
   }
 
-  get<T>(sql: string, params: Params | unknown[] = {}): T | undefined {
-    return (Array.isArray(params) ? this.stmt(sql).get(...params) : this.stmt(sql).get(params)) as T | undefined;
-  }
-
-  all<T>(sql: string, params: Params | unknown[] = {}): T[] {
-    return (Array.isArray(params) ? this.stmt(sql).all(...params) : this.stmt(sql).all(params)) as T[];
-  }
+  /** Answer one statement of an operation (see sql-op.ts) synchronously. */
+  readonly exec = (s: Stmt): unknown => {
+    const st = this.stmt(s.sql);
+    const p = s.params;
+    switch (s.kind) {
+      case 'get':
+        return isList(p) ? st.get(...p) : st.get(p);
+      case 'all':
+        return isList(p) ? st.all(...p) : st.all(p);
+      case 'run': {
+        const info = isList(p) ? st.run(...p) : st.run(p);
+        return { changes: info.changes } satisfies RunInfo;
+      }
+    }
+  };
 
   /** Rows one at a time; the connection runs nothing else until the loop ends (better-sqlite3 refuses). */
-  iterate<T>(sql: string, params: unknown[] = []): IterableIterator<T> {
+  iterate<T>(sql: string, params: readonly unknown[] = []): IterableIterator<T> {
     return this.stmt(sql).iterate(...params) as IterableIterator<T>;
   }
 
@@ -40,22 +50,6 @@ export class Ctx {
   raw<T>(sql: string): T[] {
     return this.stmt(sql).raw(true).all() as T[];
   }
-
-  run(sql: string, params: Params | unknown[] = {}): Database.RunResult {
-    return Array.isArray(params) ? this.stmt(sql).run(...params) : this.stmt(sql).run(params);
-  }
-}
-
-/** Thrown inside a transaction function to roll everything back and return `failure` to the caller. */
-class Refusal extends Error {
-  constructor(readonly failure: Failure) {
-    super(failure.message);
-  }
-}
-
-/** Abort the current transaction with an expected failure. */
-export function refuse(code: ErrorCode, message: string, holder?: string): never {
-  throw new Refusal(fail(code, message, holder === undefined ? {} : { holder }));
 }
 
 function sqliteCode(err: unknown): string {
@@ -68,12 +62,6 @@ function sqliteCode(err: unknown): string {
 export function isBusy(err: unknown): boolean {
   const code = sqliteCode(err);
   return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
-}
-
-/** A UNIQUE or PRIMARY KEY constraint violation. */
-export function isUniqueViolation(err: unknown): boolean {
-  const code = sqliteCode(err);
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 /** What a store write meets on a real machine that no retry fixes: named for the operator, never a stack trace. */
@@ -103,11 +91,15 @@ function sleep(msDelay: number): Promise<void> {
 }
 
 /**
- * Run `fn` as one IMMEDIATE transaction. A Refusal rolls back and becomes its Failure. busy_timeout should
- * make SQLITE_BUSY impossible here; if a lock is still held past it, the whole transaction is retried with
- * jitter (it is all-or-nothing, so a retry is safe) and finally reported as a conflict, never thrown.
+ * Run the operation `op()` makes as one IMMEDIATE transaction, its statements answered synchronously by `c`
+ * (no await can split its read-decide-write). A Refusal rolls back and becomes its Failure. busy_timeout
+ * should make SQLITE_BUSY impossible here; if a lock is still held past it, the whole transaction is retried
+ * with jitter (it is all-or-nothing, so a retry is safe; a generator runs once, so each attempt makes a fresh
+ * operation) and finally reported as a conflict, never thrown.
  */
-export async function runWrite<T>(db: Database.Database, fn: () => T, onCommit: () => void): Promise<Result<T>> {
+export async function runWrite<T>(c: Ctx, op: () => Op<T>, onCommit: () => void): Promise<Result<T>> {
+  const { db } = c;
+  const fn = (): T => runSync(op(), c.exec);
   for (let attempt = 1; ; attempt++) {
     try {
       const value = db.transaction(fn).immediate();
@@ -130,13 +122,16 @@ export async function runWrite<T>(db: Database.Database, fn: () => T, onCommit: 
 }
 
 /** runWrite for operations whose port signature has no failure channel: a Failure becomes an Error. */
-export async function runWriteOrThrow<T>(db: Database.Database, fn: () => T, onCommit: () => void): Promise<T> {
-  const result = await runWrite(db, fn, onCommit);
+export async function runWriteOrThrow<T>(c: Ctx, op: () => Op<T>, onCommit: () => void): Promise<T> {
+  const result = await runWrite(c, op, onCommit);
   if (!result.ok) throw new StoreError(result.message);
   return result.value;
 }
 
-/** Run `fn` as one read transaction (a consistent snapshot across its queries), retrying a busy WAL index. */
+/**
+ * Run `fn` as one read transaction (a consistent snapshot across its queries), retrying a busy WAL index.
+ * `fn` is usually `runSync` of a read operation; the streaming walks (iterate) call it directly.
+ */
 export async function runRead<T>(db: Database.Database, fn: () => T): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -148,132 +143,4 @@ export async function runRead<T>(db: Database.Database, fn: () => T): Promise<T>
       await sleep(20 * attempt + Math.random() * 50);
     }
   }
-}
-
-/** The tickets row, if any. */
-export function ticketRow(c: Ctx, key: string): TicketRow | undefined {
-  return c.get<TicketRow>('SELECT * FROM tickets WHERE key = ?', [key]);
-}
-
-/** The runtime_sessions row, if any. */
-export function runtimeRow(c: Ctx, id: number): RuntimeRow | undefined {
-  return c.get<RuntimeRow>('SELECT * FROM runtime_sessions WHERE id = ?', [id]);
-}
-
-/** The messages row, if any. */
-export function messageRow(c: Ctx, id: number): MessageRow | undefined {
-  return c.get<MessageRow>('SELECT * FROM messages WHERE id = ?', [id]);
-}
-
-/** The ticket's one non-closed runtime (the unique partial index guarantees at most one). */
-export function openRuntimeOf(c: Ctx, key: string): RuntimeRow | undefined {
-  return c.get<RuntimeRow>("SELECT * FROM runtime_sessions WHERE ticket_key = ? AND status <> 'closed'", [key]);
-}
-
-/** The tickets row, or refuse with not_found. */
-export function mustTicket(c: Ctx, key: string): TicketRow {
-  return ticketRow(c, key) ?? refuse('not_found', `no ticket ${key}`);
-}
-
-/** The runtime_sessions row, or refuse with not_found. */
-export function mustRuntime(c: Ctx, id: number): RuntimeRow {
-  return runtimeRow(c, id) ?? refuse('not_found', `no runtime ${id}`);
-}
-
-/** The messages row, or refuse with not_found. */
-export function mustMessage(c: Ctx, id: number): MessageRow {
-  return messageRow(c, id) ?? refuse('not_found', `no message ${id}`);
-}
-
-/** Who holds a ticket, in the words the console shows: "pid 4242 (runtime 7)". */
-export function holderOf(r: RuntimeRow): string {
-  return r.pid === null ? `runtime ${r.id} (${r.status}, no pid yet)` : `pid ${r.pid} (runtime ${r.id})`;
-}
-
-function changedSince(expected: number, found: number): string {
-  return expected === found ? '' : `it changed since it was read (version ${expected}, now ${found}); `;
-}
-
-/** Refuse a ticket operation with a message naming what changed and who holds the ticket. */
-export function refuseTicket(c: Ctx, t: TicketRow, expectedVersion: number, action: string): never {
-  const open = openRuntimeOf(c, t.key);
-  const held = open === undefined ? '' : `, held by ${holderOf(open)}`;
-  refuse(
-    'conflict',
-    `cannot ${action} ${t.key}: ${changedSince(expectedVersion, t.version)}it is ${t.status}${held}`,
-    open === undefined ? undefined : holderOf(open),
-  );
-}
-
-/** Refuse a runtime operation with a message naming what changed. */
-export function refuseRuntime(r: RuntimeRow, expectedVersion: number, action: string): never {
-  const why = r.status === 'closed' && r.closed_reason !== null ? ` (${r.closed_reason})` : '';
-  refuse(
-    'conflict',
-    `cannot ${action} runtime ${r.id} of ${r.ticket_key}: ${changedSince(expectedVersion, r.version)}it is ${r.status}${why}`,
-  );
-}
-
-/**
- * Compare-and-set a ticket: `set` applies only while the version is still `version`, and bumps it. The
- * caller has already checked the row inside this same immediate transaction, so 0 rows is a bug in the
- * caller's check; it is still refused rather than ignored.
- */
-export function casTicket(
-  c: Ctx,
-  key: string,
-  version: number,
-  set: string,
-  params: Params,
-  action: string,
-): TicketRow {
-  const row = c.get<TicketRow>(
-    `UPDATE tickets SET ${set}, version = version + 1, updated_at = @now WHERE key = @key AND version = @version RETURNING *`,
-    { ...params, key, version },
-  );
-  if (row !== undefined) return row;
-  const current = ticketRow(c, key);
-  return current === undefined ? refuse('not_found', `no ticket ${key}`) : refuseTicket(c, current, version, action);
-}
-
-/** Compare-and-set a runtime row, as casTicket. */
-export function casRuntime(
-  c: Ctx,
-  id: number,
-  version: number,
-  set: string,
-  params: Params,
-  action: string,
-): RuntimeRow {
-  const row = c.get<RuntimeRow>(
-    `UPDATE runtime_sessions SET ${set}, version = version + 1 WHERE id = @id AND version = @version RETURNING *`,
-    { ...params, id, version },
-  );
-  if (row !== undefined) return row;
-  const current = runtimeRow(c, id);
-  return current === undefined ? refuse('not_found', `no runtime ${id}`) : refuseRuntime(current, version, action);
-}
-
-/** Append an event, filling its ticket and runtime from the operation when the caller left them null. */
-export function insertEvent(
-  c: Ctx,
-  e: EventInput,
-  now: number,
-  fill: { key?: string; runtimeId?: number | null } = {},
-): McEvent {
-  const filled: EventInput = {
-    ...e,
-    ticketKey: e.ticketKey ?? fill.key ?? null,
-    runtimeId: e.runtimeId ?? fill.runtimeId ?? null,
-  };
-  const row = c.get<EventRow>(
-    `INSERT INTO events (at, ticket_key, runtime_id, actor, kind, status, summary, root_cause, safe_retry,
-       stop_condition, human_input_required, next_actions, artifacts)
-     VALUES (@at, @ticket_key, @runtime_id, @actor, @kind, @status, @summary, @root_cause, @safe_retry,
-       @stop_condition, @human_input_required, @next_actions, @artifacts)
-     RETURNING *`,
-    eventParams(filled, now),
-  );
-  if (row === undefined) throw new Error('INSERT ... RETURNING returned no event row');
-  return toEvent(row);
 }

@@ -26,31 +26,35 @@ import {
   casTicket,
   holderOf,
   insertEvent,
-  isUniqueViolation,
   mustRuntime,
   mustTicket,
   openRuntimeOf,
-  refuse,
   refuseRuntime,
   refuseTicket,
-  type Ctx,
-} from './sqlite-common.js';
+} from './op-common.js';
+import { all, get, refuse, run, type Op } from './sql-op.js';
 
-// The ticket/runtime operations of the store port. Each function runs inside the caller's immediate
-// transaction: it checks the rows it read, compare-and-sets every update, and refuses (rolling back all
-// of it) on the first mismatch.
+// The ticket/runtime operations of the store port, as sql-op operations (the same code for every dialect).
+// Each runs inside the driver's one write transaction: it checks the rows it read, compare-and-sets every
+// update, and refuses (rolling back all of it) on the first mismatch.
 
 /** Insert a todo ticket with the next key; keys are never reused, even if a row was deleted by hand. */
-export function createTicket(
-  c: Ctx,
-  i: { title: string; body: string; profile: string; now: number; actor: string; checkInSeconds?: number | null },
-): Ticket {
-  const seq = c.get<{ value: number }>(
-    `UPDATE sequences SET value = max(value, (SELECT coalesce(max(seq), 0) FROM tickets)) + 1
+export function* createTicket(i: {
+  title: string;
+  body: string;
+  profile: string;
+  now: number;
+  actor: string;
+  checkInSeconds?: number | null;
+}): Op<Ticket> {
+  const seq = yield* get<{ value: number }>(
+    // CASE, not SQLite's scalar max(a, b) (PostgreSQL spells it greatest): the larger of both, plus one.
+    `UPDATE sequences SET value = 1 + CASE WHEN value >= (SELECT coalesce(max(seq), 0) FROM tickets) THEN value
+       ELSE (SELECT coalesce(max(seq), 0) FROM tickets) END
      WHERE name = 'ticket' RETURNING value`,
   );
   if (seq === undefined) throw new Error("the sequences table lost its 'ticket' row");
-  const row = c.get<TicketRow>(
+  const row = (yield* get<TicketRow>(
     `INSERT INTO tickets (key, seq, title, body, status, profile, attempts, human_input_required, version,
        created_at, updated_at, check_in_seconds)
      VALUES (@key, @seq, @title, @body, 'todo', @profile, 0, 0, 1, @now, @now, @check_in) RETURNING *`,
@@ -63,9 +67,8 @@ export function createTicket(
       now: iso(i.now),
       check_in: i.checkInSeconds ?? null,
     },
-  ) as TicketRow;
-  insertEvent(
-    c,
+  )) as TicketRow;
+  yield* insertEvent(
     {
       ticketKey: row.key,
       runtimeId: null,
@@ -79,51 +82,48 @@ export function createTicket(
   return toTicket(row);
 }
 
-function insertRuntime(c: Ctx, key: string, fields: Record<string, unknown>, action: string): RuntimeRow {
-  try {
-    return c.get<RuntimeRow>(
-      `INSERT INTO runtime_sessions (ticket_key, host, tmux_socket, tmux_session, pane_id, pid, pid_start, boot_id,
-         status, created_at, last_seen_at, workdir, branch, version)
-       VALUES (@key, @host, @tmux_socket, @tmux_session, @pane_id, @pid, @pid_start, @boot_id,
-         @status, @now, @last_seen_at, @workdir, @branch, 1)
-       RETURNING *`,
-      {
-        key,
-        pane_id: null,
-        pid: null,
-        pid_start: null,
-        boot_id: null,
-        last_seen_at: null,
-        workdir: null,
-        branch: null,
-        ...fields,
-      },
-    ) as RuntimeRow;
-  } catch (err) {
-    // The partial unique index is the last line against a second open runtime; it is a conflict, not a bug.
-    if (!isUniqueViolation(err)) throw err;
-    const open = openRuntimeOf(c, key);
-    return refuse('conflict', `cannot ${action} ${key}: it already has an open runtime`, open && holderOf(open));
-  }
+function* insertRuntime(key: string, fields: Record<string, unknown>, action: string): Op<RuntimeRow> {
+  // The partial unique index is the last line against a second open runtime; a clash is a conflict, not a bug,
+  // and is asked with ON CONFLICT (a failed statement would abort a PostgreSQL transaction).
+  const row = yield* get<RuntimeRow>(
+    `INSERT INTO runtime_sessions (ticket_key, host, tmux_socket, tmux_session, pane_id, pid, pid_start, boot_id,
+       status, created_at, last_seen_at, workdir, branch, version)
+     VALUES (@key, @host, @tmux_socket, @tmux_session, @pane_id, @pid, @pid_start, @boot_id,
+       @status, @now, @last_seen_at, @workdir, @branch, 1)
+     ON CONFLICT (ticket_key) WHERE status <> 'closed' DO NOTHING
+     RETURNING *`,
+    {
+      key,
+      pane_id: null,
+      pid: null,
+      pid_start: null,
+      boot_id: null,
+      last_seen_at: null,
+      workdir: null,
+      branch: null,
+      ...fields,
+    },
+  );
+  if (row !== undefined) return row;
+  const open = yield* openRuntimeOf(key);
+  return refuse('conflict', `cannot ${action} ${key}: it already has an open runtime`, open && holderOf(open));
 }
 
 /** todo -> in_progress with a spawning runtime and its prompt (an undelivered prompt is rebound, not doubled). */
-export function claim(c: Ctx, i: ClaimInput): { ticket: Ticket; runtime: RuntimeSession; prompt: Message } {
-  const t = mustTicket(c, i.key);
-  if (t.status !== 'todo' || t.version !== i.ticketVersion || openRuntimeOf(c, i.key) !== undefined) {
-    refuseTicket(c, t, i.ticketVersion, 'claim');
+export function* claim(i: ClaimInput): Op<{ ticket: Ticket; runtime: RuntimeSession; prompt: Message }> {
+  const t = yield* mustTicket(i.key);
+  if (t.status !== 'todo' || t.version !== i.ticketVersion || (yield* openRuntimeOf(i.key)) !== undefined) {
+    yield* refuseTicket(t, i.ticketVersion, 'claim');
   }
-  const ticket = casTicket(
-    c,
+  const ticket = yield* casTicket(
     i.key,
     i.ticketVersion,
     "status = 'in_progress', attempts = attempts + 1, worker_pid = NULL, human_input_required = 0, blocked_reason = NULL",
     { now: iso(i.now) },
     'claim',
   );
-  if (i.workspace !== undefined) claimWorkspace(c, i.key, i.workspace, i.now);
-  const runtime = insertRuntime(
-    c,
+  if (i.workspace !== undefined) yield* claimWorkspace(i.key, i.workspace, i.now);
+  const runtime = yield* insertRuntime(
     i.key,
     {
       host: i.runtime.host,
@@ -136,7 +136,7 @@ export function claim(c: Ctx, i: ClaimInput): { ticket: Ticket; runtime: Runtime
     },
     'claim',
   );
-  const waiting = c.get<MessageRow>(
+  const waiting = yield* get<MessageRow>(
     `SELECT * FROM messages WHERE ticket_key = ? AND kind = 'prompt' AND status IN ('pending', 'delivering')
      ORDER BY id LIMIT 1`,
     [i.key],
@@ -144,28 +144,29 @@ export function claim(c: Ctx, i: ClaimInput): { ticket: Ticket; runtime: Runtime
   // A prompt that never reached the last runtime is still this ticket's prompt; a second one would be typed twice.
   const prompt =
     waiting !== undefined
-      ? (c.get<MessageRow>(
+      ? ((yield* get<MessageRow>(
           "UPDATE messages SET status = 'pending', runtime_id = ?, delivery_token = NULL WHERE id = ? RETURNING *",
           [runtime.id, waiting.id],
-        ) as MessageRow)
-      : (c.get<MessageRow>(
+        )) as MessageRow)
+      : ((yield* get<MessageRow>(
           `INSERT INTO messages (ticket_key, runtime_id, kind, body, status, attempts, created_at)
          VALUES (?, ?, 'prompt', ?, 'pending', 0, ?) RETURNING *`,
           [i.key, runtime.id, i.promptBody, iso(i.now)],
-        ) as MessageRow);
-  insertEvent(c, i.event, i.now, { key: i.key, runtimeId: runtime.id });
+        )) as MessageRow);
+  yield* insertEvent(i.event, i.now, { key: i.key, runtimeId: runtime.id });
   return { ticket: toTicket(ticket), runtime: toRuntime(runtime), prompt: toMessage(prompt) };
 }
 
 /**
  * Take a worktree or pool slot for `key`. Its own row is taken again (a retry reuses its worktree); another
- * ticket's worktree never, and another ticket's pool slot only once that ticket has no open runtime. The
- * unique indexes on path and branch refuse whatever slips past these checks.
+ * ticket's worktree never, and another ticket's pool slot only once that ticket has no open runtime. A branch
+ * another live workspace has is refused by asking first (a unique violation would abort a PostgreSQL
+ * transaction); ON CONFLICT turns whatever a concurrent writer slips past the unique indexes into a refusal.
  */
-function claimWorkspace(c: Ctx, key: string, w: WorkspaceClaim, now: number): void {
-  const row = c.get<WorkspaceRow>('SELECT * FROM workspaces WHERE path = ? AND removed_at IS NULL', [w.path]);
+function* claimWorkspace(key: string, w: WorkspaceClaim, now: number): Op<void> {
+  const row = yield* get<WorkspaceRow>('SELECT * FROM workspaces WHERE path = ? AND removed_at IS NULL', [w.path]);
   if (row !== undefined && row.ticket_key !== null && row.ticket_key !== key) {
-    const open = openRuntimeOf(c, row.ticket_key);
+    const open = yield* openRuntimeOf(row.ticket_key);
     if (w.mode === 'worktree' || row.mode !== 'pool' || open !== undefined) {
       const holder = open ? `${row.ticket_key} (${holderOf(open)})` : row.ticket_key;
       refuse(
@@ -177,69 +178,68 @@ function claimWorkspace(c: Ctx, key: string, w: WorkspaceClaim, now: number): vo
   }
   // A pool slot this ticket held before is given up: the ticket works in the one it takes now.
   if (w.mode === 'pool')
-    c.run(
+    yield* run(
       `UPDATE workspaces SET ticket_key = NULL, branch = NULL, updated_at = ? WHERE ticket_key = ? AND repo = ?
        AND mode = 'pool' AND path <> ? AND removed_at IS NULL`,
       [iso(now), key, w.repo, w.path],
     );
+  const taken = yield* get<WorkspaceRow>(
+    'SELECT * FROM workspaces WHERE repo = ? AND branch = ? AND removed_at IS NULL AND id <> ?',
+    [w.repo, w.branch, row?.id ?? 0],
+  );
+  if (taken !== undefined)
+    refuse('conflict', `cannot claim ${w.path} for ${key}: branch ${w.branch} is taken by ${taken.path}`);
   const params = { ...w, key, now: iso(now) };
-  try {
-    if (row === undefined) {
-      c.run(
-        `INSERT INTO workspaces (repo, path, mode, slot, branch, base, ticket_key, created_at, updated_at)
-         VALUES (@repo, @path, @mode, @slot, @branch, @base, @key, @now, @now)`,
-        params,
-      );
-    } else {
-      c.run(
-        'UPDATE workspaces SET ticket_key = @key, branch = @branch, base = @base, updated_at = @now WHERE id = @id',
-        {
-          ...params,
-          id: row.id,
-        },
-      );
-    }
-  } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    const holder = c.get<WorkspaceRow>(
-      'SELECT * FROM workspaces WHERE repo = ? AND branch = ? AND removed_at IS NULL',
-      [w.repo, w.branch],
+  if (row === undefined) {
+    const made = yield* get<{ id: number }>(
+      `INSERT INTO workspaces (repo, path, mode, slot, branch, base, ticket_key, created_at, updated_at)
+       VALUES (@repo, @path, @mode, @slot, @branch, @base, @key, @now, @now)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      params,
     );
-    refuse(
-      'conflict',
-      `cannot claim ${w.path} for ${key}: branch ${w.branch} is taken by ${holder?.path ?? 'another workspace'}`,
+    if (made === undefined)
+      refuse(
+        'conflict',
+        `cannot claim ${w.path} for ${key}: the path or branch ${w.branch} is taken by another workspace`,
+      );
+  } else {
+    yield* run(
+      'UPDATE workspaces SET ticket_key = @key, branch = @branch, base = @base, updated_at = @now WHERE id = @id',
+      {
+        ...params,
+        id: row.id,
+      },
     );
   }
 }
 
 /** The workspaces mcc made and did not remove, oldest first. */
-export function listWorkspaces(c: Ctx): Workspace[] {
-  return c.all<WorkspaceRow>('SELECT * FROM workspaces WHERE removed_at IS NULL ORDER BY id').map(toWorkspace);
+export function* listWorkspaces(): Op<Workspace[]> {
+  return (yield* all<WorkspaceRow>('SELECT * FROM workspaces WHERE removed_at IS NULL ORDER BY id')).map(toWorkspace);
 }
 
 /** A workspace's directory is gone: the row stays as history, its path and branch are free. */
-export function markWorkspaceRemoved(c: Ctx, i: { id: number; now: number; event: EventInput }): Workspace {
-  const row = c.get<WorkspaceRow>(
+export function* markWorkspaceRemoved(i: { id: number; now: number; event: EventInput }): Op<Workspace> {
+  const row = yield* get<WorkspaceRow>(
     'UPDATE workspaces SET removed_at = ?, updated_at = ? WHERE id = ? AND removed_at IS NULL RETURNING *',
     [iso(i.now), iso(i.now), i.id],
   );
   if (row === undefined) refuse('not_found', `no workspace ${i.id} (already removed?)`);
-  insertEvent(c, i.event, i.now, row.ticket_key === null ? {} : { key: row.ticket_key });
+  yield* insertEvent(i.event, i.now, row.ticket_key === null ? {} : { key: row.ticket_key });
   return toWorkspace(row);
 }
 
 /** spawning -> running with the pane and the agent's identity; the ticket records the worker pid. */
-export function recordSpawn(c: Ctx, i: RecordSpawnInput): { ticket: Ticket; runtime: RuntimeSession } {
-  const r = mustRuntime(c, i.runtimeId);
+export function* recordSpawn(i: RecordSpawnInput): Op<{ ticket: Ticket; runtime: RuntimeSession }> {
+  const r = yield* mustRuntime(i.runtimeId);
   if (r.ticket_key !== i.ticketKey) refuse('invalid', `runtime ${r.id} belongs to ${r.ticket_key}, not ${i.ticketKey}`);
   if (r.status !== 'spawning' || r.version !== i.runtimeVersion)
     refuseRuntime(r, i.runtimeVersion, 'record the spawn of');
-  const t = mustTicket(c, i.ticketKey);
+  const t = yield* mustTicket(i.ticketKey);
   if (t.status !== 'in_progress' || t.version !== i.ticketVersion)
-    refuseTicket(c, t, i.ticketVersion, 'record the spawn of');
+    yield* refuseTicket(t, i.ticketVersion, 'record the spawn of');
   const now = iso(i.now);
-  const runtime = casRuntime(
-    c,
+  const runtime = yield* casRuntime(
     r.id,
     i.runtimeVersion,
     `status = 'running', pane_id = @pane_id, pid = @pid, pid_start = @pid_start, boot_id = @boot_id,
@@ -247,23 +247,22 @@ export function recordSpawn(c: Ctx, i: RecordSpawnInput): { ticket: Ticket; runt
     { pane_id: i.paneId, pid: i.identity.pid, pid_start: i.identity.start, boot_id: i.identity.bootId, now },
     'record the spawn of',
   );
-  const ticket = casTicket(
-    c,
+  const ticket = yield* casTicket(
     t.key,
     i.ticketVersion,
     'worker_pid = @pid',
     { pid: i.identity.pid, now },
     'record the spawn of',
   );
-  insertEvent(c, i.event, i.now, { key: t.key, runtimeId: r.id });
+  yield* insertEvent(i.event, i.now, { key: t.key, runtimeId: r.id });
   return { ticket: toTicket(ticket), runtime: toRuntime(runtime) };
 }
 
 /** Point a todo/in_progress ticket at a live, verified runtime; in_review, done and blocked are never moved. */
-export function adopt(c: Ctx, i: AdoptInput): { ticket: Ticket; runtime: RuntimeSession } {
-  const t = mustTicket(c, i.key);
+export function* adopt(i: AdoptInput): Op<{ ticket: Ticket; runtime: RuntimeSession }> {
+  const t = yield* mustTicket(i.key);
   if ((t.status !== 'todo' && t.status !== 'in_progress') || t.version !== i.ticketVersion) {
-    refuseTicket(c, t, i.ticketVersion, 'adopt a runtime for');
+    yield* refuseTicket(t, i.ticketVersion, 'adopt a runtime for');
   }
   const now = iso(i.now);
   const fields = {
@@ -280,11 +279,10 @@ export function adopt(c: Ctx, i: AdoptInput): { ticket: Ticket; runtime: Runtime
   let runtime: RuntimeRow;
   if (i.runtimeId !== null) {
     if (i.runtimeVersion === null) refuse('invalid', `adopting runtime ${i.runtimeId} needs its version`);
-    const r = mustRuntime(c, i.runtimeId);
+    const r = yield* mustRuntime(i.runtimeId);
     if (r.ticket_key !== i.key) refuse('invalid', `runtime ${r.id} belongs to ${r.ticket_key}, not ${i.key}`);
     if (r.status === 'closed' || r.version !== i.runtimeVersion) refuseRuntime(r, i.runtimeVersion, 'adopt');
-    runtime = casRuntime(
-      c,
+    runtime = yield* casRuntime(
       r.id,
       i.runtimeVersion,
       `status = @status, host = @host, tmux_socket = @tmux_socket, tmux_session = @tmux_session, pane_id = @pane_id,
@@ -293,7 +291,7 @@ export function adopt(c: Ctx, i: AdoptInput): { ticket: Ticket; runtime: Runtime
       'adopt',
     );
   } else {
-    const open = openRuntimeOf(c, i.key);
+    const open = yield* openRuntimeOf(i.key);
     if (open !== undefined) {
       const holder = holderOf(open);
       refuse(
@@ -302,17 +300,16 @@ export function adopt(c: Ctx, i: AdoptInput): { ticket: Ticket; runtime: Runtime
         holder,
       );
     }
-    runtime = insertRuntime(c, i.key, { ...fields, last_seen_at: now }, 'adopt a session for');
+    runtime = yield* insertRuntime(i.key, { ...fields, last_seen_at: now }, 'adopt a session for');
   }
-  const ticket = casTicket(
-    c,
+  const ticket = yield* casTicket(
     t.key,
     i.ticketVersion,
     "status = 'in_progress', worker_pid = @pid, blocked_reason = NULL",
     { pid: i.identity.pid, now },
     'adopt a runtime for',
   );
-  insertEvent(c, i.event, i.now, { key: t.key, runtimeId: runtime.id });
+  yield* insertEvent(i.event, i.now, { key: t.key, runtimeId: runtime.id });
   return { ticket: toTicket(ticket), runtime: toRuntime(runtime) };
 }
 
@@ -323,12 +320,11 @@ function blockedReasonFor(to: TicketStatus, given: string | null | undefined, cu
 }
 
 /** Close a runtime; its pending and delivering messages go back to the ticket's queue; optionally move the ticket. */
-export function closeRuntime(c: Ctx, i: CloseRuntimeInput): { runtime: RuntimeSession; ticket: Ticket | null } {
-  const r = mustRuntime(c, i.runtimeId);
+export function* closeRuntime(i: CloseRuntimeInput): Op<{ runtime: RuntimeSession; ticket: Ticket | null }> {
+  const r = yield* mustRuntime(i.runtimeId);
   if (r.status === 'closed' || r.version !== i.runtimeVersion) refuseRuntime(r, i.runtimeVersion, 'close');
   const now = iso(i.now);
-  const runtime = casRuntime(
-    c,
+  const runtime = yield* casRuntime(
     r.id,
     i.runtimeVersion,
     "status = 'closed', closed_at = @now, closed_reason = @reason, exit_status = coalesce(@exit_status, exit_status)",
@@ -336,8 +332,8 @@ export function closeRuntime(c: Ctx, i: CloseRuntimeInput): { runtime: RuntimeSe
     'close',
   );
   // Text that was never confirmed typed belongs to the ticket, not to a dead pane: the next runtime sends it.
-  c.run("UPDATE messages SET runtime_id = NULL WHERE runtime_id = ? AND status = 'pending'", [r.id]);
-  c.run(
+  yield* run("UPDATE messages SET runtime_id = NULL WHERE runtime_id = ? AND status = 'pending'", [r.id]);
+  yield* run(
     "UPDATE messages SET status = 'pending', runtime_id = NULL, delivery_token = NULL WHERE runtime_id = ? AND status = 'delivering'",
     [r.id],
   );
@@ -345,10 +341,9 @@ export function closeRuntime(c: Ctx, i: CloseRuntimeInput): { runtime: RuntimeSe
   if (i.ticket !== undefined) {
     const move = i.ticket;
     if (move.key !== r.ticket_key) refuse('invalid', `runtime ${r.id} belongs to ${r.ticket_key}, not ${move.key}`);
-    const t = mustTicket(c, move.key);
-    if (t.version !== move.version) refuseTicket(c, t, move.version, `move to ${move.to}`);
-    ticket = casTicket(
-      c,
+    const t = yield* mustTicket(move.key);
+    if (t.version !== move.version) yield* refuseTicket(t, move.version, `move to ${move.to}`);
+    ticket = yield* casTicket(
       t.key,
       move.version,
       `status = @to, blocked_reason = @blocked_reason, worker_pid = ${move.to === 'in_progress' ? 'worker_pid' : 'NULL'}`,
@@ -357,18 +352,19 @@ export function closeRuntime(c: Ctx, i: CloseRuntimeInput): { runtime: RuntimeSe
     );
   } else if (r.pid !== null) {
     // A ticket left where it is (in_review, done, blocked) must not keep pointing at a dead worker.
-    const t = mustTicket(c, r.ticket_key);
-    if (t.worker_pid === r.pid) ticket = casTicket(c, t.key, t.version, 'worker_pid = NULL', { now }, 'release worker');
+    const t = yield* mustTicket(r.ticket_key);
+    if (t.worker_pid === r.pid)
+      ticket = yield* casTicket(t.key, t.version, 'worker_pid = NULL', { now }, 'release worker');
   }
-  insertEvent(c, i.event, i.now, { key: r.ticket_key, runtimeId: r.id });
+  yield* insertEvent(i.event, i.now, { key: r.ticket_key, runtimeId: r.id });
   return { runtime: toRuntime(runtime), ticket: ticket === null ? null : toTicket(ticket) };
 }
 
 /** Move a ticket from one of `from` to `to`, compare-and-set on its version. */
-export function setTicketStatus(c: Ctx, i: SetTicketStatusInput): Ticket {
-  const t = mustTicket(c, i.key);
+export function* setTicketStatus(i: SetTicketStatusInput): Op<Ticket> {
+  const t = yield* mustTicket(i.key);
   const action = `move to ${i.to}`;
-  if (!i.from.includes(t.status as TicketStatus) || t.version !== i.version) refuseTicket(c, t, i.version, action);
+  if (!i.from.includes(t.status as TicketStatus) || t.version !== i.version) yield* refuseTicket(t, i.version, action);
   const releasesWorker = i.to === 'todo' || i.to === 'blocked' || i.to === 'done';
   const sets = [
     'status = @to',
@@ -379,8 +375,7 @@ export function setTicketStatus(c: Ctx, i: SetTicketStatusInput): Ticket {
     i.reviewChecks === undefined ? null : 'review_checks = @review_checks, review_checks_at = @now',
     i.checkInAt === undefined ? null : 'check_in_at = @check_in_at',
   ].filter((s): s is string => s !== null);
-  const ticket = casTicket(
-    c,
+  const ticket = yield* casTicket(
     t.key,
     i.version,
     sets.join(', '),
@@ -394,32 +389,31 @@ export function setTicketStatus(c: Ctx, i: SetTicketStatusInput): Ticket {
     },
     action,
   );
-  insertEvent(c, i.event, i.now, { key: t.key });
+  yield* insertEvent(i.event, i.now, { key: t.key });
   return toTicket(ticket);
 }
 
 /** Move a ticket's review checks from one state to the next; the claim of a run is this compare-and-set. */
-export function setChecks(c: Ctx, i: SetChecksInput): Ticket {
-  const t = mustTicket(c, i.key);
+export function* setChecks(i: SetChecksInput): Op<Ticket> {
+  const t = yield* mustTicket(i.key);
   if (t.review_checks !== i.from)
     refuse('conflict', `the review checks of ${t.key} are ${t.review_checks ?? 'not wanted'}, not ${i.from}`);
-  const ticket = casTicket(
-    c,
+  const ticket = yield* casTicket(
     t.key,
     t.version,
     'review_checks = @to, review_checks_at = @now',
     { to: i.to, now: iso(i.now) },
     `mark its checks ${i.to}`,
   );
-  insertEvent(c, i.event, i.now, { key: t.key });
+  yield* insertEvent(i.event, i.now, { key: t.key });
   return toTicket(ticket);
 }
 
 /** Change only the given fields of an open runtime; closing goes through closeRuntime (messages must move). */
-export function updateRuntime(c: Ctx, i: UpdateRuntimeInput): RuntimeSession {
+export function* updateRuntime(i: UpdateRuntimeInput): Op<RuntimeSession> {
   if (i.status === 'closed')
     refuse('invalid', `runtime ${i.runtimeId}: close it with closeRuntime, which also requeues its messages`);
-  const r = mustRuntime(c, i.runtimeId);
+  const r = yield* mustRuntime(i.runtimeId);
   if (r.status === 'closed' || r.version !== i.version) refuseRuntime(r, i.version, 'update');
   const sets: string[] = [];
   const params: Record<string, unknown> = {};
@@ -433,7 +427,7 @@ export function updateRuntime(c: Ctx, i: UpdateRuntimeInput): RuntimeSession {
   if (i.exitStatus !== undefined) set('exit_status', i.exitStatus);
   if (i.deadSince !== undefined) set('dead_since', i.deadSince === null ? null : iso(i.deadSince));
   // With nothing to change the CAS still bumps the version, which is what a caller asserting freshness wants.
-  const runtime = casRuntime(c, r.id, i.version, sets.length === 0 ? 'id = id' : sets.join(', '), params, 'update');
-  if (i.event !== undefined) insertEvent(c, i.event, i.now, { key: r.ticket_key, runtimeId: r.id });
+  const runtime = yield* casRuntime(r.id, i.version, sets.length === 0 ? 'id = id' : sets.join(', '), params, 'update');
+  if (i.event !== undefined) yield* insertEvent(i.event, i.now, { key: r.ticket_key, runtimeId: r.id });
   return toRuntime(runtime);
 }

@@ -27,15 +27,22 @@ import { checkStoreFile } from './store-file.js';
 import * as list from './list-queries.js';
 import * as msg from './message-ops.js';
 import { assertNotNewer, assertOursOrEmpty, migrate, SCHEMA_VERSION } from './migrations.js';
+import { insertEvent } from './op-common.js';
 import * as q from './queries.js';
-import { Ctx, insertEvent, isBusy, runRead, runWrite, runWriteOrThrow } from './sqlite-common.js';
+import type { TicketRow } from './rows.js';
+import { runSync, type Op } from './sql-op.js';
+import { Ctx, isBusy, runRead, runWrite, runWriteOrThrow } from './sqlite-common.js';
 import * as ops from './ticket-ops.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
-/** The SQLite adapter of the store port: one connection, every mutation one immediate transaction. */
+/**
+ * The SQLite adapter of the store port: one connection, every mutation one immediate transaction. The
+ * operations are the dialect-neutral generators of ticket-ops, message-ops, queries and list-queries; this
+ * class only drives them synchronously (runSync) over its statement cache, plus the streaming fast paths.
+ */
 export class SqliteStore implements StorePort {
   private readonly c: Ctx;
   readonly storeId: string;
@@ -50,7 +57,7 @@ export class SqliteStore implements StorePort {
     readonly permissionNotes: readonly string[] = [],
   ) {
     this.c = new Ctx(db);
-    const id = this.c.get<{ value: string }>("SELECT value FROM meta WHERE key = 'store_id'");
+    const id = this.c.stmt("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string } | undefined;
     if (id === undefined) throw new Error(`the store at ${location} has no store_id in its meta table`);
     this.storeId = id.value;
     this.sidecarsPrivate = tightenSidecars(location);
@@ -62,16 +69,18 @@ export class SqliteStore implements StorePort {
     if (!this.sidecarsPrivate) this.sidecarsPrivate = tightenSidecars(this.location);
   };
 
-  private write<T>(fn: (c: Ctx) => T): Promise<Result<T>> {
-    return runWrite(this.db, () => fn(this.c), this.committed);
+  /** Run the operation `op()` makes as one immediate transaction (a retry after busy makes a fresh one). */
+  private write<T>(op: () => Op<T>): Promise<Result<T>> {
+    return runWrite(this.c, op, this.committed);
   }
 
-  private writeOrThrow<T>(fn: (c: Ctx) => T): Promise<T> {
-    return runWriteOrThrow(this.db, () => fn(this.c), this.committed);
+  private writeOrThrow<T>(op: () => Op<T>): Promise<T> {
+    return runWriteOrThrow(this.c, op, this.committed);
   }
 
-  private read<T>(fn: (c: Ctx) => T): Promise<T> {
-    return runRead(this.db, () => fn(this.c));
+  /** Run the read operation `op()` makes inside one read transaction. */
+  private read<T>(op: () => Op<T>): Promise<T> {
+    return runRead(this.db, () => runSync(op(), this.c.exec));
   }
 
   async createTicket(input: {
@@ -82,57 +91,60 @@ export class SqliteStore implements StorePort {
     actor: string;
     checkInSeconds?: number | null;
   }): Promise<Ticket> {
-    return this.writeOrThrow((c) => ops.createTicket(c, input));
+    return this.writeOrThrow(() => ops.createTicket(input));
   }
 
   async getTicket(key: string): Promise<Ticket | null> {
-    return this.read((c) => q.getTicket(c, key));
+    return this.read(() => q.getTicket(key));
   }
 
   async listTickets(filter?: TicketFilter): Promise<Ticket[]> {
-    return this.read((c) => q.listTickets(c, filter));
+    return this.read(() => q.listTickets(filter));
   }
 
   async ticketDetail(key: string, opts?: { eventLimit?: number }): Promise<TicketDetail | null> {
-    return this.read((c) => q.ticketDetail(c, key, opts));
+    return this.read(() => q.ticketDetail(key, opts));
   }
 
   async overview(): Promise<TicketOverview[]> {
-    return this.read((c) => q.overview(c));
+    return this.read(() => q.overview());
   }
 
   async listPage(query: TicketQuery & { limit: number }): Promise<ListPage> {
-    return this.read((c) => list.listPage(c, query));
+    return this.read(() => list.listPage(query));
   }
 
   async countByState(): Promise<Record<TicketStatus, number>> {
-    return this.read((c) => list.countByState(c));
+    return this.read(() => list.countByState());
   }
 
   async eachOverview(query: TicketQuery, visit: (row: TicketOverview) => void): Promise<number> {
     // One statement walked inside one read transaction: a consistent snapshot, one row in memory at a time.
     // A busy WAL index is met on the first step, before any row; a retry after rows went out would repeat them.
+    const walk = list.overviewWalk(query);
+    if (walk === null) return 0;
     let visited = 0;
-    return this.read((c) => {
+    return runRead(this.db, () => {
       if (visited > 0)
         throw new StoreError(`store ${this.location}: a walk of the tickets broke off after ${visited} rows`);
-      return list.eachOverview(c, query, (row) => {
+      for (const row of this.c.iterate<TicketRow & Record<string, unknown>>(walk.sql, walk.params)) {
         visited++;
-        visit(row);
-      });
+        visit(q.toOverview(row));
+      }
+      return visited;
     });
   }
 
   async ticketVersions(): Promise<Map<string, number>> {
-    return this.read((c) => q.ticketVersions(c));
+    return runRead(this.db, () => new Map(this.c.raw<[string, number]>(q.TICKET_VERSIONS_SQL)));
   }
 
   async getTickets(keys: readonly string[]): Promise<Ticket[]> {
-    return this.read((c) => q.getTickets(c, keys));
+    return this.read(() => q.getTickets(keys));
   }
 
   async loadActive(extraKeys: readonly string[]): Promise<ActiveRows> {
-    return this.read((c) => q.loadActive(c, extraKeys));
+    return this.read(() => q.loadActive(extraKeys));
   }
 
   async changeToken(): Promise<number> {
@@ -145,31 +157,31 @@ export class SqliteStore implements StorePort {
   }
 
   async claim(input: ClaimInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession; prompt: Message }>> {
-    return this.write((c) => ops.claim(c, input));
+    return this.write(() => ops.claim(input));
   }
 
   async recordSpawn(input: RecordSpawnInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession }>> {
-    return this.write((c) => ops.recordSpawn(c, input));
+    return this.write(() => ops.recordSpawn(input));
   }
 
   async adopt(input: AdoptInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession }>> {
-    return this.write((c) => ops.adopt(c, input));
+    return this.write(() => ops.adopt(input));
   }
 
   async closeRuntime(input: CloseRuntimeInput): Promise<Result<{ runtime: RuntimeSession; ticket: Ticket | null }>> {
-    return this.write((c) => ops.closeRuntime(c, input));
+    return this.write(() => ops.closeRuntime(input));
   }
 
   async setTicketStatus(input: SetTicketStatusInput): Promise<Result<Ticket>> {
-    return this.write((c) => ops.setTicketStatus(c, input));
+    return this.write(() => ops.setTicketStatus(input));
   }
 
   async setChecks(input: SetChecksInput): Promise<Result<Ticket>> {
-    return this.write((c) => ops.setChecks(c, input));
+    return this.write(() => ops.setChecks(input));
   }
 
   async updateRuntime(input: UpdateRuntimeInput): Promise<Result<RuntimeSession>> {
-    return this.write((c) => ops.updateRuntime(c, input));
+    return this.write(() => ops.updateRuntime(input));
   }
 
   async queueMessage(input: {
@@ -179,35 +191,35 @@ export class SqliteStore implements StorePort {
     now: number;
     event: EventInput;
   }): Promise<Result<Message>> {
-    return this.write((c) => msg.queueMessage(c, input));
+    return this.write(() => msg.queueMessage(input));
   }
 
   async beginDelivery(input: BeginDeliveryInput): Promise<Result<Message>> {
-    return this.write((c) => msg.beginDelivery(c, input));
+    return this.write(() => msg.beginDelivery(input));
   }
 
   async finishDelivery(input: FinishDeliveryInput): Promise<Result<Message>> {
-    return this.write((c) => msg.finishDelivery(c, input));
+    return this.write(() => msg.finishDelivery(input));
   }
 
   async revertDelivery(input: { messageId: number; now: number; event?: EventInput }): Promise<Result<Message>> {
-    return this.write((c) => msg.revertDelivery(c, input));
+    return this.write(() => msg.revertDelivery(input));
   }
 
   async cancelMessage(input: { messageId: number; now: number; event: EventInput }): Promise<Result<Message>> {
-    return this.write((c) => msg.cancelMessage(c, input));
+    return this.write(() => msg.cancelMessage(input));
   }
 
   async appendEvent(event: EventInput, now: number): Promise<McEvent> {
-    return this.writeOrThrow((c) => insertEvent(c, event, now));
+    return this.writeOrThrow(() => insertEvent(event, now));
   }
 
   async listEvents(filter: { ticketKey?: string; limit: number }): Promise<McEvent[]> {
-    return this.read((c) => q.listEvents(c, filter));
+    return this.read(() => q.listEvents(filter));
   }
 
   async acquireLease(input: { name: string; holder: string; ttlMs: number; now: number }): Promise<Result<Lease>> {
-    return this.write((c) => msg.acquireLease(c, input));
+    return this.write(() => msg.acquireLease(input));
   }
 
   async takeOverLease(input: {
@@ -218,23 +230,23 @@ export class SqliteStore implements StorePort {
     now: number;
     event: EventInput;
   }): Promise<Result<Lease>> {
-    return this.write((c) => msg.takeOverLease(c, input));
+    return this.write(() => msg.takeOverLease(input));
   }
 
   async releaseLease(input: { name: string; holder: string }): Promise<void> {
-    await this.writeOrThrow((c) => msg.releaseLease(c, input));
+    await this.writeOrThrow(() => msg.releaseLease(input));
   }
 
   async readLease(name: string): Promise<Lease | null> {
-    return this.read((c) => q.readLease(c, name));
+    return this.read(() => q.readLease(name));
   }
 
   async listWorkspaces(): Promise<Workspace[]> {
-    return this.read((c) => ops.listWorkspaces(c));
+    return this.read(() => ops.listWorkspaces());
   }
 
   async markWorkspaceRemoved(input: { id: number; now: number; event: EventInput }): Promise<Result<Workspace>> {
-    return this.write((c) => ops.markWorkspaceRemoved(c, input));
+    return this.write(() => ops.markWorkspaceRemoved(input));
   }
 
   close(): void {
