@@ -16,6 +16,7 @@ import {
   type CommandKind,
   type HostState,
 } from '../../src/core/commands.js';
+import { pollingWake } from '../../src/core/command-wake.port.js';
 import { processHolder } from '../../src/core/lease-holder.js';
 import type { ProcessObservation } from '../../src/core/process.port.js';
 
@@ -200,5 +201,40 @@ describe('ageText', () => {
     [-5, '0s'],
   ])('%i ms reads %s', (msAgo, text) => {
     expect(ageText(msAgo)).toBe(text);
+  });
+});
+
+describe('pollingWake', () => {
+  function fakeTimers() {
+    const pending = new Map<number, () => void>();
+    let next = 1;
+    return {
+      pending,
+      timers: {
+        setTimeout: (fn: () => void) => {
+          pending.set(next, fn);
+          return next++;
+        },
+        clearTimeout: (h: unknown) => void pending.delete(h as number),
+      },
+      fire: () => [...pending.values()].forEach((fn) => fn()),
+    };
+  }
+
+  it('waits out its timeout, ends at once on abort, and leaves no timer behind', async () => {
+    const t = fakeTimers();
+    const wake = pollingWake(t.timers);
+    const ctl = new AbortController();
+    const waiting = wake.wait(ctl.signal, 1000);
+    expect(t.pending.size).toBe(1);
+    t.fire();
+    expect(await waiting).toBe('timeout');
+    t.pending.clear();
+    const aborted = wake.wait(ctl.signal, 1000);
+    ctl.abort();
+    expect(await aborted).toBe('aborted');
+    expect(t.pending.size).toBe(0);
+    expect(await wake.wait(ctl.signal, 1000)).toBe('aborted');
+    await wake.close();
   });
 });
