@@ -6,6 +6,7 @@ import { asksForHelp, helpOf, HELP_FLAG, parseArgs, UsageError, type CommandSpec
 import type { Command } from './command.js';
 import { intervalMsOf, loadContext, withContext } from './command.js';
 import { autoCommand } from './auto-command.js';
+import { commandsCommand } from './command-commands.js';
 import { doctorCommand } from './doctor.js';
 import { failWith, processOut, type Out } from './output.js';
 import {
@@ -76,6 +77,7 @@ export const COMMANDS: Command[] = [
   retireCommand,
   reconcileCommand,
   attachCommand,
+  commandsCommand,
   worktreesCommand,
   doctorCommand,
   consoleCommand,

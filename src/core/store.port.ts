@@ -1,3 +1,4 @@
+import type { Command, CommandKind, CommandStatus } from './commands.js';
 import type { Result } from './result.js';
 import type {
   ChecksState,
@@ -231,6 +232,48 @@ export interface ListPage {
   byState: Record<TicketStatus, number>;
 }
 
+export interface EnqueueCommandInput {
+  targetHost: string;
+  kind: CommandKind;
+  ticketKey: string | null;
+  /** Stored as JSON text. */
+  args: Readonly<Record<string, unknown>>;
+  actor: string;
+  now: number;
+  /** Past this time a still-queued command is expired, never claimed. */
+  expiresAt: number;
+  event: EventInput;
+}
+
+export interface FinishCommandInput {
+  id: number;
+  /** Only the claimer finishes its command (compare-and-set on status running and claimed_by). */
+  claimer: string;
+  status: 'done' | 'failed';
+  /** Stored as JSON text. */
+  result: unknown;
+  now: number;
+  event: EventInput;
+}
+
+export interface RecoverCommandInput {
+  id: number;
+  /** The claimer proved gone; the command changes only while it is still running under this claimer. */
+  deadClaimer: string;
+  /** Run it again under a new claimer (claimed now), or fail it with `result`. */
+  to: { rerunBy: string } | { failed: unknown };
+  now: number;
+  event: EventInput;
+}
+
+/** Which commands to list, newest first; every given condition must hold. */
+export interface CommandFilter {
+  ticketKey?: string;
+  host?: string;
+  statuses?: readonly CommandStatus[];
+  limit: number;
+}
+
 export interface StorePort {
   /** Where the store lives, for the console header and `mcc doctor`. */
   readonly location: string;
@@ -322,6 +365,19 @@ export interface StorePort {
   listWorkspaces(): Promise<Workspace[]>;
   /** Record that a workspace's directory was removed (`mcc worktrees prune`); its path and branch are free again. */
   markWorkspaceRemoved(input: { id: number; now: number; event: EventInput }): Promise<Result<Workspace>>;
+
+  /** Queue an action for a host's daemon, with its event; `not_found` for a ticket that does not exist. */
+  enqueueCommand(input: EnqueueCommandInput): Promise<Result<Command>>;
+  /** The oldest queued, unexpired command of `host`, now running under `claimer`; null when none waits. */
+  claimCommand(input: { host: string; claimer: string; now: number }): Promise<Result<Command | null>>;
+  /** running -> done|failed with its result and event, by its claimer only; `conflict` otherwise. */
+  finishCommand(input: FinishCommandInput): Promise<Result<Command>>;
+  /** A running command whose claimer is gone: claimed again by a live claimer, or failed; `conflict` otherwise. */
+  recoverCommand(input: RecoverCommandInput): Promise<Result<Command>>;
+  /** Every queued command past its expiry -> expired, one event each; the commands expired. */
+  expireCommands(input: { now: number; actor: string }): Promise<Command[]>;
+  listCommands(filter: CommandFilter): Promise<Command[]>;
+  getCommand(id: number): Promise<Command | null>;
 
   close(): void;
 }

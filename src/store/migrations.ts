@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { COMMANDS_SCHEMA_SQL } from './command-ops.js';
 
 // Forward-only schema steps: MIGRATIONS[i] takes user_version i to i+1. Never edit a shipped step; append a
 // new one, because operators' databases are already at the old version. Column names are a public contract
@@ -145,6 +146,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runtime_sessions ADD COLUMN submitted_screen TEXT;
   ALTER TABLE runtime_sessions ADD COLUMN submitted_at TEXT;
   `,
+  // The command queue (issue 13): an operator action on another host's runtime, for that host's daemon to run.
+  // The text lives beside its operations (command-ops.ts) so the PostgreSQL schema is ported from the same
+  // source; like every shipped step, it is never edited.
+  COMMANDS_SCHEMA_SQL,
 ];
 
 /** The newest schema version this code understands. */
