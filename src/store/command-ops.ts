@@ -5,9 +5,9 @@ import type {
   FinishCommandInput,
   RecoverCommandInput,
 } from '../core/store.port.js';
-import type { EventInput } from '../core/types.js';
-import { eventParams, iso, ms } from './rows.js';
-import { all, get, refuse, run, type Op } from './sql-op.js';
+import { insertEvent } from './op-common.js';
+import { iso, ms } from './rows.js';
+import { all, get, refuse, type Op } from './sql-op.js';
 
 // The command queue's store operations (issue 13), written once as generators (sql-op.ts) for SQLite and
 // PostgreSQL. A command row moves queued -> running -> done|failed, or queued -> expired; every move is a
@@ -18,28 +18,6 @@ import { all, get, refuse, run, type Op } from './sql-op.js';
  * identity column; the rest is the common subset. A claim takes the oldest queued row of one host, hence the
  * (target_host, status, id) index; `mcc commands --ticket` reads by ticket.
  */
-export const COMMANDS_SCHEMA_SQL = `
-  CREATE TABLE commands (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    target_host TEXT NOT NULL,
-    kind        TEXT NOT NULL CHECK (kind IN ('retire', 'kill', 'interrupt', 'send', 'adopt', 'pickup')),
-    ticket_key  TEXT REFERENCES tickets (key),
-    args        TEXT NOT NULL DEFAULT '{}',
-    status      TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'expired')),
-    result      TEXT,
-    actor       TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    expires_at  TEXT NOT NULL,
-    claimed_at  TEXT,
-    claimed_by  TEXT,
-    finished_at TEXT,
-    version     INTEGER NOT NULL DEFAULT 1,
-    CHECK (status <> 'running' OR (claimed_by IS NOT NULL AND claimed_at IS NOT NULL)),
-    CHECK ((status IN ('queued', 'running')) = (finished_at IS NULL))
-  );
-  CREATE INDEX commands_queue ON commands (target_host, status, id);
-  CREATE INDEX commands_ticket ON commands (ticket_key, id);
-  `;
 
 /** The channel PostgreSQL's NOTIFY uses when a command is queued; the payload is the target host. */
 export const COMMANDS_CHANNEL = 'mcc_commands';
@@ -82,16 +60,6 @@ export function toCommand(r: CommandRow): Command {
   };
 }
 
-function* insertEvent(e: EventInput, now: number, key: string | null): Op<void> {
-  yield* run(
-    `INSERT INTO events (at, ticket_key, runtime_id, actor, kind, status, summary, root_cause, safe_retry,
-       stop_condition, human_input_required, next_actions, artifacts)
-     VALUES (@at, @ticket_key, @runtime_id, @actor, @kind, @status, @summary, @root_cause, @safe_retry,
-       @stop_condition, @human_input_required, @next_actions, @artifacts)`,
-    eventParams({ ...e, ticketKey: e.ticketKey ?? key }, now),
-  );
-}
-
 function* mustCommand(id: number): Op<CommandRow> {
   return (
     (yield* get<CommandRow>('SELECT * FROM commands WHERE id = ?', [id])) ?? refuse('not_found', `no command ${id}`)
@@ -124,7 +92,7 @@ export function* enqueueCommand(input: EnqueueCommandInput): Op<Command> {
     ],
   );
   if (row === undefined) throw new Error('INSERT ... RETURNING returned no command row');
-  yield* insertEvent(input.event, input.now, input.ticketKey);
+  yield* insertEvent(input.event, input.now, { key: input.ticketKey ?? undefined });
   // The PostgreSQL driver un-comments this: NOTIFY is delivered at commit, so a woken daemon sees the row.
   // SQLite ignores the named parameter it does not use; its daemons poll.
   yield* get(`SELECT 1 AS queued /*pg: , pg_notify('${COMMANDS_CHANNEL}', @host) */`, { host: input.targetHost });
@@ -159,7 +127,7 @@ export function* finishCommand(input: FinishCommandInput): Op<Command> {
     [input.status, JSON.stringify(input.result), iso(input.now), cur.id, cur.version, input.claimer],
   );
   if (row === undefined) refuse('conflict', `cannot finish command ${cur.id}: it changed meanwhile`);
-  yield* insertEvent(input.event, input.now, cur.ticket_key);
+  yield* insertEvent(input.event, input.now, { key: cur.ticket_key ?? undefined });
   return toCommand(row);
 }
 
@@ -182,7 +150,7 @@ export function* recoverCommand(input: RecoverCommandInput): Op<Command> {
           [JSON.stringify(input.to.failed), now, cur.id, cur.version, input.deadClaimer],
         );
   if (row === undefined) refuse('conflict', `cannot recover command ${cur.id}: it changed meanwhile`);
-  yield* insertEvent(input.event, input.now, cur.ticket_key);
+  yield* insertEvent(input.event, input.now, { key: cur.ticket_key ?? undefined });
   return toCommand(row);
 }
 
@@ -211,7 +179,6 @@ export function* expireCommands(input: { now: number; actor: string }): Op<Comma
         safeRetry: 'nothing was done; ask again once the host is back',
       },
       input.now,
-      r.ticket_key,
     );
   }
   return rows.map(toCommand);

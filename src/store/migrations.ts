@@ -1,6 +1,4 @@
 import type Database from 'better-sqlite3';
-import { COMMANDS_SCHEMA_SQL } from './command-ops.js';
-
 // Forward-only schema steps: MIGRATIONS[i] takes user_version i to i+1. Never edit a shipped step; append a
 // new one, because operators' databases are already at the old version. Column names are a public contract
 // (README): operators query them with sqlite3, so rename nothing.
@@ -149,7 +147,29 @@ export const MIGRATIONS: readonly string[] = [
   // The command queue (issue 13): an operator action on another host's runtime, for that host's daemon to run.
   // The text lives beside its operations (command-ops.ts) so the PostgreSQL schema is ported from the same
   // source; like every shipped step, it is never edited.
-  COMMANDS_SCHEMA_SQL,
+  // 5: the command queue: an operator's action on a runtime of another host waits here for that host's daemon.
+  `
+  CREATE TABLE commands (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    target_host TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('retire', 'kill', 'interrupt', 'send', 'adopt', 'pickup')),
+    ticket_key  TEXT REFERENCES tickets (key),
+    args        TEXT NOT NULL DEFAULT '{}',
+    status      TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'expired')),
+    result      TEXT,
+    actor       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    claimed_at  TEXT,
+    claimed_by  TEXT,
+    finished_at TEXT,
+    version     INTEGER NOT NULL DEFAULT 1,
+    CHECK (status <> 'running' OR (claimed_by IS NOT NULL AND claimed_at IS NOT NULL)),
+    CHECK ((status IN ('queued', 'running')) = (finished_at IS NULL))
+  );
+  CREATE INDEX commands_queue ON commands (target_host, status, id);
+  CREATE INDEX commands_ticket ON commands (ticket_key, id);
+  `,
 ];
 
 /** The newest schema version this code understands. */

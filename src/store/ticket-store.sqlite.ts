@@ -39,7 +39,6 @@ import type { TicketRow } from './rows.js';
 import { runSync, type Op } from './sql-op.js';
 import { Ctx, isBusy, runRead, runWrite, runWriteOrThrow } from './sqlite-common.js';
 import * as ops from './ticket-ops.js';
-import { Refusal, runSync, type Op, type Stmt } from './sql-op.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
 
@@ -88,36 +87,6 @@ export class SqliteStore implements StorePort {
   /** Run the read operation `op()` makes inside one read transaction. */
   private read<T>(op: () => Op<T>): Promise<T> {
     return runRead(this.db, () => runSync(op(), this.c.exec));
-  }
-
-  // The driver of generator operations (sql-op.ts): each statement runs on the cached connection, inside the
-  // same immediate write (or read) transaction as the rest of the operation.
-  private readonly exec = (s: Stmt): unknown => {
-    const params = s.params as unknown[] | Record<string, unknown>;
-    if (s.kind === 'get') return this.c.get(s.sql, params);
-    if (s.kind === 'all') return this.c.all(s.sql, params);
-    return { changes: this.c.run(s.sql, params).changes };
-  };
-
-  /** Run a generator operation as one immediate transaction; its Refusal becomes the Failure, all rolled back. */
-  private async writeOp<T>(make: () => Op<T>): Promise<Result<T>> {
-    try {
-      // `make` is called per attempt: a busy retry runs a fresh generator.
-      return await runWrite(this.db, () => runSync(make(), this.exec), this.committed);
-    } catch (err) {
-      if (err instanceof Refusal) return err.failure;
-      throw err;
-    }
-  }
-
-  private async writeOpOrThrow<T>(make: () => Op<T>): Promise<T> {
-    const res = await this.writeOp(make);
-    if (!res.ok) throw new StoreError(res.message);
-    return res.value;
-  }
-
-  private readOp<T>(make: () => Op<T>): Promise<T> {
-    return runRead(this.db, () => runSync(make(), this.exec));
   }
 
   async createTicket(input: {
@@ -287,31 +256,31 @@ export class SqliteStore implements StorePort {
   }
 
   async enqueueCommand(input: EnqueueCommandInput): Promise<Result<Command>> {
-    return this.writeOp(() => cmd.enqueueCommand(input));
+    return this.write(() => cmd.enqueueCommand(input));
   }
 
   async claimCommand(input: { host: string; claimer: string; now: number }): Promise<Result<Command | null>> {
-    return this.writeOp(() => cmd.claimCommand(input));
+    return this.write(() => cmd.claimCommand(input));
   }
 
   async finishCommand(input: FinishCommandInput): Promise<Result<Command>> {
-    return this.writeOp(() => cmd.finishCommand(input));
+    return this.write(() => cmd.finishCommand(input));
   }
 
   async recoverCommand(input: RecoverCommandInput): Promise<Result<Command>> {
-    return this.writeOp(() => cmd.recoverCommand(input));
+    return this.write(() => cmd.recoverCommand(input));
   }
 
   async expireCommands(input: { now: number; actor: string }): Promise<Command[]> {
-    return this.writeOpOrThrow(() => cmd.expireCommands(input));
+    return this.writeOrThrow(() => cmd.expireCommands(input));
   }
 
   async listCommands(filter: CommandFilter): Promise<Command[]> {
-    return this.readOp(() => cmd.listCommands(filter));
+    return this.read(() => cmd.listCommands(filter));
   }
 
   async getCommand(id: number): Promise<Command | null> {
-    return this.readOp(() => cmd.getCommand(id));
+    return this.read(() => cmd.getCommand(id));
   }
 
   close(): void {

@@ -187,7 +187,7 @@ describe('migratePg', () => {
     const meta = await a.query(`SELECT key FROM meta ORDER BY key`);
     expect(meta.rows).toEqual([{ key: 'schema_version' }, { key: 'store_id' }]);
     expect((await a.query(`SELECT * FROM sequences`)).rowCount).toBe(1);
-    expect(await tablesOf(b)).toHaveLength(8);
+    expect(await tablesOf(b)).toContain('commands');
   });
 
   it('refuses, untouched, a database written by a newer mcc', async () => {
