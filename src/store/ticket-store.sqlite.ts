@@ -1,8 +1,12 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { StoreError, type Result } from '../core/result.js';
+import type { Host } from '../core/hosts.js';
 import type {
   BeginDeliveryInput,
+  ForgetHostInput,
+  ForgetHostOutcome,
+  HeartbeatHostInput,
   FinishDeliveryInput,
   ActiveRows,
   AdoptInput,
@@ -23,12 +27,14 @@ import type {
 } from '../core/store.port.js';
 import type { EventInput, McEvent, Message, MessageKind, RuntimeSession, Ticket, TicketStatus } from '../core/types.js';
 import { prepareStoreFiles, tightenSidecars } from './file-modes.js';
+import * as hostOps from './host-ops.js';
+import { Refusal as OpRefusal, runSync, type Op, type Stmt } from './sql-op.js';
 import { checkStoreFile } from './store-file.js';
 import * as list from './list-queries.js';
 import * as msg from './message-ops.js';
 import { assertNotNewer, assertOursOrEmpty, migrate, SCHEMA_VERSION } from './migrations.js';
 import * as q from './queries.js';
-import { Ctx, insertEvent, isBusy, runRead, runWrite, runWriteOrThrow } from './sqlite-common.js';
+import { Ctx, insertEvent, isBusy, refuse, runRead, runWrite, runWriteOrThrow } from './sqlite-common.js';
 import * as ops from './ticket-ops.js';
 
 export { SCHEMA_VERSION } from './migrations.js';
@@ -72,6 +78,43 @@ export class SqliteStore implements StorePort {
 
   private read<T>(fn: (c: Ctx) => T): Promise<T> {
     return runRead(this.db, () => fn(this.c));
+  }
+
+  /** Run one statement an sql-op operation yields, on this connection. */
+  private readonly exec = (stmt: Stmt): unknown => {
+    const params = stmt.params as Record<string, unknown> | unknown[];
+    if (stmt.kind === 'get') return this.c.get(stmt.sql, params);
+    if (stmt.kind === 'all') return this.c.all(stmt.sql, params);
+    return { changes: this.c.run(stmt.sql, params).changes };
+  };
+
+  /** Drive an sql-op operation in this adapter's transaction; its refusals become this adapter's. */
+  private drive<T>(op: Op<T>): T {
+    try {
+      return runSync(op, this.exec);
+    } catch (err) {
+      if (err instanceof OpRefusal) refuse(err.failure.code, err.failure.message, err.failure.holder);
+      throw err;
+    }
+  }
+
+  async heartbeatHost(input: HeartbeatHostInput): Promise<Result<Host>> {
+    return this.write(() => this.drive(hostOps.heartbeatHost(input)));
+  }
+
+  async listHosts(): Promise<Host[]> {
+    return this.read(() => this.drive(hostOps.listHosts()));
+  }
+
+  async forgetHost(input: ForgetHostInput): Promise<Result<ForgetHostOutcome>> {
+    // closeRuntime is still a Ctx function here; it runs inside the same immediate transaction. Once it is an
+    // sql-op generator, pass it straight through (`ops.closeRuntime`).
+    const close: hostOps.CloseRuntimeOp = (i) => lift(() => ops.closeRuntime(this.c, i));
+    return this.write(() => this.drive(hostOps.forgetHost(input, close)));
+  }
+
+  async hostLostRuntimes(input: { host: string; limit: number }): Promise<RuntimeSession[]> {
+    return this.read(() => this.drive(hostOps.hostLostRuntimes(input)));
   }
 
   async createTicket(input: {
@@ -240,6 +283,12 @@ export class SqliteStore implements StorePort {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** A synchronous step on this adapter's connection, as an operation that yields no statement. */
+function* lift<T>(fn: () => T): Op<T> {
+  yield* [];
+  return fn();
 }
 
 function withBusyRetry<T>(fn: () => T): T {
