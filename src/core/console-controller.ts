@@ -246,7 +246,10 @@ export class ConsoleController {
       this.publish(lease);
       return;
     }
-    this.state = { ...this.state, at: now, observation, lease };
+    // The hosts' heartbeats move every pass without changing a row: the header shows the newest.
+    const hosts = this.snapshot?.hosts ?? this.state.hosts ?? [];
+    const hostsAt = this.snapshot?.at ?? this.state.hostsAt ?? now;
+    this.state = { ...this.state, at: now, observation, lease, hosts, hostsAt };
     for (const fn of this.listeners) fn(this.state);
   }
 }

@@ -43,6 +43,8 @@ export interface ConsoleState {
   lease: Lease | null;
   /** The hosts sharing the store as of the last pass (empty before a pass or on a store with no daemon yet). */
   hosts?: readonly HostView[];
+  /** When `hosts` was read (their ages are as of then; the clock moves them on). */
+  hostsAt?: number;
 }
 
 const RANK: Record<TicketStatus, number> = { blocked: 1, in_progress: 2, todo: 3, in_review: 4, done: 5 };
@@ -144,5 +146,16 @@ export function buildConsoleState(
     (f) => f.drift && f.ticketKey && !overview.some((o) => o.ticket.key === f.ticketKey),
   ).length;
   rows.sort((a, b) => a.rank - b.rank || Number(a.key.slice(3)) - Number(b.key.slice(3)));
-  return { at: now, rows, counts, driftCount, liveRuntimes, openRuntimes, observation, lease, hosts };
+  return {
+    at: now,
+    rows,
+    counts,
+    driftCount,
+    liveRuntimes,
+    openRuntimes,
+    observation,
+    lease,
+    hosts,
+    hostsAt: snapshot?.at ?? now,
+  };
 }
