@@ -32,6 +32,11 @@ export const HELP_FLAG: FlagSpecs = { help: { kind: 'boolean', short: 'h', help:
 export const GLOBAL_FLAGS: FlagSpecs = {
   db: { kind: 'string', arg: 'PATH', help: 'store file (default $XDG_STATE_HOME/mcc/mcc.db; env MCC_DB)' },
   socket: { kind: 'string', arg: 'NAME', help: 'tmux socket name (default mcc; env MCC_TMUX_SOCKET)' },
+  host: {
+    kind: 'string',
+    arg: 'NAME',
+    help: 'this host id (default hostname plus a short /etc/machine-id; env MCC_HOST)',
+  },
   config: {
     kind: 'string',
     arg: 'PATH',

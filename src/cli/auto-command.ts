@@ -1,5 +1,6 @@
 import type { Command } from './command.js';
 import { intervalMsOf, withContext } from './command.js';
+import { SSH_TARGET_RE } from '../core/hosts.js';
 import { failWith } from './output.js';
 
 // `mcc --auto` as the command table lists it; the daemon itself (daemon.ts, with the poller and the checks
@@ -9,7 +10,7 @@ export const autoCommand: Command = {
   spec: {
     name: '--auto',
     summary: 'Headless reconciler: a pass every interval; with --pickup also starts todo tickets up to --max-runtimes.',
-    usage: 'mcc --auto [--interval S] [--once] [--dry-run] [--pickup] [--max-runtimes N] [--json]',
+    usage: 'mcc --auto [--interval S] [--once] [--dry-run] [--pickup] [--max-runtimes N] [--ssh-target T] [--json]',
     positionals: [],
     flags: {
       auto: { kind: 'boolean', help: 'run the reconciler' },
@@ -20,6 +21,11 @@ export const autoCommand: Command = {
       'max-runtimes': {
         kind: 'number',
         help: 'cap on working runtimes for --pickup (default 4; idle runtimes of in_review tickets do not count)',
+      },
+      'ssh-target': {
+        kind: 'string',
+        arg: 'TARGET',
+        help: "what other hosts run ssh with to attach to this host's sessions (default: config sshTarget)",
       },
     },
   },
@@ -38,6 +44,13 @@ export const autoCommand: Command = {
             code: 'invalid',
             message: `--max-runtimes must be a whole number >= 0, got ${max}`,
           });
+        const target = typeof args.flags['ssh-target'] === 'string' ? args.flags['ssh-target'] : ctx.config.sshTarget;
+        if (target !== null && !SSH_TARGET_RE.test(target))
+          return failWith(out, {
+            ok: false,
+            code: 'invalid',
+            message: `--ssh-target "${target}": an ssh destination (user@host, an ssh_config alias), no spaces, not starting with -`,
+          });
         const { runDaemon } = await import('./daemon.js');
         const abort = new AbortController();
         const stop = () => abort.abort();
@@ -55,6 +68,7 @@ export const autoCommand: Command = {
               pickup: Boolean(args.flags['pickup']),
               maxRuntimes: max,
               json: Boolean(args.flags['json']),
+              sshTarget: target,
             },
             out,
             abort.signal,

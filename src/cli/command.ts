@@ -16,6 +16,7 @@ export function globalContextOptions(args: Parsed): Omit<ContextOptions, 'env'> 
     ...(typeof args.flags['db'] === 'string' ? { db: args.flags['db'] } : {}),
     ...(typeof args.flags['socket'] === 'string' ? { socket: args.flags['socket'] } : {}),
     ...(typeof args.flags['config'] === 'string' ? { config: args.flags['config'] } : {}),
+    ...(typeof args.flags['host'] === 'string' ? { host: args.flags['host'] } : {}),
     ...(args.flags['tmux-exec'] === true ? { tmuxExec: true } : {}),
   };
 }

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { hostname, homedir, userInfo } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from '../core/clock.port.js';
 import { parseConfig, type Config } from '../core/config.js';
 import { parseFailpoints, type Failpoints } from '../core/failpoints.js';
+import type { HostIdentity } from '../core/hosts.js';
 import { fail, ok, StoreError, type Result } from '../core/result.js';
 import { MissionControl, type ServiceDeps } from '../core/service.js';
 import type { StorePort } from '../core/store.port.js';
@@ -14,6 +15,7 @@ import { createProcessProbe } from '../probes/process.probe.js';
 import { ChecksProbe } from '../probes/checks.probe.js';
 import { TmuxProbe } from '../probes/tmux.probe.js';
 import { resolveDbPath } from '../store/paths.js';
+import { resolveHostIdentity } from './host-id.js';
 import { openSqliteStore } from '../store/ticket-store.sqlite.js';
 
 // Wiring: config, store, probes and the core service, from flags and environment. The only place that
@@ -23,6 +25,8 @@ export interface ContextOptions {
   db?: string;
   socket?: string;
   config?: string;
+  /** `--host NAME`: this host's id (else MCC_HOST, else hostname plus machine id). */
+  host?: string;
   env: NodeJS.ProcessEnv;
   actor?: string;
   clock?: Clock;
@@ -38,6 +42,8 @@ export interface McContext {
   /** The same store as `deps.store` (test fixtures); commands never use it. */
   store: StorePort;
   config: Config;
+  /** Which host this process is, and the legacy name its old rows carry. */
+  host: HostIdentity;
   dbPath: string;
   /** The tmux adapter itself: `mcc doctor` asks it whether the control client is used. */
   tmux: TmuxProbe;
@@ -124,6 +130,8 @@ export function openContext(opts: ContextOptions): Result<McContext> {
   if (!config.ok) return config;
   const failpoints = failpointsFrom(opts.env);
   if (!failpoints.ok) return failpoints;
+  const host = resolveHostIdentity({ ...(opts.host !== undefined ? { flag: opts.host } : {}), env: opts.env });
+  if (!host.ok) return host;
   const dbPath = resolve(resolveDbPath({ ...(opts.db ? { flag: opts.db } : {}), env: opts.env }));
   let store: StorePort;
   try {
@@ -147,7 +155,8 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     processes: createProcessProbe(runner),
     clock,
     config: config.value,
-    host: hostname(),
+    host: host.value.id,
+    hostAliases: host.value.aliases,
     actor: opts.actor ?? operatorActor(opts.env),
     failpoints: failpoints.value,
     // `worktree add` checks a whole tree out: a large repository takes far longer than a tmux call.
@@ -159,6 +168,7 @@ export function openContext(opts: ContextOptions): Result<McContext> {
     deps,
     store,
     config: config.value,
+    host: host.value,
     dbPath,
     tmux,
     close: () => {

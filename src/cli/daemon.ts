@@ -1,14 +1,17 @@
-import { DAEMON_LEASE } from '../core/console-controller.js';
+import { DAEMON_LEASE, daemonLeaseName } from '../core/console-controller.js';
 import { ChecksRunner } from '../core/checks-runner.js';
 import { holderLabel } from '../core/lease-holder.js';
 import { Poller } from '../core/poller.js';
 import { runtimesHoldingSlots } from '../core/review.js';
 import type { MissionControl } from '../core/service.js';
+import { MCC_VERSION } from './host-id.js';
 import { line, toJson, type Out } from './output.js';
 
-// `mcc --auto`: the headless driver of the same core service. One daemon per store acts at a time
-// (a lease row with an expiry); SIGINT/SIGTERM finish the current pass and exit 0. The holder names this
-// process beyond pid reuse, so a successor on this host takes a SIGKILLed daemon's lease at once.
+// `mcc --auto`: the headless driver of the same core service. One daemon per host acts at a time (the lease
+// `auto-daemon:<host>`, a row with an expiry); SIGINT/SIGTERM finish the current pass and exit 0. The holder
+// names this process beyond pid reuse, so a successor on this host takes a SIGKILLed daemon's lease at once.
+// Each pass renews the host's heartbeat before it judges anything: a host that was forgotten meanwhile
+// (fenced) retires what it left running and registers again, never resuming it.
 
 export interface DaemonOptions {
   intervalMs: number;
@@ -17,6 +20,8 @@ export interface DaemonOptions {
   pickup: boolean;
   maxRuntimes: number;
   json: boolean;
+  /** What other hosts run `ssh` with to attach here (`--ssh-target`, else the config's); null: none. */
+  sshTarget?: string | null;
 }
 
 function emit(out: Out, json: boolean, record: Record<string, unknown>): void {
@@ -35,6 +40,7 @@ export async function runDaemon(
   const holder = await service.processHolder(process.pid);
   const label = holderLabel(holder);
   const leaseMs = Math.max(opts.intervalMs * 3, 10_000);
+  const leaseName = daemonLeaseName(service.host);
   const printed = new Set<string>();
   let waitingSaid = false;
   let exitCode = 0;
@@ -42,8 +48,21 @@ export async function runDaemon(
     onDone: (key, text, good) => emit(out, opts.json, { kind: good ? 'checks' : 'checks-failed', ticket: key, text }),
   });
 
+  /**
+   * A daemon of an mcc from before hosts had ids holds `auto-daemon` for the whole store: while it lives, this
+   * one waits; a dead or expired holder's row is taken over and dropped (once, then there is none to read).
+   */
+  const legacyLease = async (): Promise<{ ok: true } | { ok: false; message: string; holder?: string }> => {
+    if ((await service.readLease(DAEMON_LEASE)) === null) return { ok: true };
+    const got = await service.acquireLease(DAEMON_LEASE, holder, leaseMs);
+    if (!got.ok) return got;
+    await service.releaseLease(DAEMON_LEASE, holder);
+    return { ok: true };
+  };
+
   const pass = async (): Promise<void> => {
-    const lease = await service.acquireLease(DAEMON_LEASE, holder, leaseMs);
+    const legacy = await legacyLease();
+    const lease = legacy.ok ? await service.acquireLease(leaseName, holder, leaseMs) : legacy;
     if (!lease.ok) {
       if (!waitingSaid)
         emit(out, opts.json, { kind: 'lease', text: `${lease.message}; waiting`, holder: lease.holder });
@@ -61,6 +80,21 @@ export async function runDaemon(
       });
     else if (waitingSaid) emit(out, opts.json, { kind: 'lease', text: `lease acquired by ${label}` });
     waitingSaid = false;
+    const beat = await service.hosts.heartbeat({
+      version: MCC_VERSION,
+      ...(opts.sshTarget !== undefined ? { sshTarget: opts.sshTarget } : {}),
+    });
+    if (!beat.ok) {
+      // Not registered: nothing is judged this pass (a fenced host must not adopt what it could not retire).
+      emit(out, opts.json, { kind: 'error', text: `host ${service.host}: heartbeat ${beat.code}: ${beat.message}` });
+      if (opts.once) exitCode = 1;
+      return;
+    }
+    if (beat.value.fencedFrom !== undefined) {
+      const retired = beat.value.retired;
+      const text = beat.value.fencedText ?? '';
+      emit(out, opts.json, { kind: 'fenced', text, retired });
+    }
     const report = await service.reconcile(opts.dryRun ? 'dry-run' : 'auto');
     const current = new Set<string>();
     for (const a of report.applied) {
@@ -100,12 +134,12 @@ export async function runDaemon(
       exitCode = 1;
     }
     await checks.drain();
-    await service.releaseLease(DAEMON_LEASE, holder);
+    await service.releaseLease(leaseName, holder);
     return exitCode;
   }
   emit(out, opts.json, {
     kind: 'start',
-    text: `mcc --auto every ${opts.intervalMs / 1000}s on socket ${service.socket}, store ${service.storeLocation}${opts.dryRun ? ' (dry run)' : ''}`,
+    text: `mcc --auto every ${opts.intervalMs / 1000}s on host ${service.host} socket ${service.socket}, store ${service.storeLocation}${opts.dryRun ? ' (dry run)' : ''}`,
   });
   await new Promise<void>((resolveDone) => {
     let inFlight: Promise<void> = Promise.resolve();
@@ -143,7 +177,7 @@ export async function runDaemon(
     poller.start();
   });
   await checks.stop();
-  await service.releaseLease(DAEMON_LEASE, holder);
+  await service.releaseLease(leaseName, holder);
   emit(out, opts.json, { kind: 'stop', text: 'finished the current pass; lease released' });
   return 0;
 }

@@ -8,6 +8,8 @@ import { intervalMsOf, loadContext, withContext } from './command.js';
 import { autoCommand } from './auto-command.js';
 import { commandsCommand } from './command-commands.js';
 import { doctorCommand } from './doctor.js';
+import { hostCommand, hostsCommand } from './host-commands.js';
+import { MCC_VERSION } from './host-id.js';
 import { failWith, processOut, type Out } from './output.js';
 import {
   adoptCommand,
@@ -79,6 +81,8 @@ export const COMMANDS: Command[] = [
   attachCommand,
   commandsCommand,
   worktreesCommand,
+  hostsCommand,
+  hostCommand,
   doctorCommand,
   consoleCommand,
   demoAgentCommand,
@@ -94,13 +98,13 @@ function topHelp(): string {
   return [
     'mcc: Mission Control console for AI coding agents running in tmux, one session per ticket.',
     '',
-    'usage: mcc [COMMAND] [ARGS] [--db PATH] [--socket NAME] [--config PATH] [--json] [-h|--help]',
+    'usage: mcc [COMMAND] [ARGS] [--db PATH] [--socket NAME] [--host NAME] [--config PATH] [--json] [-h|--help]',
     '',
     'commands:',
     ...rows,
     '',
     'exit codes: 0 ok, 1 unexpected error, 2 bad usage or input, 3 conflict (changed underneath or held by someone else), 4 not found',
-    'environment: MCC_DB, MCC_TMUX_SOCKET, MCC_CONFIG, MCC_FAILPOINTS (tests), NO_COLOR',
+    'environment: MCC_DB, MCC_TMUX_SOCKET, MCC_HOST, MCC_CONFIG, MCC_FAILPOINTS (tests), NO_COLOR',
   ].join('\n');
 }
 
@@ -113,7 +117,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
       return 0;
     }
     if (first === '--version') {
-      out.stdout('mcc 0.1.0\n');
+      out.stdout(`mcc ${MCC_VERSION}\n`);
       return 0;
     }
     if (argv.includes('--auto') && (first === undefined || first.startsWith('-'))) {

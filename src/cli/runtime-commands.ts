@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { Applied } from '../core/apply.js';
-import type { PassReport } from '../core/service.js';
+import type { MissionControl, PassReport } from '../core/service.js';
 import type { Result } from '../core/result.js';
 import { notAKey, sessionName, TICKET_KEY_RE } from '../core/types.js';
 import type { Command } from './command.js';
@@ -150,10 +150,35 @@ export const reconcileCommand: Command = {
     }),
 };
 
+/**
+ * Attach through `run` (the real one spawns with the terminal inherited): this host's tmux for a local runtime,
+ * `ssh TARGET -t -- tmux -L SOCKET attach -t =SESSION` for a runtime of another host (an argv, never a shell).
+ */
+export async function runAttach(
+  service: MissionControl,
+  key: string,
+  out: Out,
+  run: (argv: readonly string[]) => number | null,
+): Promise<number> {
+  const argv = await service.hosts.attachArgv(key);
+  if (!argv.ok) return failWith(out, argv);
+  const status = run(argv.value);
+  if (status === 0) return 0;
+  const remote = argv.value[0] === 'ssh';
+  return failWith(out, {
+    ok: false,
+    code: 'not_found',
+    message: remote
+      ? `attach: ${argv.value.join(' ')} exited with ${status ?? 'a signal'}`
+      : `attach: no session ${sessionName(key)} on socket ${service.socket}`,
+  });
+}
+
 export const attachCommand: Command = {
   spec: {
     name: 'attach',
-    summary: "Attach this terminal to the ticket's tmux session on mcc's socket; detach (C-b d) to come back.",
+    summary:
+      "Attach this terminal to the ticket's tmux session (over ssh for a runtime of another host); detach (C-b d) to come back.",
     usage: 'mcc attach KEY',
     positionals: keyArg,
     flags: {},
@@ -165,14 +190,11 @@ export const attachCommand: Command = {
         return failWith(out, { ok: false, code: 'invalid', message: `attach: ${notAKey(key)}` });
       if (!process.stdin.isTTY)
         return failWith(out, { ok: false, code: 'invalid', message: 'attach: needs a terminal (stdin is not a TTY)' });
-      const argv = ctx.service.attachArgv(sessionName(key));
-      const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' });
-      if (r.status !== 0)
-        return failWith(out, {
-          ok: false,
-          code: 'not_found',
-          message: `attach: no session ${sessionName(key)} on socket ${ctx.config.socket}`,
-        });
-      return 0;
+      return runAttach(
+        ctx.service,
+        key,
+        out,
+        (argv) => spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' }).status,
+      );
     }),
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fail, ok, type Result } from './result.js';
+import { SSH_TARGET_RE } from './hosts.js';
 import { agentProfiles, shellProfile } from './profiles.js';
 import { BoundedRegExp, regexHazard } from './regex-guard.js';
 import type { ScreenRules } from './screen.js';
@@ -99,6 +100,11 @@ export const configSchema = z
   .object({
     defaultProfile: z.string().min(1).optional(),
     ttlSeconds: z.number().int().positive().max(86_400).optional(),
+    hostTtlSeconds: z.number().int().positive().max(86_400).optional(),
+    sshTarget: z
+      .string()
+      .regex(SSH_TARGET_RE, 'an ssh destination (user@host, an ssh_config alias): no spaces, not starting with -')
+      .optional(),
     retryLimit: z.number().int().positive().max(100).optional(),
     intervalSeconds: z.number().positive().max(3600).optional(),
     socket: z
@@ -172,6 +178,10 @@ function compileWorkspace(w: z.infer<typeof workspaceSchema> | undefined): Works
 export interface Config {
   defaultProfile: string;
   ttlSeconds: number;
+  /** A host whose daemon's heartbeat is older than this is UNREACHABLE (its runtimes show `?`). */
+  hostTtlSeconds: number;
+  /** What other hosts run `ssh` with to attach to this host's sessions; null: not set. */
+  sshTarget: string | null;
   retryLimit: number;
   intervalSeconds: number;
   socket: string;
@@ -182,7 +192,14 @@ export interface Config {
   source: string | null;
 }
 
-export const DEFAULTS = { defaultProfile: 'demo', ttlSeconds: 30, retryLimit: 3, intervalSeconds: 1, socket: 'mcc' };
+export const DEFAULTS = {
+  defaultProfile: 'demo',
+  ttlSeconds: 30,
+  hostTtlSeconds: 30,
+  retryLimit: 3,
+  intervalSeconds: 1,
+  socket: 'mcc',
+};
 
 /** The readiness contract's defaults (README "Readiness"); a profile overrides any of them. */
 export const SCREEN_DEFAULTS = { promptLines: 4, tailLines: 15, quietMs: 1500, readyTimeoutSeconds: 120 };
@@ -286,6 +303,8 @@ export function parseConfig(text: string | null, source: string | null, self: Se
   return ok({
     defaultProfile,
     ttlSeconds: c.ttlSeconds ?? DEFAULTS.ttlSeconds,
+    hostTtlSeconds: c.hostTtlSeconds ?? DEFAULTS.hostTtlSeconds,
+    sshTarget: c.sshTarget ?? null,
     retryLimit: c.retryLimit ?? DEFAULTS.retryLimit,
     intervalSeconds: c.intervalSeconds ?? DEFAULTS.intervalSeconds,
     socket: c.socket ?? DEFAULTS.socket,

@@ -11,7 +11,18 @@ import type { RuntimeSession, Ticket } from './types.js';
 // the lease or the console is read-only), reloads the grid when the store changed, and publishes a
 // ConsoleState. It has no Ink or React in it: the UI only subscribes.
 
+/** The daemon lease's name before hosts had ids, and the prefix of every host's: `auto-daemon:<host>`. */
 export const DAEMON_LEASE = 'auto-daemon';
+
+/** The lease the daemon of `host` holds: one daemon per host. */
+export function daemonLeaseName(host: string): string {
+  return `${DAEMON_LEASE}:${host}`;
+}
+
+/** Whether a lease row is a daemon's (any host's, or a daemon of an mcc from before hosts had ids). */
+export function isDaemonLease(name: string): boolean {
+  return name === DAEMON_LEASE || name.startsWith(`${DAEMON_LEASE}:`);
+}
 
 export interface ConsoleControllerOptions {
   intervalMs: number;
@@ -116,7 +127,7 @@ export class ConsoleController {
   async refresh(): Promise<void> {
     const { service } = this;
     const clock = service.clock;
-    const lease = await service.readLease(DAEMON_LEASE);
+    const lease = await service.readLease(daemonLeaseName(service.host));
     const daemonActive = lease !== null && lease.expiresAt > clock.now();
     const mode: PassMode = this.opts.readonly || daemonActive ? 'dry-run' : 'routine';
     let rows: ActiveRows | null = null;
@@ -235,7 +246,10 @@ export class ConsoleController {
       this.publish(lease);
       return;
     }
-    this.state = { ...this.state, at: now, observation, lease };
+    // The hosts' heartbeats move every pass without changing a row: the header shows the newest.
+    const hosts = this.snapshot?.hosts ?? this.state.hosts ?? [];
+    const hostsAt = this.snapshot?.at ?? this.state.hostsAt ?? now;
+    this.state = { ...this.state, at: now, observation, lease, hosts, hostsAt };
     for (const fn of this.listeners) fn(this.state);
   }
 }

@@ -1,4 +1,5 @@
 import type { Finding, Snapshot } from './findings.js';
+import { isHostOf, type HostView } from './hosts.js';
 import { livenessOf, panesBySession } from './liveness.js';
 import type { Lease, TicketOverview } from './store.port.js';
 import type { PaneInfo } from './tmux.port.js';
@@ -17,6 +18,8 @@ export interface GridRow {
   checks: ChecksState | null;
   live: boolean;
   pid: number | null;
+  /** The host the open runtime lives on (null: no open runtime). */
+  host?: string | null;
   runtimeCreatedAt: number | null;
   attempts: number;
   pending: number;
@@ -38,13 +41,27 @@ export interface ConsoleState {
   openRuntimes: number;
   observation: ObservationState;
   lease: Lease | null;
+  /** The hosts sharing the store as of the last pass (empty before a pass or on a store with no daemon yet). */
+  hosts?: readonly HostView[];
+  /** When `hosts` was read (their ages are as of then; the clock moves them on). */
+  hostsAt?: number;
 }
 
 const RANK: Record<TicketStatus, number> = { blocked: 1, in_progress: 2, todo: 3, in_review: 4, done: 5 };
 
-function badgeOf(findings: Finding[], now: number, ttlMs: number): string | null {
+function badgeOf(
+  findings: Finding[],
+  now: number,
+  ttlMs: number,
+  heartbeatAge: (host: string) => number | null,
+  runtimeHost: string | null,
+): string | null {
   const drift = findings.find((f) => f.drift !== null);
   if (!drift || !drift.drift) return null;
+  if (drift.drift === 'UNREACHABLE') {
+    const ageMs = runtimeHost === null ? null : heartbeatAge(runtimeHost);
+    return ageMs === null ? 'UNREACHABLE' : `UNREACHABLE ${Math.round(ageMs / 1000)}s`;
+  }
   if (drift.drift === 'DYING') {
     const until = drift.action.type === 'wait' && drift.action.until !== null ? drift.action.until : now + ttlMs;
     return `DYING ${Math.max(0, Math.ceil((until - now) / 1000))}s`;
@@ -74,12 +91,20 @@ export function buildConsoleState(
   let liveRuntimes = 0;
   let openRuntimes = 0;
   const ttlMs = snapshot?.policy.ttlMs ?? 30_000;
+  const hosts = snapshot?.hosts ?? [];
+  const byHost = new Map(hosts.map((h) => [h.host.id, h]));
+  // The heartbeat's age now: the pass saw it `ageMs` old at `snapshot.at`, and the clock moved on since.
+  const heartbeatAge = (host: string): number | null => {
+    const v = byHost.get(host);
+    if (!v || v.reach.kind === 'forgotten' || !snapshot) return null;
+    return v.reach.ageMs + Math.max(0, now - snapshot.at);
+  };
   const rows: GridRow[] = overview.map(({ ticket, runtime, pendingMessages }) => {
     counts[ticket.status]++;
     const fs = byTicket.get(ticket.key) ?? [];
-    const badge = badgeOf(fs, now, ttlMs);
-    if (badge) driftCount++;
     const openRow = runtime !== null && runtime.status !== 'closed' ? runtime : null;
+    const badge = badgeOf(fs, now, ttlMs, heartbeatAge, openRow?.host ?? null);
+    if (badge) driftCount++;
     const open = openRow !== null;
     if (open) openRuntimes++;
     let live = false;
@@ -89,7 +114,9 @@ export function buildConsoleState(
       else {
         const l = livenessOf(openRow, snapshot.tmux, panes, snapshot.processes, snapshot.where);
         live = l.kind === 'live';
-        if (l.kind === 'unknown') status = '?';
+        // Another host's runtime is judged by that host's daemon: its row stands while that host beats.
+        const remote = !isHostOf(openRow, snapshot.where);
+        if (l.kind === 'unknown' && !(remote && byHost.get(openRow.host)?.reach.kind === 'reachable')) status = '?';
       }
     }
     if (live) liveRuntimes++;
@@ -103,6 +130,7 @@ export function buildConsoleState(
       runtime: status,
       live,
       pid: openRow?.pid ?? null,
+      host: openRow?.host ?? null,
       runtimeCreatedAt: openRow?.createdAt ?? null,
       attempts: ticket.attempts,
       pending: pendingMessages,
@@ -118,5 +146,16 @@ export function buildConsoleState(
     (f) => f.drift && f.ticketKey && !overview.some((o) => o.ticket.key === f.ticketKey),
   ).length;
   rows.sort((a, b) => a.rank - b.rank || Number(a.key.slice(3)) - Number(b.key.slice(3)));
-  return { at: now, rows, counts, driftCount, liveRuntimes, openRuntimes, observation, lease };
+  return {
+    at: now,
+    rows,
+    counts,
+    driftCount,
+    liveRuntimes,
+    openRuntimes,
+    observation,
+    lease,
+    hosts,
+    hostsAt: snapshot?.at ?? now,
+  };
 }

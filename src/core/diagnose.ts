@@ -10,6 +10,7 @@ import {
   type Snapshot,
   type TicketCtx,
 } from './findings.js';
+import { isHostOf } from './hosts.js';
 import { livenessOf, panesBySession, isOursOrUntagged, type Liveness } from './liveness.js';
 import { reviewIdle } from './review.js';
 import { routine } from './routine.js';
@@ -117,6 +118,7 @@ function diagnoseRuntime(ctx: TicketCtx, r: RuntimeSession): Finding[] {
   const base = { ticketKey: t.key, runtimeId: r.id };
   switch (live.kind) {
     case 'unknown':
+      if (!isHostOf(r, snap.where)) return remoteRuntime(snap, r, live.why);
       return [
         finding({
           ...base,
@@ -136,6 +138,49 @@ function diagnoseRuntime(ctx: TicketCtx, r: RuntimeSession): Finding[] {
       throw new Error(`unhandled liveness ${JSON.stringify(never)}`);
     }
   }
+}
+
+/**
+ * A runtime of another host is judged there, by that host's daemon, never here: nothing is closed, re-queued
+ * or spawned for it. Its host's heartbeat says how it is shown: reachable (its daemon is at work: no warning),
+ * UNREACHABLE (unverifiable, never dead: one standing warning), or unknown to the hosts table.
+ */
+function remoteRuntime(snap: Snapshot, r: RuntimeSession, why: string): Finding[] {
+  const base = { ticketKey: r.ticketKey, runtimeId: r.id, action: { type: 'none' } as const };
+  const view = snap.hosts?.find((h) => h.host.id === r.host);
+  if (view?.reach.kind === 'reachable') {
+    return [
+      finding({
+        ...base,
+        drift: null,
+        severity: 'info',
+        summary: `runtime ${r.id} lives on host ${r.host}, judged by that host's daemon`,
+        evidence: [`last heartbeat ${age(view.reach.ageMs)} ago`],
+      }),
+    ];
+  }
+  if (view?.reach.kind === 'unreachable') {
+    // The age goes in the evidence, not the summary: a standing warning is logged once, not once per pass.
+    return [
+      finding({
+        ...base,
+        drift: 'UNREACHABLE',
+        severity: 'warning',
+        summary:
+          `runtime ${r.id} lives on host ${r.host}, which is UNREACHABLE (no heartbeat within hostTtlSeconds); ` +
+          'nothing closed, re-queued or spawned elsewhere',
+        evidence: [`last heartbeat ${age(view.reach.ageMs)} ago`, why],
+      }),
+    ];
+  }
+  return [
+    finding({
+      ...base,
+      drift: 'UNKNOWN',
+      severity: 'warning',
+      summary: `cannot confirm runtime ${r.id}: ${why}; declined`,
+    }),
+  ];
 }
 
 /**

@@ -67,8 +67,17 @@ export const DRIFT_CLASSES = [
     action: 'nothing typed; one warning event per check-in, the badge sorts the row to the top until a marker',
   },
   {
+    badge: 'UNREACHABLE',
+    /** The grid shows this badge with the age of the host's last heartbeat. */
+    shown: 'UNREACHABLE 45s',
+    observed: "a runtime of another host whose daemon's heartbeat is older than `hostTtlSeconds`",
+    action:
+      'nothing closed, re-queued or spawned elsewhere (unverifiable is never dead); the runtime shows `?`; one warning; `mcc host forget HOST` fences the host',
+  },
+  {
     badge: 'UNKNOWN',
-    observed: 'tmux or `/proc` could not be read, or a runtime lives on another host/socket',
+    observed:
+      'tmux or `/proc` could not be read, or a runtime lives on another socket, or on a host the hosts table does not know',
     action: 'nothing destructive; one warning, not one per pass',
   },
 ] as const;

@@ -1,5 +1,6 @@
 import { profileNamed, type Profile } from './config.js';
 import type { DriftClass } from './drift-classes.js';
+import type { HostView } from './hosts.js';
 import type { Where } from './liveness.js';
 import type { ProcessObservation } from './process.port.js';
 import type { Marker, ScreenStatus } from './screen.js';
@@ -127,6 +128,8 @@ export interface Policy {
 export interface Snapshot {
   at: number;
   where: Where;
+  /** The hosts sharing the store, as of this pass (absent: not read, e.g. hand-built snapshots). */
+  hosts?: readonly HostView[];
   policy: Policy;
   rows: ActiveRows;
   tmux: TmuxObservation;

@@ -1,3 +1,4 @@
+import { isHostOf } from './hosts.js';
 import { exitStatusOf, sameProcess, type ProcessObservation } from './process.port.js';
 import type { PaneInfo, TmuxObservation } from './tmux.port.js';
 import type { ProcessIdentity, RuntimeSession } from './types.js';
@@ -14,6 +15,8 @@ export type Liveness =
 
 export interface Where {
   host: string;
+  /** Legacy names of this host: rows written under them before hosts had ids are this host's too. */
+  aliases?: readonly string[];
   socket: string;
   storeId: string;
   bootId: string | null;
@@ -83,10 +86,10 @@ export function livenessOf(
   processes: ReadonlyMap<number, ProcessObservation>,
   where: Where,
 ): Liveness {
-  if (row.host !== where.host || row.tmuxSocket !== where.socket) {
+  if (!isHostOf(row, where) || row.tmuxSocket !== where.socket) {
     return {
       kind: 'unknown',
-      why: `runtime ${row.id} lives on ${row.host} socket ${row.tmuxSocket}, not observable here`,
+      why: `runtime ${row.id} lives on host ${row.host} socket ${row.tmuxSocket}, not observable here`,
     };
   }
   if (tmux.kind !== 'ok') return { kind: 'unknown', why: `tmux observation unknown: ${tmux.reason}` };

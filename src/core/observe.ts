@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import { bufferName } from './delivery.js';
+import { hostViews } from './hosts.js';
 import type { Snapshot } from './findings.js';
 import { panesBySession, type Where } from './liveness.js';
 import type { ProcessObservation, ProcessPort } from './process.port.js';
@@ -20,6 +21,8 @@ export interface ObserveDeps {
   processes: ProcessPort;
   config: Config;
   host: string;
+  /** Legacy names of this host (see Where.aliases). */
+  hostAliases?: readonly string[];
 }
 
 /**
@@ -108,7 +111,15 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
   }
   const rows = await cache.activeRows(deps.store, sessionKeys);
   const bootId = await deps.processes.bootId();
-  const where: Where = { host: deps.host, socket: deps.config.socket, storeId: deps.store.storeId, bootId };
+  const where: Where = {
+    host: deps.host,
+    aliases: deps.hostAliases ?? [],
+    socket: deps.config.socket,
+    storeId: deps.store.storeId,
+    bootId,
+  };
+  // Other hosts' heartbeats: a runtime of an UNREACHABLE host is shown `?` with its age, and never judged.
+  const hosts = hostViews(await deps.store.listHosts(), rows.runtimes, now(), deps.config.hostTtlSeconds);
 
   // A pane vouches for its first process: while the pane is not dead, tmux has not reaped that child, so
   // its pid cannot have been reused. Only pids the pane cannot vouch for are read from /proc.
@@ -183,6 +194,7 @@ export async function observe(deps: ObserveDeps, cache: CaptureCache, now: () =>
     return {
       at: now(),
       where,
+      hosts,
       policy: { ttlMs: deps.config.ttlSeconds * 1000, retryLimit: deps.config.retryLimit },
       rows,
       tmux,

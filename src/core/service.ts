@@ -6,6 +6,8 @@ import { diagnose, retryDelayMs } from './diagnose.js';
 import { quietFor, type Finding, type Snapshot } from './findings.js';
 import { noFailpoints, type Failpoints } from './failpoints.js';
 import { holderLabel, judgeHolder, parseHolder, processHolder, type HolderVerdict } from './lease-holder.js';
+import { HostService } from './host-service.js';
+import { isHostOf } from './hosts.js';
 import { livenessOf, panesBySession } from './liveness.js';
 import { CaptureCache, observe } from './observe.js';
 import type { GitPort } from './git.port.js';
@@ -60,7 +62,10 @@ export interface ServiceDeps {
   processes: ProcessPort;
   clock: Clock;
   config: Config;
+  /** This host's id (runtime rows, lease holders, the hosts table). */
   host: string;
+  /** Legacy names of this host that older runtime rows carry (the plain hostname when the id was defaulted). */
+  hostAliases?: readonly string[];
   /** Who acts, for the activity log: `operator:<user>`, `auto`, `console:<user>`. */
   actor: string;
   failpoints?: Failpoints;
@@ -102,7 +107,7 @@ function recordedDuring(snap: Snapshot, began: number): boolean {
     (r) =>
       r.status !== 'closed' &&
       r.paneId !== null &&
-      r.host === snap.where.host &&
+      isHostOf(r, snap.where) &&
       r.tmuxSocket === snap.where.socket &&
       r.lastSeenAt !== null &&
       r.lastSeenAt >= began &&
@@ -121,8 +126,12 @@ export class MissionControl {
   /** Warnings already logged in this streak, so a standing condition logs once, not once per pass. */
   private readonly warned = new Set<string>();
 
+  /** The host registry: heartbeats, fencing, `mcc hosts`, `mcc host forget`. */
+  readonly hosts: HostService;
+
   constructor(private readonly deps: ServiceDeps) {
     this.failpoints = deps.failpoints ?? noFailpoints;
+    this.hosts = new HostService(deps, this);
   }
 
   private now = (): number => this.deps.clock.now();
@@ -142,8 +151,8 @@ export class MissionControl {
 
   /** Observe the world once (one tmux call, one batch of identities); twice if rows were recorded meanwhile. */
   async snapshot(): Promise<Snapshot> {
-    const { store, tmux, processes, config, host } = this.deps;
-    const deps = { store, tmux, processes, config, host };
+    const { store, tmux, processes, config, host, hostAliases } = this.deps;
+    const deps = { store, tmux, processes, config, host, hostAliases: hostAliases ?? [] };
     const began = this.now();
     const first = await observe(deps, this.cache, this.now);
     // tmux is observed before the rows are read: a spawn recorded in between names a pane this observation
@@ -746,6 +755,11 @@ export class MissionControl {
   /** The injected clock: pollers tick on it and every timestamp comes from it. */
   get clock(): Clock {
     return this.deps.clock;
+  }
+
+  /** This host's id. */
+  get host(): string {
+    return this.deps.host;
   }
 
   /** The private tmux socket the service drives. */

@@ -1,4 +1,5 @@
 import type { Command, CommandKind, CommandStatus } from './commands.js';
+import type { Host } from './hosts.js';
 import type { Result } from './result.js';
 import type {
   ChecksState,
@@ -274,6 +275,39 @@ export interface CommandFilter {
   limit: number;
 }
 
+export interface HeartbeatHostInput {
+  id: string;
+  bootId: string | null;
+  version: string;
+  tmuxSocket: string;
+  /** Replaces the stored labels when given; kept otherwise. */
+  labels?: readonly string[];
+  /** Replaces the stored ssh target when given (null clears it); kept otherwise. */
+  sshTarget?: string | null;
+  /** The epoch this daemon registered with: refused (`conflict`, "fenced") when the stored one is newer. */
+  epoch: number;
+  /**
+   * A legacy name of this host (the plain hostname rows carried before hosts had ids): its open runtime rows
+   * are renamed to `id` in the same transaction (version + 1), so they stay this host's.
+   */
+  adoptLegacyHost?: string;
+  now: number;
+}
+
+export interface ForgetHostInput {
+  id: string;
+  now: number;
+  actor: string;
+  /** The host event; one event per closed runtime is written beside it. */
+  event: EventInput;
+}
+
+export interface ForgetHostOutcome {
+  host: Host;
+  /** The runtime rows closed `host_lost`, and their tickets where they moved back to todo. */
+  closed: { runtime: RuntimeSession; ticket: Ticket | null }[];
+}
+
 export interface StorePort {
   /** Where the store lives, for the console header and `mcc doctor`. */
   readonly location: string;
@@ -378,6 +412,22 @@ export interface StorePort {
   expireCommands(input: { now: number; actor: string }): Promise<Command[]>;
   listCommands(filter: CommandFilter): Promise<Command[]>;
   getCommand(id: number): Promise<Command | null>;
+  /**
+   * Register or renew a host's heartbeat (insert or update its row; a forgotten host is remembered again).
+   * `conflict` when the stored epoch is newer than `epoch`: the host was forgotten (fenced) meanwhile, and its
+   * daemon must retire what it left behind before it registers again with the new epoch.
+   */
+  heartbeatHost(input: HeartbeatHostInput): Promise<Result<Host>>;
+  /** Every host row, forgotten ones included, by id. */
+  listHosts(): Promise<Host[]>;
+  /**
+   * Fence a host, in one transaction: epoch + 1, forgotten_at set, each open runtime of it closed `host_lost`
+   * (undelivered messages back in the queue, as closeRuntime), its in_progress/blocked tickets back to todo,
+   * one event per runtime and `event` for the host. `not_found` naming the known hosts.
+   */
+  forgetHost(input: ForgetHostInput): Promise<Result<ForgetHostOutcome>>;
+  /** Runtime rows of `host` closed `host_lost`, newest first (at most `limit`): what its daemon must retire. */
+  hostLostRuntimes(input: { host: string; limit: number }): Promise<RuntimeSession[]>;
 
   close(): void;
 }

@@ -19,6 +19,10 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_LEASE } from '../core/console-controller.js';
+
+/** The daemon's lease row, whichever host's it is (one daemon per host: `auto-daemon:<host>`). */
+const DAEMON_LEASE_SQL =
+  'SELECT holder, expires_at FROM leases WHERE name = ? OR name LIKE ? ORDER BY expires_at DESC LIMIT 1';
 import { removeFreezer } from './faults.js';
 import { DEMO_LAYOUT_PATTERNS } from '../demo-agent/layouts.js';
 import type { EventRow, MessageRow, RuntimeRow, TicketRow, WorkspaceRow } from '../store/rows.js';
@@ -284,7 +288,7 @@ export class World {
         messages: d.prepare('SELECT * FROM messages ORDER BY id').all() as MessageRow[],
         workspaces: d.prepare('SELECT * FROM workspaces ORDER BY id').all() as WorkspaceRow[],
         lease:
-          (d.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(DAEMON_LEASE) as
+          (d.prepare(DAEMON_LEASE_SQL).get(DAEMON_LEASE, `${DAEMON_LEASE}:%`) as
             { holder: string; expires_at: string } | undefined) ?? null,
       }))();
     } catch {
@@ -302,7 +306,7 @@ export class World {
       db = new Database(this.db, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 1000');
       return (
-        (db.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(DAEMON_LEASE) as
+        (db.prepare(DAEMON_LEASE_SQL).get(DAEMON_LEASE, `${DAEMON_LEASE}:%`) as
           { holder: string; expires_at: string } | undefined) ?? null
       );
     } catch {

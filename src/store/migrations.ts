@@ -144,9 +144,6 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runtime_sessions ADD COLUMN submitted_screen TEXT;
   ALTER TABLE runtime_sessions ADD COLUMN submitted_at TEXT;
   `,
-  // The command queue (issue 13): an operator action on another host's runtime, for that host's daemon to run.
-  // The text lives beside its operations (command-ops.ts) so the PostgreSQL schema is ported from the same
-  // source; like every shipped step, it is never edited.
   // 5: the command queue: an operator's action on a runtime of another host waits here for that host's daemon.
   `
   CREATE TABLE commands (
@@ -169,6 +166,26 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX commands_queue ON commands (target_host, status, id);
   CREATE INDEX commands_ticket ON commands (ticket_key, id);
+  `,
+  // 6: several hosts, one store. Each host's daemon keeps its row's heartbeat fresh; `epoch` fences a host
+  // that `mcc host forget` gave up on, so its daemon, should it come back, retires what it left instead of
+  // resuming it. runtime_sessions.host holds a hosts.id (rows older than this step hold a plain hostname, so
+  // there is no foreign key).
+  `
+  CREATE TABLE hosts (
+    id           TEXT PRIMARY KEY,
+    boot_id      TEXT,
+    mcc_version  TEXT NOT NULL,
+    tmux_socket  TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL,
+    labels       TEXT NOT NULL DEFAULT '[]',
+    ssh_target   TEXT,
+    epoch        INTEGER NOT NULL DEFAULT 1 CHECK (epoch >= 1),
+    forgotten_at TEXT,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+  );
+  CREATE INDEX runtime_sessions_host ON runtime_sessions (host, status);
   `,
 ];
 

@@ -2,12 +2,16 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { StoreError, type Result } from '../core/result.js';
 import type { Command } from '../core/commands.js';
+import type { Host } from '../core/hosts.js';
 import type {
   BeginDeliveryInput,
   CommandFilter,
   EnqueueCommandInput,
   FinishCommandInput,
   RecoverCommandInput,
+  ForgetHostInput,
+  ForgetHostOutcome,
+  HeartbeatHostInput,
   FinishDeliveryInput,
   ActiveRows,
   AdoptInput,
@@ -29,6 +33,7 @@ import type {
 import type { EventInput, McEvent, Message, MessageKind, RuntimeSession, Ticket, TicketStatus } from '../core/types.js';
 import * as cmd from './command-ops.js';
 import { prepareStoreFiles, tightenSidecars } from './file-modes.js';
+import * as hostOps from './host-ops.js';
 import { checkStoreFile } from './store-file.js';
 import * as list from './list-queries.js';
 import * as msg from './message-ops.js';
@@ -87,6 +92,22 @@ export class SqliteStore implements StorePort {
   /** Run the read operation `op()` makes inside one read transaction. */
   private read<T>(op: () => Op<T>): Promise<T> {
     return runRead(this.db, () => runSync(op(), this.c.exec));
+  }
+
+  async heartbeatHost(input: HeartbeatHostInput): Promise<Result<Host>> {
+    return this.write(() => hostOps.heartbeatHost(input));
+  }
+
+  async listHosts(): Promise<Host[]> {
+    return this.read(() => hostOps.listHosts());
+  }
+
+  async forgetHost(input: ForgetHostInput): Promise<Result<ForgetHostOutcome>> {
+    return this.write(() => hostOps.forgetHost(input));
+  }
+
+  async hostLostRuntimes(input: { host: string; limit: number }): Promise<RuntimeSession[]> {
+    return this.read(() => hostOps.hostLostRuntimes(input));
   }
 
   async createTicket(input: {

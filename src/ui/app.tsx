@@ -16,9 +16,9 @@ import {
 import { DetailView } from './detail-view.js';
 import { Footer } from './footer.js';
 import { Grid } from './grid.js';
-import { Header } from './header.js';
+import { Header, hostLines } from './header.js';
 import { HelpView } from './help-view.js';
-import { FOOTER_LINES, type ScreenLayout } from './layout.js';
+import { FOOTER_LINES, withHeaderLines, type ScreenLayout } from './layout.js';
 import { makeTheme, noColorRequested } from './theme.js';
 import { createUiStore, type UiStore } from './ui-store.js';
 import { useCommandKeys } from './use-command-keys.js';
@@ -65,8 +65,10 @@ export function App(props: AppProps) {
 }
 
 function Screen() {
-  const layout = useScreenLayout();
-  const state = useConsoleState(layout);
+  const screen = useScreenLayout();
+  const state = useConsoleState(screen);
+  const extra = hostLines(state).length;
+  const layout = useMemo(() => withHeaderLines(screen, extra), [screen, extra]);
   const rows = useVisibleRows(state);
   useCommandKeys(state, rows, layout);
   return (

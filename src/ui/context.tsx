@@ -14,7 +14,7 @@ import { useStore } from 'zustand';
 import type { ConsoleState, GridRow } from '../core/console-model.js';
 import type { MissionControl } from '../core/service.js';
 import { applyFilter } from './filter.js';
-import { identityLine, observationLine } from './header.js';
+import { hostLines, identityLine, observationLine } from './header.js';
 import { ageText, screenLayout, type ScreenLayout } from './layout.js';
 import type { Theme } from './theme.js';
 import { effectiveSelection, type UiState, type UiStore } from './ui-store.js';
@@ -126,7 +126,10 @@ function clockTexts(
   height: number,
   opts: { dbPath: string; socket: string; readonly: boolean },
 ): string {
-  const head = `${observationLine(s).text}\n${identityLine(s, opts)}`;
+  const hosts = hostLines(s)
+    .map((l) => l.text)
+    .join('\n');
+  const head = `${observationLine(s).text}\n${identityLine(s, opts)}\n${hosts}`;
   const base = ui.mode.kind === 'prompt' ? ui.mode.back : ui.mode;
   // The details view shows ages and reloads the ticket on each new state; help and the modals show no clock.
   if (base.kind === 'details') return `${head}\n${s.at}`;

@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import { memo, useRef } from 'react';
 import type { ConsoleState, GridRow } from '../core/console-model.js';
 import { useDeps, useUi } from './context.js';
+import { severalHosts } from './header.js';
 import { commandOf, keysLabel } from './keymap.js';
 import { ageText, cellText, gridColumns, headerCells, type Column, type ScreenLayout } from './layout.js';
 import { truncate } from './text.js';
@@ -92,7 +93,7 @@ export function Grid(props: { state: ConsoleState | null; rows: readonly GridRow
   const height = layout.gridRows;
   const sel = effectiveSelection(rows, { selectedKey, selectedIndex, top }, height);
   const visible = rows.slice(sel.top, sel.top + height);
-  const cols = useStableColumns(gridColumns(layout.columns, visible));
+  const cols = useStableColumns(gridColumns(layout.columns, visible, { hosts: severalHosts(state) }));
   const now = state?.at ?? 0;
   const position = rows.length > height ? ` ${sel.index + 1}/${rows.length}` : '';
   return (

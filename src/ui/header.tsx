@@ -56,14 +56,56 @@ export function identityLine(
   return `mcc  ${mode}socket ${sanitizeLine(opts.socket)}  ${lease}  store ${sanitizeLine(opts.dbPath)}`;
 }
 
+/** At most this many host lines under the header; the rest are counted on the last one. */
+const MAX_HOST_LINES = 4;
+
+/** Whether the store has more than one host the grid should tell apart (forgotten ones do not count). */
+export function severalHosts(state: ConsoleState | null): boolean {
+  return (state?.hosts ?? []).filter((h) => h.reach.kind !== 'forgotten').length > 1;
+}
+
+/**
+ * The lines under the header: one per host when there is more than one (id, heartbeat age, runtimes), and a
+ * banner for each UNREACHABLE host whatever their number. None for a one-host operator.
+ */
+export function hostLines(state: ConsoleState | null): { text: string; tone: Tone }[] {
+  if (!state) return [];
+  const hosts = (state.hosts ?? []).filter((h) => h.reach.kind !== 'forgotten');
+  // Ages as of the pass that read them, moved on by the clock since.
+  const since = Math.max(0, state.at - (state.hostsAt ?? state.at));
+  const lines: { text: string; tone: Tone }[] = [];
+  for (const h of hosts) {
+    const id = sanitizeLine(h.host.id);
+    if (h.reach.kind === 'unreachable') {
+      lines.push({
+        text:
+          `HOST ${id} UNREACHABLE: last heartbeat ${shortAge(h.reach.ageMs + since)} ago; its ${h.openRuntimes} runtime(s) ` +
+          `show ? and nothing is closed or re-queued (mcc host forget ${id} fences it)`,
+        tone: 'error',
+      });
+    } else if (hosts.length > 1 && h.reach.kind === 'reachable') {
+      lines.push({
+        text: `host ${id}  heartbeat ${shortAge(h.reach.ageMs + since)} ago  runtimes ${h.openRuntimes}`,
+        tone: 'info',
+      });
+    }
+  }
+  if (lines.length <= MAX_HOST_LINES) return lines;
+  // Banners first, so an UNREACHABLE host is never the one cut.
+  lines.sort((a, b) => Number(b.tone === 'error') - Number(a.tone === 'error'));
+  const shown = lines.slice(0, MAX_HOST_LINES - 1);
+  return [...shown, { text: `... and ${lines.length - shown.length} more host line(s): mcc hosts`, tone: 'info' }];
+}
+
 /** The console header. */
 export function Header(props: { state: ConsoleState | null; width: number }) {
   const { dbPath, socket, readonly, theme } = useDeps();
   const { state, width } = props;
   const obs = observationLine(state);
   const drift = (state?.driftCount ?? 0) > 0;
+  const hosts = hostLines(state);
   return (
-    <Box flexDirection="column" height={3}>
+    <Box flexDirection="column" height={3 + hosts.length}>
       <Text wrap="truncate" bold>
         {truncate(identityLine(state, { dbPath, socket, readonly }), width)}
       </Text>
@@ -73,6 +115,11 @@ export function Header(props: { state: ConsoleState | null; width: number }) {
       <Text wrap="truncate" color={theme.tone(obs.tone)} bold={obs.tone === 'error' || obs.tone === 'warn'}>
         {truncate(obs.text, width)}
       </Text>
+      {hosts.map((l, i) => (
+        <Text key={i} wrap="truncate" color={theme.tone(l.tone)} bold={l.tone === 'error'}>
+          {truncate(l.text, width)}
+        </Text>
+      ))}
     </Box>
   );
 }

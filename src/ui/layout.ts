@@ -18,6 +18,13 @@ export interface ScreenLayout {
   gridRows: number;
 }
 
+/** The layout with `extra` more header lines (one per host, a banner per UNREACHABLE host), taken from the body. */
+export function withHeaderLines(layout: ScreenLayout, extra: number): ScreenLayout {
+  if (extra <= 0) return layout;
+  const body = Math.max(2, layout.body - extra);
+  return { ...layout, body, gridRows: Math.max(1, body - 1) };
+}
+
 /** Geometry for a terminal of `columns` x `rows`. */
 export function screenLayout(columns: number, rows: number): ScreenLayout {
   const cols = Math.max(20, Math.floor(columns) || 80);
@@ -26,7 +33,8 @@ export function screenLayout(columns: number, rows: number): ScreenLayout {
   return { columns: cols, lines, body, gridRows: Math.max(1, body - 1) };
 }
 
-export type ColumnId = 'key' | 'title' | 'state' | 'runtime' | 'pid' | 'age' | 'attempts' | 'pending' | 'badge';
+export type ColumnId =
+  'key' | 'title' | 'state' | 'runtime' | 'host' | 'pid' | 'age' | 'attempts' | 'pending' | 'badge';
 
 export interface Column {
   id: ColumnId;
@@ -39,7 +47,9 @@ export interface Column {
 export const MARKER_WIDTH = 2;
 const MIN_TITLE = 12;
 /** Dropped in this order when the title would get narrower than MIN_TITLE. */
-const DROPPABLE: readonly ColumnId[] = ['pid', 'age', 'pending', 'attempts'];
+const DROPPABLE: readonly ColumnId[] = ['pid', 'age', 'pending', 'attempts', 'host'];
+/** The HOST column is narrow: a long host id is cut (the detail view has all of it). */
+const MAX_HOST = 10;
 const SHRINKABLE: readonly ColumnId[] = ['badge', 'state', 'runtime', 'key'];
 const MIN_TITLE_TINY = 4;
 
@@ -49,21 +59,29 @@ export function badgeText(row: GridRow): string {
   return row.humanInput ? 'NEEDS-INPUT' : '';
 }
 
-/** Columns for the visible rows at this width; every width is exact, so lines are exactly `width` wide. */
-export function gridColumns(width: number, visible: readonly GridRow[]): Column[] {
+/**
+ * Columns for the visible rows at this width; every width is exact, so lines are exactly `width` wide. The HOST
+ * column is there only when the store has more than one host: one-host operators keep today's columns.
+ */
+export function gridColumns(width: number, visible: readonly GridRow[], opts: { hosts?: boolean } = {}): Column[] {
   let keyW = 3;
   let pidW = 3;
   let badgeW = 5;
+  let hostW = 4;
   for (const r of visible) {
     keyW = Math.max(keyW, r.key.length);
     pidW = Math.max(pidW, String(r.pid ?? '').length);
     badgeW = Math.max(badgeW, badgeText(r).length);
+    hostW = Math.max(hostW, (r.host ?? '').length);
   }
   let cols: Column[] = [
     { id: 'key', label: 'KEY', width: keyW, align: 'left' },
     { id: 'title', label: 'TITLE', width: 0, align: 'left' },
     { id: 'state', label: 'STATE', width: 11, align: 'left' },
     { id: 'runtime', label: 'RUNTIME', width: 8, align: 'left' },
+    ...(opts.hosts === true
+      ? [{ id: 'host', label: 'HOST', width: Math.min(hostW, MAX_HOST), align: 'left' } satisfies Column]
+      : []),
     { id: 'pid', label: 'PID', width: pidW, align: 'right' },
     { id: 'age', label: 'AGE', width: 4, align: 'right' },
     { id: 'attempts', label: 'ATT', width: 3, align: 'right' },
@@ -106,6 +124,8 @@ function rawCell(row: GridRow, id: ColumnId, now: number): string {
       return row.state;
     case 'runtime':
       return row.runtime;
+    case 'host':
+      return row.host ?? '-';
     case 'pid':
       return row.pid === null ? '-' : String(row.pid);
     case 'age':

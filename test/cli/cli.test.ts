@@ -19,6 +19,8 @@ const COMMANDS = [
   'reconcile',
   'attach',
   'worktrees',
+  'hosts',
+  'host',
   'approve',
   'changes',
   'block',

@@ -1,12 +1,15 @@
-// `mcc --auto`: one daemon per store (a lease row with an expiry); a second one says who holds the lease;
-// SIGTERM/SIGINT finish the current pass, release the lease and exit 0.
-import { hostname } from 'node:os';
+// `mcc --auto`: one daemon per host (a lease row with an expiry); a second one says who holds the lease;
+// SIGTERM/SIGINT finish the current pass, release the lease and exit 0. A daemon of an mcc from before hosts
+// had ids held `auto-daemon` for the whole store: it is waited for while it lives.
+import { defaultHostId } from '../../src/cli/host-id.js';
 import { describe, expect, it } from 'vitest';
 import { holderLabel } from '../../src/core/lease-holder.js';
 import { disagreements, useHarness, waitFor, type Harness } from '../runtime/helpers.js';
 
-// The lease name the daemon takes (src/core/console-controller.ts DAEMON_LEASE); a column value operators see.
+// The lease names (src/core/console-controller.ts): column values operators see. LEASE is the pre-hosts one.
 const LEASE = 'auto-daemon';
+const hostname = defaultHostId;
+const HOST_LEASE = `auto-daemon:${hostname()}`;
 
 function holdLease(h: Harness, holder: string, expiresInMs: number): void {
   h.sql(
@@ -162,7 +165,7 @@ describe('--auto after a daemon killed with SIGKILL', () => {
       expect.objectContaining({
         actor: 'auto',
         status: 'warning',
-        summary: `took over lease ${LEASE} from ${dead}: pid ${first.pid} is gone`,
+        summary: `took over lease ${HOST_LEASE} from ${dead}: pid ${first.pid} is gone`,
       }),
     ]);
   });

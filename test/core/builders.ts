@@ -2,6 +2,7 @@
 // builder takes overrides, so a table row states only what differs from a healthy default.
 import { parseConfig, type Config, type Profile } from '../../src/core/config.js';
 import type { Finding, Policy, Snapshot } from '../../src/core/findings.js';
+import { hostReachability, type Host, type HostView } from '../../src/core/hosts.js';
 import type { Where } from '../../src/core/liveness.js';
 import type { ProcessObservation } from '../../src/core/process.port.js';
 import type { PaneInfo, TmuxObservation } from '../../src/core/tmux.port.js';
@@ -186,6 +187,8 @@ export interface SnapInput {
   buffers?: string[] | null;
   /** Profiles other than the built-in ones (the default: CONFIG's). */
   profiles?: Snapshot['profiles'];
+  /** The hosts sharing the store (absent: not read). */
+  hosts?: HostView[];
 }
 
 export function snapshot(i: SnapInput = {}): Snapshot {
@@ -200,9 +203,34 @@ export function snapshot(i: SnapInput = {}): Snapshot {
     captures: new Map(i.captures ?? []),
     ...(i.screenChangedAt ? { screenChangedAt: new Map(i.screenChangedAt) } : {}),
     buffers: i.buffers === null ? null : new Set(i.buffers ?? []),
+    ...(i.hosts ? { hosts: i.hosts } : {}),
     profiles: i.profiles ?? CONFIG.profiles,
     defaultProfile: CONFIG.defaultProfile,
   };
+}
+
+/** A hosts row: beat at NOW unless told. */
+export function hostRow(over: Partial<Host> = {}): Host {
+  return {
+    id: 'host-b',
+    bootId: 'boot-b',
+    version: '0.1.0',
+    tmuxSocket: SOCKET,
+    heartbeatAt: NOW,
+    labels: [],
+    sshTarget: null,
+    epoch: 1,
+    forgottenAt: null,
+    createdAt: NOW - 3_600_000,
+    updatedAt: NOW,
+    ...over,
+  };
+}
+
+/** A host as a snapshot carries it, judged at NOW with a 30 s host TTL. */
+export function hostView(over: Partial<Host> = {}, openRuntimes = 1): HostView {
+  const host = hostRow(over);
+  return { host, reach: hostReachability(host, NOW, 30), openRuntimes };
 }
 
 /** Findings that are drift (a badge), not routine work. */

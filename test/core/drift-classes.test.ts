@@ -7,6 +7,7 @@ import { DRIFT_CLASSES } from '../../src/core/drift-classes.js';
 import { leftWorktreeFindings } from '../../src/core/workspace.js';
 import {
   DEMO,
+  hostView,
   NOW,
   SCREEN,
   TTL,
@@ -74,6 +75,12 @@ const WORLDS: Record<Exclude<DriftClass, WorkspaceClass>, SnapInput> = {
     runtimes: [runtime({ createdAt: NOW - 61_000 })],
     tickets: [ticket({ checkInSeconds: 60 })],
     captures: [['%1', SCREEN.working]],
+  },
+  // MC-1's runtime lives on host-b, whose daemon last beat 45 s ago (host TTL 30 s).
+  UNREACHABLE: {
+    tickets: [ticket()],
+    runtimes: [runtime({ host: 'host-b' })],
+    hosts: [hostView({ id: 'host-b', heartbeatAt: NOW - 45_000 })],
   },
   UNKNOWN: {
     tickets: [ticket()],

@@ -6,7 +6,7 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import { DAEMON_LEASE } from '../../src/core/console-controller.js';
+import { isDaemonLease } from '../../src/core/console-controller.js';
 import type { DemoFooter, DemoLayout } from '../../src/demo-agent/args.js';
 import { DEMO_LAYOUT_PATTERNS } from '../../src/demo-agent/layouts.js';
 import type { InputLogEntry, PromptLogEntry } from '../../src/demo-agent/logs.js';
@@ -485,7 +485,7 @@ export async function disagreements(
  */
 export function startDaemon(h: Harness, args: string[] = []) {
   const child = h.spawn(['--auto', ...args], { timeoutMs: 180_000 });
-  const expiry = (): string | undefined => h.leases().find((l) => l.name === DAEMON_LEASE)?.expires_at;
+  const expiry = (): string | undefined => h.leases().find((l) => isDaemonLease(l.name))?.expires_at;
   return {
     async passes(n: number, timeoutMs = 20_000): Promise<void> {
       const seen = new Set<string>();

@@ -168,6 +168,23 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX commands_queue ON commands (target_host, status, id);
   CREATE INDEX commands_ticket ON commands (ticket_key, id);
   `,
+  // 6: several hosts, one store (hosts table, heartbeat, fencing epoch).
+  `
+  CREATE TABLE hosts (
+    id           TEXT PRIMARY KEY,
+    boot_id      TEXT,
+    mcc_version  TEXT NOT NULL,
+    tmux_socket  TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL,
+    labels       TEXT NOT NULL DEFAULT '[]',
+    ssh_target   TEXT,
+    epoch        INTEGER NOT NULL DEFAULT 1 CHECK (epoch >= 1),
+    forgotten_at TEXT,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+  );
+  CREATE INDEX runtime_sessions_host ON runtime_sessions (host, status);
+  `,
 ];
 
 /** The newest PostgreSQL schema version this code understands; always equal to the SQLite SCHEMA_VERSION. */
