@@ -19,6 +19,7 @@ const COMMANDS = [
   'reconcile',
   'attach',
   'worktrees',
+  'commands',
   'hosts',
   'host',
   'approve',
