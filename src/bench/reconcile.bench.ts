@@ -81,7 +81,7 @@ export async function buildWorld(
   const tmuxConfig = join(dir, 'tmux.conf');
   ensureTmuxConfig(tmuxConfig);
   // The context's own probe only checks each size's world: exec, so it adds no control client to the server.
-  const opened = openContext({
+  const opened = await openContext({
     db: join(dir, 'store.db'),
     socket: tmux.name,
     config: configPath,

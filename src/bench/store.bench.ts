@@ -245,7 +245,7 @@ async function measureList(db: string, tickets: number, runs: number, rows: Resu
   const config = join(dirname(db), 'list-bench.config.json');
   writeFileSync(config, '{}\n', { mode: 0o600 });
   const flags = ['--db', db, '--config', config];
-  const opened = openContext({ db, config, env: process.env, actor: 'bench' });
+  const opened = await openContext({ db, config, env: process.env, actor: 'bench' });
   if (!opened.ok) throw new Error(`bench: openContext: ${opened.message}`);
   const page: number[] = [];
   const command: number[] = [];

@@ -38,7 +38,7 @@ export async function withContext(
   actor?: string,
 ): Promise<number> {
   const { openContext } = await loadContext();
-  const ctx = openContext({ ...globalContextOptions(args), env, ...(actor ? { actor } : {}) });
+  const ctx = await openContext({ ...globalContextOptions(args), env, ...(actor ? { actor } : {}) });
   if (!ctx.ok) return failWith(out, ctx);
   try {
     return await fn(ctx.value);

@@ -14,7 +14,7 @@ import { GitProbe } from '../probes/git.probe.js';
 import { createProcessProbe } from '../probes/process.probe.js';
 import { ChecksProbe } from '../probes/checks.probe.js';
 import { TmuxProbe } from '../probes/tmux.probe.js';
-import { resolveDbPath } from '../store/paths.js';
+import { isServerStore, resolveDbPath } from '../store/paths.js';
 import { resolveHostIdentity } from './host-id.js';
 import { openSqliteStore } from '../store/ticket-store.sqlite.js';
 
@@ -124,28 +124,41 @@ function failpointsFrom(env: NodeJS.ProcessEnv): Result<Failpoints> {
   });
 }
 
-/** Open everything a command needs. Errors are `invalid` (bad config or flags) or thrown store errors. */
-export function openContext(opts: ContextOptions): Result<McContext> {
+/**
+ * Open everything a command needs. Errors are `invalid` (bad config or flags) or `store_failed`. The store is
+ * SQLite (a file) unless `--db` / MCC_DB is a postgres:// URL; the PostgreSQL adapter (and `pg`) is loaded only
+ * then.
+ */
+export async function openContext(opts: ContextOptions): Promise<Result<McContext>> {
   const config = loadConfig(opts);
   if (!config.ok) return config;
   const failpoints = failpointsFrom(opts.env);
   if (!failpoints.ok) return failpoints;
   const host = resolveHostIdentity({ ...(opts.host !== undefined ? { flag: opts.host } : {}), env: opts.env });
   if (!host.ok) return host;
-  const dbPath = resolve(resolveDbPath({ ...(opts.db ? { flag: opts.db } : {}), env: opts.env }));
+  const spec = resolveDbPath({ ...(opts.db ? { flag: opts.db } : {}), env: opts.env });
+  const server = isServerStore(spec);
   let store: StorePort;
   try {
-    store = openSqliteStore(dbPath);
+    store = server
+      ? await (
+          await import('../store/ticket-store.pg.js')
+        ).openPgStore(spec, { log: (m) => process.stderr.write(`mcc: ${m}\n`) })
+      : openSqliteStore(resolve(spec));
   } catch (e) {
     return fail(e instanceof StoreError ? 'store_failed' : 'invalid', (e as Error).message);
   }
+  // What names the store to people: the file, or the URL without its password.
+  const dbPath = server ? store.location : resolve(spec);
+  // Where mcc keeps its own files (tmux.conf): beside the SQLite file, else the default state directory.
+  const stateDir = dirname(server ? resolveDbPath({ env: { ...opts.env, MCC_DB: '' } }) : dbPath);
   const runner = new NodeCommandRunner();
   const clock = opts.clock ?? systemClock;
   const tmux = new TmuxProbe({
     socket: config.value.socket,
     runner,
     tmuxBin: opts.env['MCC_TMUX_BIN'] || 'tmux',
-    configFile: join(dirname(dbPath), 'tmux.conf'),
+    configFile: join(stateDir, 'tmux.conf'),
     now: () => clock.now(),
     mode: tmuxMode(opts),
   });

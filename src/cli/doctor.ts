@@ -1,3 +1,4 @@
+import { isServerStore } from '../store/paths.js';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
@@ -45,7 +46,7 @@ export const doctorCommand: Command = {
         : `tmux not runnable (${tmuxBin}): ${v.error?.message ?? v.stderr}`,
     );
     const { openContext } = await loadContext();
-    const ctx = openContext({ ...globalContextOptions(args), env });
+    const ctx = await openContext({ ...globalContextOptions(args), env });
     if (!ctx.ok) {
       // A bad config or an unusable store is bad input (exit 2, as every command), not a failed check.
       check(false, ctx.message);
@@ -58,9 +59,15 @@ export const doctorCommand: Command = {
         `config: ${config.source ?? 'built-in defaults (no config file)'}; ttl ${config.ttlSeconds}s, retry limit ${config.retryLimit}, interval ${config.intervalSeconds}s`,
       );
       try {
-        const mode = (statSync(dbPath).mode & 0o777).toString(8);
-        const t = await service.storeWriteCheck();
-        check(mode === '600', `store writable: ${dbPath} (mode ${mode}, event ${t.id})`);
+        if (isServerStore(dbPath)) {
+          // A server database: no file mode to check; a write proves the connection, the schema and the grants.
+          const t = await service.storeWriteCheck();
+          check(true, `store writable: ${dbPath} (PostgreSQL, event ${t.id})`);
+        } else {
+          const mode = (statSync(dbPath).mode & 0o777).toString(8);
+          const t = await service.storeWriteCheck();
+          check(mode === '600', `store writable: ${dbPath} (mode ${mode}, event ${t.id})`);
+        }
       } catch (e) {
         check(false, `store ${dbPath}: ${(e as Error).message}`);
       }

@@ -187,6 +187,30 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX runtime_sessions_host ON runtime_sessions (host, status);
   `,
+  // 7: a revision of what consoles and passes show (tickets, runtimes, messages), moved by triggers whatever
+  // writes them: the change token follows it, so a lease renewal or a heartbeat (every daemon, every second)
+  // no longer makes every console rescan 50,000 tickets.
+  `
+  INSERT INTO sequences (name, value) VALUES ('revision', 0);
+  CREATE TRIGGER tickets_revision_i AFTER INSERT ON tickets
+    BEGIN UPDATE sequences SET value = value + 1 WHERE name = 'revision'; END;
+  CREATE TRIGGER tickets_revision_u AFTER UPDATE ON tickets
+    BEGIN UPDATE sequences SET value = value + 1 WHERE name = 'revision'; END;
+  CREATE TRIGGER tickets_revision_d AFTER DELETE ON tickets
+    BEGIN UPDATE sequences SET value = value + 1 WHERE name = 'revision'; END;
+  CREATE TRIGGER runtime_sessions_revision_i AFTER INSERT ON runtime_sessions
+    BEGIN UPDATE sequences SET value = value + 1 WHERE name = 'revision'; END;
+  CREATE TRIGGER runtime_sessions_revision_u AFTER UPDATE ON runtime_sessions
+    BEGIN UPDATE sequences SET value = value + 1 WHERE name = 'revision'; END;
+  CREATE TRIGGER runtime_sessions_revision_d AFTER DELETE ON runtime_sessions
+    BEGIN UPDATE sequences SET value = value + 1 WHERE name = 'revision'; END;
+  CREATE TRIGGER messages_revision_i AFTER INSERT ON messages
+    BEGIN UPDATE sequences SET value = value + 1 WHERE name = 'revision'; END;
+  CREATE TRIGGER messages_revision_u AFTER UPDATE ON messages
+    BEGIN UPDATE sequences SET value = value + 1 WHERE name = 'revision'; END;
+  CREATE TRIGGER messages_revision_d AFTER DELETE ON messages
+    BEGIN UPDATE sequences SET value = value + 1 WHERE name = 'revision'; END;
+  `,
 ];
 
 /** The newest schema version this code understands. */

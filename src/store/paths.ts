@@ -12,3 +12,8 @@ export function resolveDbPath(input: { flag?: string; env: NodeJS.ProcessEnv }):
   const home = input.env['HOME'] !== undefined && input.env['HOME'] !== '' ? input.env['HOME'] : homedir();
   return join(home, '.local', 'state', 'mcc', 'mcc.db');
 }
+
+/** True when a `--db` / MCC_DB value names a PostgreSQL server store (by its URL scheme) rather than a file. */
+export function isServerStore(spec: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(spec);
+}

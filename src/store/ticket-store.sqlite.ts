@@ -27,6 +27,7 @@ export class SqliteStore extends OpStore {
   private sidecarsPrivate = false;
   private lastDataVersion = -1;
   private token = 0;
+  private ownCommit = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -42,9 +43,9 @@ export class SqliteStore extends OpStore {
     this.sidecarsPrivate = tightenSidecars(location);
   }
 
-  // data_version only moves for other connections' commits, so our own commits bump the token here.
+  // data_version only moves for other connections' commits; our own commits make the next changeToken look.
   private readonly committed = (): void => {
-    this.token++;
+    this.ownCommit = true;
     if (!this.sidecarsPrivate) this.sidecarsPrivate = tightenSidecars(this.location);
   };
 
@@ -83,11 +84,20 @@ export class SqliteStore extends OpStore {
     return runRead(this.db, () => new Map(this.c.raw<[string, number]>(q.TICKET_VERSIONS_SQL)));
   }
 
+  /**
+   * The revision migration 7's triggers keep (tickets, runtimes, messages), read again only when some commit
+   * happened since the last read (data_version moves for other connections' commits, `committed` for ours).
+   * Leases and heartbeats leave it alone, so a daemon renewing its lease makes no console reload.
+   */
   async changeToken(): Promise<number> {
     const dataVersion = this.db.pragma('data_version', { simple: true }) as number;
-    if (dataVersion !== this.lastDataVersion) {
+    if (dataVersion !== this.lastDataVersion || this.ownCommit) {
       this.lastDataVersion = dataVersion;
-      this.token++;
+      this.ownCommit = false;
+      const row = this.c.stmt("SELECT value FROM sequences WHERE name = 'revision'").get() as
+        { value: number } | undefined;
+      // No revision row (hand-edited store): every commit counts as a change.
+      this.token = row === undefined ? this.token + 1 : row.value;
     }
     return this.token;
   }

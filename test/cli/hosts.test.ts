@@ -164,7 +164,7 @@ describe('mcc attach KEY for a runtime of another host', () => {
   /** A context on a fresh store as host A, with MC-1 held by a runtime of `host`. */
   async function world(host: string, sshTarget: string | null) {
     const dir = mkdtempSync(join(tmpdir(), 'mcc-attach-'));
-    const opened = openContext({ db: join(dir, 'mcc.db'), host: 'host-a', env: { XDG_CONFIG_HOME: dir } });
+    const opened = await openContext({ db: join(dir, 'mcc.db'), host: 'host-a', env: { XDG_CONFIG_HOME: dir } });
     if (!opened.ok) throw new Error(opened.message);
     const ctx = opened.value;
     const t = await ctx.store.createTicket({ title: 't', body: '', profile: 'demo', now: Date.now(), actor: 'test' });

@@ -29,7 +29,7 @@ function directory(states: Record<string, HostState>): HostDirectory {
 
 async function world(states: Record<string, HostState> = { hostB: { kind: 'alive', heartbeatAgeMs: 1000 } }) {
   const h = useHarness({ profiles: { demo: { bootMs: 200, workMs: 60_000 } } });
-  const opened = openContext({ env: h.env, actor: 'auto' });
+  const opened = await openContext({ env: h.env, actor: 'auto' });
   if (!opened.ok) throw new Error(`openContext: ${opened.message}`);
   const ctx = opened.value;
   onTestFinished(() => ctx.close());

@@ -69,12 +69,17 @@ describe('toPg', () => {
     expect(() => toPg(`SELECT 'open`, [])).toThrow(/unterminated string literal/);
   });
 
-  it('un-comments a /*pg: */ clause, which SQLite reads as a comment, and refuses placeholders inside it', () => {
+  it('un-comments a /*pg: */ clause, which SQLite reads as a comment; @name inside it, never ?', () => {
     expect(toPg('SELECT id FROM c WHERE h = ? ORDER BY id LIMIT 1 /*pg: FOR UPDATE SKIP LOCKED */', ['b'])).toEqual({
       text: 'SELECT id FROM c WHERE h = $1 ORDER BY id LIMIT 1  FOR UPDATE SKIP LOCKED ',
       values: ['b'],
     });
-    expect(() => toPg('SELECT 1 /*pg: WHERE x = ? */', [1])).toThrow(/placeholders inside a \/\*pg: \*\/ clause/);
+    expect(toPg(`SELECT 1 AS queued /*pg: , pg_notify('c', @host) */`, { host: 'b', extra: 1 })).toEqual({
+      text: `SELECT 1 AS queued  , pg_notify('c', $1) `,
+      values: ['b'],
+    });
+    expect(toPg(`SELECT '/*pg: x */'`)).toEqual({ text: `SELECT '/*pg: x */'`, values: [] });
+    expect(() => toPg('SELECT 1 /*pg: WHERE x = ? */', [1])).toThrow(/a \? placeholder inside a \/\*pg: \*\/ clause/);
   });
 
   it('leaves operators and casts alone and keeps the cached translation per text', () => {

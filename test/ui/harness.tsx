@@ -139,7 +139,7 @@ export async function startConsole(opts: HarnessOptions = {}): Promise<ConsoleHa
     MCC_CONFIG: writeConfig(dir.path, opts),
   };
   if (opts.brokenTmux) env['MCC_TMUX_BIN'] = opts.brokenTmux;
-  const opened = openContext({ env, actor: 'console:test' });
+  const opened = await openContext({ env, actor: 'console:test' });
   if (!opened.ok) throw new Error(`openContext: ${opened.message}`);
   const ctx = opened.value;
   const controller = new ConsoleController(ctx.service, { intervalMs: 200, readonly: Boolean(opts.readonly) });

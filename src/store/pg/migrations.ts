@@ -185,7 +185,27 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX runtime_sessions_host ON runtime_sessions (host, status);
   `,
+  // 7: change notifications. Each statement that changes tickets, runtimes or messages NOTIFYs mcc_changed at
+  // commit, so a console or daemon elsewhere reloads only when something it shows changed (SQLite's twin of
+  // this step keeps a revision counter instead).
+  `
+  CREATE FUNCTION mcc_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_notify('mcc_changed', '');
+    RETURN NULL;
+  END
+  $$;
+  CREATE TRIGGER tickets_changed AFTER INSERT OR UPDATE OR DELETE ON tickets
+    FOR EACH STATEMENT EXECUTE FUNCTION mcc_changed();
+  CREATE TRIGGER runtime_sessions_changed AFTER INSERT OR UPDATE OR DELETE ON runtime_sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION mcc_changed();
+  CREATE TRIGGER messages_changed AFTER INSERT OR UPDATE OR DELETE ON messages
+    FOR EACH STATEMENT EXECUTE FUNCTION mcc_changed();
+  `,
 ];
+
+/** The channel migration 7's triggers notify when tickets, runtimes or messages change. */
+export const CHANGED_CHANNEL = 'mcc_changed';
 
 /** The newest PostgreSQL schema version this code understands; always equal to the SQLite SCHEMA_VERSION. */
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -53,13 +53,6 @@ function shapeOf(sql: string): Shape {
     } else if (c === '/' && sql[i + 1] === '*') {
       const end = sql.indexOf('*/', i + 2);
       if (end < 0) throw new Error(`toPg: unterminated /* comment in: ${sql}`);
-      if (sql.startsWith('/*pg:', i)) {
-        // A clause only PostgreSQL needs (see sql-op.ts): un-comment it and translate what it holds.
-        const inner = shapeOf(sql.slice(i + 5, end));
-        if (inner.mode !== 'none') throw new Error(`toPg: placeholders inside a /*pg: */ clause: ${sql}`);
-        out += sql.slice(from, i) + inner.text;
-        from = end + 2;
-      }
       i = end + 2;
     } else if (c === '?') {
       out += sql.slice(from, i) + `$${++count}`;
@@ -85,10 +78,44 @@ function shapeOf(sql: string): Shape {
   return { mode: 'none', text: out };
 }
 
+/**
+ * Un-comment every `/*pg: ... *\/` clause (a clause only PostgreSQL needs, see sql-op.ts), skipping string
+ * literals and quoted identifiers. A clause may use @name parameters (SQLite ignores a named value it does not
+ * use) but never `?`, which would shift SQLite's positional count.
+ */
+function unPg(sql: string): string {
+  let out = '';
+  let from = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i] as string;
+    if (c === "'" || c === '"') {
+      i = skipQuoted(sql, i, c);
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const nl = sql.indexOf('\n', i);
+      i = nl < 0 ? sql.length : nl + 1;
+    } else if (sql.startsWith('/*pg:', i)) {
+      const end = sql.indexOf('*/', i + 5);
+      if (end < 0) throw new Error(`toPg: unterminated /*pg: clause in: ${sql}`);
+      const inner = sql.slice(i + 5, end);
+      if (inner.includes('?')) throw new Error(`toPg: a ? placeholder inside a /*pg: */ clause: ${sql}`);
+      out += sql.slice(from, i) + inner;
+      from = i = end + 2;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      // An unterminated comment is shapeOf's to report.
+      i = end < 0 ? sql.length : end + 2;
+    } else {
+      i++;
+    }
+  }
+  return out + sql.slice(from);
+}
+
 function cachedShape(sql: string): Shape {
   let shape = cache.get(sql);
   if (shape === undefined) {
-    shape = shapeOf(sql);
+    shape = shapeOf(unPg(sql));
     // Statements are a fixed set; the limit only guards against a caller that builds SQL from data.
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(sql, shape);
