@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPgStore } from '../../src/store/ticket-store.pg.js';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { pidNamespacesAvailable, simHost, type SimHost } from '../helpers/sim-host.js';
 import { waitFor } from '../helpers/wait.js';
@@ -247,4 +248,65 @@ describe.sequential('three hosts, one store', () => {
       30_000,
     );
   }, 120_000);
+});
+
+describe('two hosts racing --pickup over 200 tickets', () => {
+  it('each ticket gets exactly one runtime, and each host stays within its own --max-runtimes', async () => {
+    const raceUrl = await server.createDatabase();
+    const config = {
+      ...CONFIG,
+      // A cheap agent: 200 of them must fit on a small machine. It never shows a prompt, so nothing is typed.
+      profiles: { sleeper: { command: ['sleep', '600'], ready: '^never-ready$' } },
+      defaultProfile: 'sleeper',
+    };
+    const x = simHost('race-x', { db: raceUrl, dir, config });
+    const y = simHost('race-y', { db: raceUrl, dir, config });
+    try {
+      const pool = new pg.Pool({ connectionString: raceUrl, max: 1 });
+      pool.on('error', () => undefined);
+      try {
+        const store = await openPgStore(raceUrl);
+        try {
+          for (let i = 1; i <= 200; i++)
+            await store.createTicket({
+              title: `ticket ${i}`,
+              body: 'sleep',
+              profile: 'sleeper',
+              now: Date.now(),
+              actor: 'test',
+            });
+        } finally {
+          await store.closed();
+        }
+        x.startDaemon(['--interval', '0.5', '--pickup', '--max-runtimes', '150']);
+        y.startDaemon(['--interval', '0.5', '--pickup', '--max-runtimes', '150']);
+        const counts = await waitFor(
+          'all 200 tickets picked up',
+          async () =>
+            (
+              await pool.query<{ n: number; tickets: number }>(
+                "SELECT count(*)::int AS n, count(DISTINCT ticket_key)::int AS tickets FROM runtime_sessions WHERE status <> 'closed'",
+              )
+            ).rows[0],
+          (c) => c?.tickets === 200,
+          180_000,
+        );
+        expect(counts?.n).toBe(200);
+        const perTicket = await pool.query<{ key: string; n: number }>(
+          'SELECT ticket_key AS key, count(*)::int AS n FROM runtime_sessions GROUP BY ticket_key HAVING count(*) <> 1',
+        );
+        expect(perTicket.rows).toEqual([]);
+        const perHost = await pool.query<{ host: string; n: number }>(
+          "SELECT host, count(*)::int AS n FROM runtime_sessions WHERE status <> 'closed' GROUP BY host ORDER BY host",
+        );
+        expect(perHost.rows.map((r) => r.host)).toEqual(['race-x', 'race-y']);
+        for (const r of perHost.rows) expect(r.n).toBeLessThanOrEqual(150);
+        expect((await sessions(x)).length + (await sessions(y)).length).toBe(200);
+      } finally {
+        await pool.end();
+      }
+    } finally {
+      await Promise.all([x.stop(), y.stop()]);
+    }
+  }, 300_000);
 });
