@@ -1,5 +1,6 @@
-// The system under test for the model-based test: the real MissionControl service and the real SQLite store,
-// with tmux, /proc and the clock replaced by the fake world. Every CLI invocation (pickup, move, retire) is a
+// The system under test for the model-based test: the real MissionControl service and a real store (SQLite by
+// default; `Env.open()` takes the adapter this run tests, PostgreSQL with MCC_TEST_STORE=pg), with tmux, /proc
+// and the clock replaced by the fake world. Every CLI invocation (pickup, move, retire) is a
 // fresh "process"; the daemon is one long-lived process. A failpoint crash kills its process: it throws, and
 // every later port call of that process throws too, so nothing more of it reaches the world or the store.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +9,9 @@ import { join } from 'node:path';
 import type { FailpointName, Failpoints } from '../../src/core/failpoints.js';
 import { MissionControl, promptOf } from '../../src/core/service.js';
 import type { McEvent, Message, RuntimeSession, Ticket } from '../../src/core/types.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/ticket-store.sqlite.js';
+import type { OpStore } from '../../src/store/op-store.js';
+import { openSqliteStore } from '../../src/store/ticket-store.sqlite.js';
+import { closeStore, freshSpec, openStoreAt } from '../helpers/test-store.js';
 import { testConfig } from './builders.js';
 import { SIGN_IN_BLOCKED } from './fake-agent.js';
 import { FakeWorld } from './fake-world.js';
@@ -66,7 +69,7 @@ export class Env {
     retryLimit: RETRY_LIMIT,
     profiles: { demo: { blocked: SIGN_IN_BLOCKED, readyTimeoutSeconds: READY_TIMEOUT_MS / 1000 } },
   });
-  readonly store: SqliteStore;
+  readonly store: OpStore;
   readonly keys: string[] = [];
   /** Prompt text per ticket key, to recognise it in what the agents received. */
   readonly prompts = new Map<string, string>();
@@ -77,12 +80,33 @@ export class Env {
   daemon: Proc;
   /** The log of commands run so far, for failure messages. */
   readonly log: string[] = [];
-  private readonly dir: string;
+  private readonly dir: string | null;
+  private readonly release: (() => Promise<void>) | null;
+  private released: Promise<void> = Promise.resolve();
 
-  constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), 'mcc-model-'));
-    this.store = openSqliteStore(join(this.dir, 'mcc.db'));
+  /** A world over a fresh SQLite store, or over `opened` (a store and how to remove it once closed). */
+  constructor(opened?: { store: OpStore; remove: () => Promise<void> }) {
+    if (opened === undefined) {
+      this.dir = mkdtempSync(join(tmpdir(), 'mcc-model-'));
+      this.store = openSqliteStore(join(this.dir, 'mcc.db'));
+      this.release = null;
+    } else {
+      this.dir = null;
+      this.store = opened.store;
+      this.release = opened.remove;
+    }
     this.daemon = this.process('auto');
+  }
+
+  /** A world over a fresh store of the adapter this run tests (test/helpers/test-store.ts); `close()` it. */
+  static async open(): Promise<Env> {
+    const place = await freshSpec();
+    try {
+      return new Env({ store: await openStoreAt(place.spec), remove: () => place.remove() });
+    } catch (e) {
+      await place.remove();
+      throw e;
+    }
   }
 
   /** A fresh process of mcc; `crashAt` arms one failpoint that kills it. */
@@ -172,7 +196,14 @@ export class Env {
   }
 
   dispose(): void {
-    this.store.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    const release = this.release;
+    this.released = closeStore(this.store).then(() => release?.());
+    if (this.dir !== null) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** dispose(), waiting until the store is closed and its place removed (a PostgreSQL database is dropped). */
+  async close(): Promise<void> {
+    this.dispose();
+    await this.released;
   }
 }

@@ -1,11 +1,8 @@
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../../src/core/result.js';
 import type { RuntimeSession, Ticket, TicketStatus } from '../../src/core/types.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/ticket-store.sqlite.js';
-import { ev, T0, TARGET, tempDir } from './helpers.js';
+import { closeTestStore, ev, rawRows, T0, TARGET, testStore, type TestStore } from './helpers.js';
 
 // Two actors work from snapshots that go stale at random. Whatever they do, a write based on a stale read
 // must fail without touching anything, every successful write must move each row it touches exactly one
@@ -46,7 +43,7 @@ interface Touch {
   result: Result<unknown>;
 }
 
-async function snapshot(store: SqliteStore): Promise<Snapshot> {
+async function snapshot(store: TestStore): Promise<Snapshot> {
   const active = await store.loadActive(KEYS);
   return {
     tickets: new Map(active.tickets.map((t) => [t.key, t])),
@@ -54,15 +51,15 @@ async function snapshot(store: SqliteStore): Promise<Snapshot> {
   };
 }
 
-function dump(db: Database.Database): string {
+async function dump(store: TestStore): Promise<string> {
   return JSON.stringify([
-    db.prepare('SELECT * FROM tickets ORDER BY seq').all(),
-    db.prepare('SELECT * FROM runtime_sessions ORDER BY id').all(),
-    db.prepare('SELECT * FROM messages ORDER BY id').all(),
+    await rawRows(store, 'SELECT * FROM tickets ORDER BY seq'),
+    await rawRows(store, 'SELECT * FROM runtime_sessions ORDER BY id'),
+    await rawRows(store, 'SELECT * FROM messages ORDER BY id'),
   ]);
 }
 
-async function apply(store: SqliteStore, snap: Snapshot, o: Exclude<Op, { kind: 'refresh' }>): Promise<Touch | null> {
+async function apply(store: TestStore, snap: Snapshot, o: Exclude<Op, { kind: 'refresh' }>): Promise<Touch | null> {
   const key = KEYS[o.ticket]!;
   const t = snap.tickets.get(key)!;
   const r = snap.runtimes.get(key);
@@ -143,9 +140,7 @@ describe('compare-and-set under random stale and fresh operations', () => {
     const seen = { ok: 0, refused: 0 };
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40, size: 'medium' }), async (ops) => {
-        const path = join(tempDir(), 'mcc.db');
-        const store = openSqliteStore(path);
-        const db = new Database(path, { readonly: true });
+        const store = await testStore();
         try {
           for (const _ of KEYS)
             await store.createTicket({ title: 't', body: 'b', profile: 'demo', now: T0, actor: 'test' });
@@ -157,17 +152,17 @@ describe('compare-and-set under random stale and fresh operations', () => {
               snaps[o.actor] = await snapshot(store);
               continue;
             }
-            const before = dump(db);
-            const versions = (): Map<string, number> =>
+            const before = await dump(store);
+            const versions = async (): Promise<Map<string, number>> =>
               new Map([
-                ...(db.prepare('SELECT key, version FROM tickets').all() as { key: string; version: number }[]).map(
+                ...(await rawRows<{ key: string; version: number }>(store, 'SELECT key, version FROM tickets')).map(
                   (r) => [r.key, r.version] as const,
                 ),
                 ...(
-                  db.prepare('SELECT id, version FROM runtime_sessions').all() as { id: number; version: number }[]
+                  await rawRows<{ id: number; version: number }>(store, 'SELECT id, version FROM runtime_sessions')
                 ).map((r) => [`r${r.id}`, r.version] as const),
               ]);
-            const pre = versions();
+            const pre = await versions();
             const touch = await apply(store, snaps[o.actor]!, o);
             if (touch === null) continue;
             const stale =
@@ -186,20 +181,18 @@ describe('compare-and-set under random stale and fresh operations', () => {
               if (created !== undefined && !expected.has(`r${created.id}`)) expected.set(`r${created.id}`, 1);
             } else {
               seen.refused++;
-              expect(dump(db)).toBe(before);
+              expect(await dump(store)).toBe(before);
               expect(['conflict', 'invalid']).toContain(touch.result.code);
             }
-            expect(versions()).toEqual(expected);
-            const doubled = db
-              .prepare(
-                "SELECT ticket_key FROM runtime_sessions WHERE status <> 'closed' GROUP BY ticket_key HAVING count(*) > 1",
-              )
-              .all();
+            expect(await versions()).toEqual(expected);
+            const doubled = await rawRows(
+              store,
+              "SELECT ticket_key FROM runtime_sessions WHERE status <> 'closed' GROUP BY ticket_key HAVING count(*) > 1",
+            );
             expect(doubled).toEqual([]);
           }
         } finally {
-          db.close();
-          store.close();
+          await closeTestStore(store);
         }
       }),
       { numRuns: 60 },
@@ -207,5 +200,6 @@ describe('compare-and-set under random stale and fresh operations', () => {
     // Guard against a generator that only ever exercises one side.
     expect(seen.ok).toBeGreaterThan(50);
     expect(seen.refused).toBeGreaterThan(50);
-  }, 60_000);
+    // A ceiling for a loaded machine (a fresh store per sequence; a server round trip per statement on PostgreSQL).
+  }, 180_000);
 });

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -7,11 +6,23 @@ import { describe, expect, it } from 'vitest';
 import type { Command, CommandKind } from '../../src/core/commands.js';
 import type { EnqueueCommandInput } from '../../src/core/store.port.js';
 import type { EventRow } from '../../src/store/rows.js';
-import type { SqliteStore } from '../../src/store/ticket-store.sqlite.js';
 import { DIST } from '../global-setup.js';
-import { ev, failed, newTicket, okValue, openTestStore, T0 } from './helpers.js';
+import {
+  closeTestStore,
+  ev,
+  failed,
+  newTicket,
+  okValue,
+  rawExec,
+  rawRows,
+  reopen,
+  schema,
+  specOf,
+  testStore,
+  T0,
+} from './helpers.js';
 
-// The command queue's store operations on real SQLite files: each move a compare-and-set with its event in the
+// The command queue's store operations on either adapter: each move a compare-and-set with its event in the
 // same transaction; claims by several connections and several processes never take a command twice or lose one.
 
 const execFileP = promisify(execFile);
@@ -31,15 +42,6 @@ function enqueueInput(over: Partial<EnqueueCommandInput> = {}): EnqueueCommandIn
   };
 }
 
-function rows<T>(store: SqliteStore, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(store.location, { readonly: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
-}
-
 const finishOk = (id: number, claimer: string, now = T0 + 2) => ({
   id,
   claimer,
@@ -50,10 +52,9 @@ const finishOk = (id: number, claimer: string, now = T0 + 2) => ({
 });
 
 describe('the commands table', () => {
-  it('has its contract columns and index', () => {
-    const store = openTestStore();
-    const cols = rows<{ name: string }>(store, "SELECT name FROM pragma_table_info('commands') ORDER BY cid");
-    expect(cols.map((c) => c.name)).toEqual([
+  it('has its contract columns and index', async () => {
+    const store = await testStore();
+    expect(await schema.columns(store, 'commands')).toEqual([
       'id',
       'target_host',
       'kind',
@@ -69,37 +70,31 @@ describe('the commands table', () => {
       'finished_at',
       'version',
     ]);
-    const idx = rows<{ name: string }>(store, "SELECT name FROM pragma_index_list('commands')").map((r) => r.name);
-    expect(idx).toContain('commands_queue');
-    const queueCols = rows<{ name: string }>(store, "SELECT name FROM pragma_index_info('commands_queue')");
-    expect(queueCols.map((c) => c.name)).toEqual(['target_host', 'status', 'id']);
+    expect(await schema.indexes(store, 'commands')).toContain('commands_queue');
+    expect(await schema.indexColumns(store, 'commands_queue')).toEqual(['target_host', 'status', 'id']);
   });
 
   it('refuses a kind or status outside the contract, and a running row without a claimer', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store);
-    const db = new Database(store.location);
-    try {
-      const ins = (kind: string, status: string, claimedBy: string | null) =>
-        db
-          .prepare(
-            `INSERT INTO commands (target_host, kind, ticket_key, status, actor, created_at, expires_at, claimed_at, claimed_by)
-             VALUES ('h', ?, 'MC-1', ?, 'a', 'x', 'y', ?, ?)`,
-          )
-          .run(kind, status, claimedBy === null ? null : 'x', claimedBy);
-      expect(() => ins('reboot', 'queued', null)).toThrow(/CHECK/);
-      expect(() => ins('retire', 'lost', null)).toThrow(/CHECK/);
-      expect(() => ins('retire', 'running', null)).toThrow(/CHECK/);
-      expect(() => ins('retire', 'running', 'me')).not.toThrow();
-    } finally {
-      db.close();
-    }
+    const ins = (kind: string, status: string, claimedBy: string | null) =>
+      rawExec(store, [
+        {
+          sql: `INSERT INTO commands (target_host, kind, ticket_key, status, actor, created_at, expires_at, claimed_at, claimed_by)
+                VALUES ('h', ?, 'MC-1', ?, 'a', 'x', 'y', ?, ?)`,
+          params: [kind, status, claimedBy === null ? null : 'x', claimedBy],
+        },
+      ]);
+    await expect(ins('reboot', 'queued', null)).rejects.toThrow(/check constraint/i);
+    await expect(ins('retire', 'lost', null)).rejects.toThrow(/check constraint/i);
+    await expect(ins('retire', 'running', null)).rejects.toThrow(/check constraint/i);
+    await expect(ins('retire', 'running', 'me')).resolves.toBeUndefined();
   });
 });
 
 describe('enqueue', () => {
   it('writes the row queued with its JSON arguments and its event in the same transaction', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store);
     const c = okValue(await store.enqueueCommand(enqueueInput({ args: { runtimeId: 7 } })));
     expect(c).toMatchObject({
@@ -116,23 +111,23 @@ describe('enqueue', () => {
       version: 1,
     });
     expect(JSON.parse(c.args)).toEqual({ runtimeId: 7 });
-    const events = rows<EventRow>(store, "SELECT * FROM events WHERE kind = 'command.queued'");
+    const events = await rawRows<EventRow>(store, "SELECT * FROM events WHERE kind = 'command.queued'");
     expect(events).toHaveLength(1);
     expect(events[0]!.ticket_key).toBe('MC-1');
     expect(await store.getCommand(c.id)).toEqual(c);
   });
 
   it('refuses a ticket that does not exist, writing nothing', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     failed(await store.enqueueCommand(enqueueInput({ ticketKey: 'MC-9' })), 'not_found');
-    expect(rows(store, 'SELECT * FROM commands')).toEqual([]);
-    expect(rows(store, "SELECT * FROM events WHERE kind = 'command.queued'")).toEqual([]);
+    expect(await rawRows(store, 'SELECT * FROM commands')).toEqual([]);
+    expect(await rawRows(store, "SELECT * FROM events WHERE kind = 'command.queued'")).toEqual([]);
   });
 });
 
 describe('claim and finish', () => {
   it('claims the oldest queued unexpired command of the host only, once', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store);
     const other = okValue(await store.enqueueCommand(enqueueInput({ targetHost: 'hostC' })));
     const stale = okValue(await store.enqueueCommand(enqueueInput({ expiresAt: T0 + 1 })));
@@ -148,7 +143,7 @@ describe('claim and finish', () => {
   });
 
   it('finishes by its claimer only, once, with its result and event', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store);
     const c = okValue(await store.enqueueCommand(enqueueInput()));
     okValue(await store.claimCommand({ host: 'hostB', claimer: 'b:1', now: T0 + 1 }));
@@ -158,11 +153,11 @@ describe('claim and finish', () => {
     expect(JSON.parse(done.result ?? '')).toEqual({ ok: true, summary: 'retired' });
     expect(failed(await store.finishCommand(finishOk(c.id, 'b:1')), 'conflict')).toContain('it is done');
     failed(await store.finishCommand(finishOk(999, 'b:1')), 'not_found');
-    expect(rows(store, "SELECT * FROM events WHERE kind = 'command.done'")).toHaveLength(1);
+    expect(await rawRows(store, "SELECT * FROM events WHERE kind = 'command.done'")).toHaveLength(1);
   });
 
   it('a queued command cannot be finished: it was never claimed', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store);
     const c = okValue(await store.enqueueCommand(enqueueInput()));
     expect(failed(await store.finishCommand(finishOk(c.id, 'b:1')), 'conflict')).toContain('it is queued');
@@ -171,7 +166,7 @@ describe('claim and finish', () => {
 
 describe('expiry', () => {
   it('expires queued commands past their time with an event each; running and fresh ones stay', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store);
     const a = okValue(await store.enqueueCommand(enqueueInput({ expiresAt: T0 + MIN })));
     const b = okValue(await store.enqueueCommand(enqueueInput({ targetHost: 'hostC', expiresAt: T0 + MIN })));
@@ -183,7 +178,7 @@ describe('expiry', () => {
     expect(gone.map((c) => c.id)).toEqual([a.id, b.id]);
     expect(gone.every((c) => c.status === 'expired' && c.finishedAt === T0 + MIN)).toBe(true);
     expect(JSON.parse(gone[0]!.result ?? '')).toMatchObject({ ok: false, code: 'expired' });
-    const events = rows<EventRow>(store, "SELECT * FROM events WHERE kind = 'command.expired' ORDER BY id");
+    const events = await rawRows<EventRow>(store, "SELECT * FROM events WHERE kind = 'command.expired' ORDER BY id");
     expect(events.map((e) => e.summary)).toEqual([
       expect.stringContaining(`on hostB (command ${a.id}) expired`),
       expect.stringContaining(`on hostC (command ${b.id}) expired`),
@@ -197,7 +192,7 @@ describe('expiry', () => {
 
 describe('recovery of a dead claimer', () => {
   it('re-claims for a live claimer, or fails with the result; only while the dead one still holds it', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store);
     const a = okValue(await store.enqueueCommand(enqueueInput()));
     const b = okValue(await store.enqueueCommand(enqueueInput({ kind: 'interrupt' })));
@@ -219,7 +214,7 @@ describe('recovery of a dead claimer', () => {
 
 describe('listing', () => {
   it('filters by ticket, host and status, newest first, limited', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store);
     await newTicket(store, 'second');
     const ids: number[] = [];
@@ -266,90 +261,96 @@ describe('property: with several connections, every command is claimed at most o
     );
     await fc.assert(
       fc.asyncProperty(fc.array(qop, { minLength: 1, maxLength: 40 }), async (ops) => {
-        const first = openTestStore();
+        const first = await testStore();
         await newTicket(first);
-        // Three claimers, each on its own connection to the same file.
-        const conns = [first, openTestStore(first.location), openTestStore(first.location)];
-        let now = T0;
-        const enqueued = new Map<number, { expiresAt: number; host: string }>();
-        const claimedBy = new Map<number, number>();
-        const holding: number[][] = [[], [], []];
-        for (const o of ops) {
-          if (o.kind === 'tick') now += o.ms;
-          else if (o.kind === 'enqueue') {
-            const c = okValue(
-              await conns[0]!.enqueueCommand(
-                enqueueInput({ targetHost: HOSTS[o.host]!, now, expiresAt: now + 5 * MIN }),
-              ),
-            );
-            enqueued.set(c.id, { expiresAt: c.expiresAt, host: c.targetHost });
-          } else if (o.kind === 'claim') {
-            const c = okValue(await conns[o.who]!.claimCommand({ host: HOSTS[o.host]!, claimer: `w${o.who}`, now }));
-            if (c === null) continue;
-            // Claimed once, for its own host, never after its expiry.
-            expect(claimedBy.has(c.id)).toBe(false);
-            expect(c.targetHost).toBe(HOSTS[o.host]);
-            expect(enqueued.get(c.id)!.expiresAt).toBeGreaterThan(now);
-            claimedBy.set(c.id, o.who);
-            holding[o.who]!.push(c.id);
-          } else if (o.kind === 'finish') {
-            const id = holding[o.who]!.shift();
-            if (id === undefined) continue;
-            okValue(await conns[o.who]!.finishCommand(finishOk(id, `w${o.who}`, now)));
-          } else {
-            await conns[0]!.expireCommands({ now, actor: 'auto' });
+        // Three claimers, each on its own connection to the same store.
+        const conns = [first, await reopen(first), await reopen(first)];
+        try {
+          let now = T0;
+          const enqueued = new Map<number, { expiresAt: number; host: string }>();
+          const claimedBy = new Map<number, number>();
+          const holding: number[][] = [[], [], []];
+          for (const o of ops) {
+            if (o.kind === 'tick') now += o.ms;
+            else if (o.kind === 'enqueue') {
+              const c = okValue(
+                await conns[0]!.enqueueCommand(
+                  enqueueInput({ targetHost: HOSTS[o.host]!, now, expiresAt: now + 5 * MIN }),
+                ),
+              );
+              enqueued.set(c.id, { expiresAt: c.expiresAt, host: c.targetHost });
+            } else if (o.kind === 'claim') {
+              const c = okValue(await conns[o.who]!.claimCommand({ host: HOSTS[o.host]!, claimer: `w${o.who}`, now }));
+              if (c === null) continue;
+              // Claimed once, for its own host, never after its expiry.
+              expect(claimedBy.has(c.id)).toBe(false);
+              expect(c.targetHost).toBe(HOSTS[o.host]);
+              expect(enqueued.get(c.id)!.expiresAt).toBeGreaterThan(now);
+              claimedBy.set(c.id, o.who);
+              holding[o.who]!.push(c.id);
+            } else if (o.kind === 'finish') {
+              const id = holding[o.who]!.shift();
+              if (id === undefined) continue;
+              okValue(await conns[o.who]!.finishCommand(finishOk(id, `w${o.who}`, now)));
+            } else {
+              await conns[0]!.expireCommands({ now, actor: 'auto' });
+            }
           }
-        }
-        // None lost: every command is in exactly the state its history says.
-        const all = await first.listCommands({ limit: 1000 });
-        expect(all.map((c) => c.id).sort((a, b) => a - b)).toEqual([...enqueued.keys()]);
-        for (const c of all) {
-          const who = claimedBy.get(c.id);
-          if (who === undefined) {
-            expect(['queued', 'expired']).toContain(c.status);
-            expect(c.claimedBy).toBeNull();
-          } else {
-            expect(c.claimedBy).toBe(`w${who}`);
-            expect(c.status).toBe(holding[who]!.includes(c.id) ? 'running' : 'done');
+          // None lost: every command is in exactly the state its history says.
+          const all = await first.listCommands({ limit: 1000 });
+          expect(all.map((c) => c.id).sort((a, b) => a - b)).toEqual([...enqueued.keys()]);
+          for (const c of all) {
+            const who = claimedBy.get(c.id);
+            if (who === undefined) {
+              expect(['queued', 'expired']).toContain(c.status);
+              expect(c.claimedBy).toBeNull();
+            } else {
+              expect(c.claimedBy).toBe(`w${who}`);
+              expect(c.status).toBe(holding[who]!.includes(c.id) ? 'running' : 'done');
+            }
           }
+          const events = await rawRows<{ kind: string; n: number }>(
+            first,
+            "SELECT kind, count(*) AS n FROM events WHERE kind LIKE 'command.%' GROUP BY kind ORDER BY kind",
+          );
+          const count = (k: string) => events.find((e) => e.kind === k)?.n ?? 0;
+          expect(count('command.queued')).toBe(enqueued.size);
+          expect(count('command.expired')).toBe(all.filter((c) => c.status === 'expired').length);
+          expect(count('command.done')).toBe(all.filter((c) => c.status === 'done').length);
+        } finally {
+          for (const s of conns.slice(1)) await closeTestStore(s);
+          await closeTestStore(first);
         }
-        const events = rows<{ kind: string; n: number }>(
-          first,
-          "SELECT kind, count(*) AS n FROM events WHERE kind LIKE 'command.%' GROUP BY kind ORDER BY kind",
-        );
-        const count = (k: string) => events.find((e) => e.kind === k)?.n ?? 0;
-        expect(count('command.queued')).toBe(enqueued.size);
-        expect(count('command.expired')).toBe(all.filter((c) => c.status === 'expired').length);
-        expect(count('command.done')).toBe(all.filter((c) => c.status === 'done').length);
-        for (const s of conns.slice(1)) s.close();
-        first.close();
       }),
       { numRuns: 60 },
     );
-  });
+    // A ceiling for a loaded machine (a fresh store per sequence; a server round trip per statement on PostgreSQL).
+  }, 180_000);
 });
 
 describe('processes racing to claim one host’s commands', () => {
   it('with 4 racers over 200 commands: each is claimed and finished exactly once, none lost', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store);
     const kinds: CommandKind[] = ['retire', 'adopt', 'pickup', 'kill'];
+    const ids: number[] = [];
     for (let i = 0; i < 200; i++)
-      okValue(
-        await store.enqueueCommand(
-          enqueueInput({ kind: kinds[i % 4]!, now: Date.now(), expiresAt: Date.now() + 10 * MIN }),
-        ),
+      ids.push(
+        okValue(
+          await store.enqueueCommand(
+            enqueueInput({ kind: kinds[i % 4]!, now: Date.now(), expiresAt: Date.now() + 10 * MIN }),
+          ),
+        ).id,
       );
     // Noise for another host: never taken by these racers.
     okValue(
       await store.enqueueCommand(enqueueInput({ targetHost: 'hostZ', now: Date.now(), expiresAt: Date.now() + MIN })),
     );
-    const storeJs = join(DIST, 'store', 'ticket-store.sqlite.js');
     const racer = join(import.meta.dirname, 'fixtures', 'command-racer.mjs');
     const at = String(Date.now() + 400);
     const outs = await Promise.all(
       [0, 1, 2, 3].map((i) =>
-        execFileP(process.execPath, [racer, storeJs, store.location, 'hostB', `racer-${i}`, at], {
+        execFileP(process.execPath, [racer, join(DIST, 'store'), specOf(store), 'hostB', `racer-${i}`, at], {
           encoding: 'utf8',
           timeout: 60_000,
         }),
@@ -358,8 +359,8 @@ describe('processes racing to claim one host’s commands', () => {
     const reports = outs.map((o) => JSON.parse(o.stdout) as { claimer: string; claimed: number[]; errors: string[] });
     expect(reports.flatMap((r) => r.errors)).toEqual([]);
     const claimed = reports.flatMap((r) => r.claimed).sort((a, b) => a - b);
-    expect(claimed).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
-    const db = rows<{ status: string; n: number }>(
+    expect(claimed).toEqual(ids);
+    const db = await rawRows<{ status: string; n: number }>(
       store,
       "SELECT status, count(*) AS n FROM commands WHERE target_host = 'hostB' GROUP BY status",
     );

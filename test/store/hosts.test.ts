@@ -1,12 +1,18 @@
-// The hosts table on a real SQLite file: heartbeats (insert, renew, fencing), forgetHost as one transaction
+// The hosts table on either adapter: heartbeats (insert, renew, fencing), forgetHost as one transaction
 // (runtimes closed host_lost, tickets back to todo, messages back in the queue), and the legacy hostname.
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HeartbeatHostInput } from '../../src/core/store.port.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
-import { ev, failed, newTicket, okValue, openTestStore, T0, tempDir } from './helpers.js';
-import type { SqliteStore } from '../../src/store/ticket-store.sqlite.js';
+import {
+  ev,
+  failed,
+  latestSchemaVersion,
+  newTicket,
+  okValue,
+  schema,
+  testStore,
+  T0,
+  type TestStore,
+} from './helpers.js';
 
 const beat = (over: Partial<HeartbeatHostInput> = {}): HeartbeatHostInput => ({
   id: 'host-b',
@@ -19,7 +25,7 @@ const beat = (over: Partial<HeartbeatHostInput> = {}): HeartbeatHostInput => ({
 });
 
 /** A ticket claimed by a runtime of `host`, spawned (pid recorded), with an operator message delivering. */
-async function runningOn(store: SqliteStore, host: string, title: string) {
+async function runningOn(store: TestStore, host: string, title: string) {
   const t = await newTicket(store, title);
   const c = okValue(
     await store.claim({
@@ -51,36 +57,28 @@ async function runningOn(store: SqliteStore, host: string, title: string) {
 }
 
 describe('hosts table', () => {
-  it('migration 5 creates the hosts table with the documented columns', () => {
-    const store = openTestStore();
-    const db = new Database(store.location, { readonly: true });
-    try {
-      const cols = (db.prepare('PRAGMA table_info(hosts)').all() as { name: string; dflt_value: string | null }[])
-        .map((c) => c.name)
-        .sort();
-      expect(cols).toEqual(
-        [
-          'id',
-          'boot_id',
-          'mcc_version',
-          'tmux_socket',
-          'heartbeat_at',
-          'labels',
-          'ssh_target',
-          'epoch',
-          'forgotten_at',
-          'created_at',
-          'updated_at',
-        ].sort(),
-      );
-      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    } finally {
-      db.close();
-    }
+  it('the migrations create the hosts table with the documented columns', async () => {
+    const store = await testStore();
+    expect((await schema.columns(store, 'hosts')).sort()).toEqual(
+      [
+        'id',
+        'boot_id',
+        'mcc_version',
+        'tmux_socket',
+        'heartbeat_at',
+        'labels',
+        'ssh_target',
+        'epoch',
+        'forgotten_at',
+        'created_at',
+        'updated_at',
+      ].sort(),
+    );
+    expect(await schema.version(store)).toBe(latestSchemaVersion());
   });
 
   it('a heartbeat inserts, then renews (labels and ssh target kept unless given)', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const first = okValue(await store.heartbeatHost(beat({ labels: ['gpu'], sshTarget: 'me@b' })));
     expect(first).toMatchObject({ id: 'host-b', epoch: 1, labels: ['gpu'], sshTarget: 'me@b', heartbeatAt: T0 });
     const again = okValue(await store.heartbeatHost(beat({ now: T0 + 5000, version: '0.2.0' })));
@@ -90,7 +88,7 @@ describe('hosts table', () => {
   });
 
   it('forgetHost is one transaction: epoch+1, runtimes closed host_lost, tickets todo, messages requeued, events', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     okValue(await store.heartbeatHost(beat()));
     const a = await runningOn(store, 'host-b', 'on b');
     const other = await runningOn(store, 'host-a', 'on a');
@@ -124,7 +122,7 @@ describe('hosts table', () => {
   });
 
   it('a heartbeat with the epoch from before the forget is refused (fenced) and changes nothing', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     okValue(await store.heartbeatHost(beat()));
     okValue(await store.forgetHost({ id: 'host-b', now: T0 + 1, actor: 'op', event: ev('host.forget') }));
     const msg = failed(await store.heartbeatHost(beat({ now: T0 + 2 })), 'conflict');
@@ -137,7 +135,7 @@ describe('hosts table', () => {
   });
 
   it('forgetting an unknown host names the known ones and writes nothing', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     okValue(await store.heartbeatHost(beat({ id: 'alpha' })));
     okValue(await store.heartbeatHost(beat({ id: 'beta' })));
     const before = (await store.listEvents({ limit: 100 })).length;
@@ -148,7 +146,7 @@ describe('hosts table', () => {
   });
 
   it('a first registration adopts the open rows under the legacy hostname, and only those', async () => {
-    const store = openTestStore(join(tempDir(), 'legacy.db'));
+    const store = await testStore();
     const legacy = await runningOn(store, 'devbox', 'old row');
     const foreign = await runningOn(store, 'elsewhere', 'not ours');
     okValue(await store.heartbeatHost(beat({ id: 'devbox-3f2a9c1b', adoptLegacyHost: 'devbox' })));

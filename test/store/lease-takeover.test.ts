@@ -1,13 +1,13 @@
 // The store half of a lease takeover: a compare-and-set that replaces one exact holder, whatever the expiry,
 // and logs the takeover in the same transaction.
 import { describe, expect, it } from 'vitest';
-import { ev, failed, okValue, openTestStore, T0 } from './helpers.js';
+import { ev, failed, okValue, testStore, T0 } from './helpers.js';
 
 const DEAD = 'h1:7 start=100 boot=B';
 
 describe('takeOverLease', () => {
   it('replaces exactly the dead holder of an unexpired lease and logs it', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     okValue(await store.acquireLease({ name: 'auto', holder: DEAD, ttlMs: 60_000, now: T0 }));
     const lease = okValue(
       await store.takeOverLease({
@@ -24,7 +24,7 @@ describe('takeOverLease', () => {
   });
 
   it('refuses, changing nothing, when someone else holds it by now or it was released', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     okValue(await store.acquireLease({ name: 'auto', holder: 'h1:9 start=1 boot=B', ttlMs: 60_000, now: T0 }));
     const r = await store.takeOverLease({
       name: 'auto',
@@ -56,7 +56,7 @@ describe('takeOverLease', () => {
   });
 
   it('names a process holder as host:PID in the conflict of acquireLease, with the full holder beside it', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     okValue(await store.acquireLease({ name: 'auto', holder: DEAD, ttlMs: 1000, now: T0 }));
     const r = await store.acquireLease({ name: 'auto', holder: 'h1:8', ttlMs: 1000, now: T0 });
     expect(failed(r, 'conflict')).toBe('lease auto is held by h1:7 until 2026-11-25T01:30:01.000Z');

@@ -1,11 +1,10 @@
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { iso } from '../../src/store/rows.js';
-import { claimed, ev, newTicket, okValue, openTestStore, T0 } from './helpers.js';
+import { claimed, ev, newTicket, okValue, rawExec, testStore, T0 } from './helpers.js';
 
 describe('loadActive', () => {
   it('returns tickets that can drift, every open runtime and every open message, plus the extra keys', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store, 'idle todo'); // MC-1: not active
     await claimed(store, 'claimed'); // MC-2: in_progress with a spawning runtime and a pending prompt
     const t3 = await newTicket(store, 'queued'); // MC-3: todo with a pending message
@@ -27,20 +26,19 @@ describe('loadActive', () => {
   });
 
   it('stays correct at 50,000 mostly-done tickets with thousands of extra keys', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store, 'seed'); // MC-1 via the store, the rest in bulk for speed
-    const db = new Database(store.location);
-    db.pragma('busy_timeout = 5000');
-    const at = iso(T0);
-    db.transaction(() => {
-      const insert = db.prepare(
-        `INSERT INTO tickets (key, seq, title, body, status, profile, created_at, updated_at)
-         VALUES (?, ?, 't', '', ?, 'demo', ?, ?)`,
-      );
-      for (let n = 2; n <= 50_000; n++) insert.run(`MC-${n}`, n, n % 1000 === 0 ? 'in_progress' : 'done', at, at);
-      db.prepare("UPDATE sequences SET value = 50000 WHERE name = 'ticket'").run();
-    })();
-    db.close();
+    // One statement in the common SQL of both dialects: a recursive count, not 50,000 round trips.
+    await rawExec(store, [
+      {
+        sql: `WITH RECURSIVE n(x) AS (SELECT 2 UNION ALL SELECT x + 1 FROM n WHERE x < 50000)
+              INSERT INTO tickets (key, seq, title, body, status, profile, created_at, updated_at)
+              SELECT 'MC-' || x, x, 't', '', CASE WHEN x % 1000 = 0 THEN 'in_progress' ELSE 'done' END, 'demo', ?, ?
+              FROM n`,
+        params: [iso(T0), iso(T0)],
+      },
+      { sql: "UPDATE sequences SET value = 50000 WHERE name = 'ticket'" },
+    ]);
     const extra = Array.from({ length: 3000 }, (_, n) => `MC-${40_000 + n}`);
     const active = await store.loadActive(extra);
     const keys = active.tickets.map((t) => t.key);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { claimed, ev, failed, newTicket, okValue, openTestStore, T0 } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { claimed, ev, failed, newTicket, okValue, reopen, testStore, T0 } from './helpers.js';
 
 describe('messages', () => {
   it('queues for an existing ticket only, unbound and pending', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store);
     const m = okValue(
       await store.queueMessage({ key: 'MC-1', body: 'hi', kind: 'operator', now: T0, event: ev('queued') }),
@@ -21,7 +22,7 @@ describe('messages', () => {
   });
 
   it('walks pending -> delivering -> sent and refuses every out-of-order step', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { runtime, prompt } = await claimed(store);
     failed(await store.finishDelivery({ messageId: prompt.id, now: T0, event: ev() }), 'conflict');
     failed(await store.revertDelivery({ messageId: prompt.id, now: T0 }), 'conflict');
@@ -44,7 +45,7 @@ describe('messages', () => {
   it('refuses a delivery onto the screen the last submit went onto until the agent reacted to it', async () => {
     // The frozen agent of soak seed 11: its ready prompt stayed still after a submit. Checked in the write
     // transaction, so a pass that decided on an older snapshot (before another process's submit) is refused too.
-    const store = openTestStore();
+    const store = await testStore();
     const { runtime, prompt } = await claimed(store);
     const note = okValue(await store.queueMessage({ key: 'MC-1', body: 'n', kind: 'operator', now: T0, event: ev() }));
     const onto = { screen: 'screen-A', activityAt: T0 - 1000 };
@@ -66,7 +67,7 @@ describe('messages', () => {
   });
 
   it('reverts a delivery that typed nothing, keeping it bound and counting the attempt', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { runtime, prompt } = await claimed(store);
     okValue(await store.beginDelivery({ messageId: prompt.id, runtimeId: runtime.id, token: 't', now: T0 }));
     const back = okValue(await store.revertDelivery({ messageId: prompt.id, now: T0 }));
@@ -74,7 +75,7 @@ describe('messages', () => {
   });
 
   it('cancels pending and delivering messages', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { runtime, prompt } = await claimed(store);
     const other = okValue(await store.queueMessage({ key: 'MC-1', body: 'x', kind: 'operator', now: T0, event: ev() }));
     okValue(await store.beginDelivery({ messageId: prompt.id, runtimeId: runtime.id, token: 't', now: T0 }));
@@ -83,7 +84,7 @@ describe('messages', () => {
   });
 
   it("never binds a delivery to a closed runtime or another ticket's runtime", async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const a = await claimed(store, 'a');
     const b = await claimed(store, 'b');
     failed(
@@ -109,7 +110,7 @@ describe('messages', () => {
 
 describe('leases', () => {
   it('is taken when free, renewed by its holder, refused to others until it expires', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     expect(await store.readLease('auto')).toBeNull();
     expect(okValue(await store.acquireLease({ name: 'auto', holder: 'pid:1', ttlMs: 1000, now: T0 }))).toEqual({
       name: 'auto',
@@ -128,7 +129,7 @@ describe('leases', () => {
   });
 
   it('is released only by its holder', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     okValue(await store.acquireLease({ name: 'auto', holder: 'pid:1', ttlMs: 1000, now: T0 }));
     await store.releaseLease({ name: 'auto', holder: 'pid:2' });
     expect((await store.readLease('auto'))!.holder).toBe('pid:1');
@@ -140,7 +141,7 @@ describe('leases', () => {
 
 describe('reads', () => {
   it('ticketDetail returns runtimes, messages and events newest first, limited', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { runtime } = await claimed(store);
     for (let n = 0; n < 5; n++) await store.appendEvent(ev(`note${n}`, { ticketKey: 'MC-1' }), T0 + n);
     const d = (await store.ticketDetail('MC-1', { eventLimit: 3 }))!;
@@ -152,7 +153,7 @@ describe('reads', () => {
   });
 
   it('overview gives each ticket its open runtime, else its newest closed one, and its queue length', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     await newTicket(store, 'never claimed');
     const b = await claimed(store, 'b');
     const closed = okValue(
@@ -199,15 +200,28 @@ describe('reads', () => {
   });
 
   it("changeToken moves on our own commits and on other connections' commits, and only then", async () => {
-    const a = openTestStore();
-    const b = openTestStore(a.location);
-    const t0 = await a.changeToken();
+    const a = await testStore();
+    const b = await reopen(a);
+    // Another connection's commit may reach `a` a moment later (a server's notification), and a token that
+    // cannot vouch for its cache yet moves on every call: wait for it to hold still before judging it.
+    const settled = async (what: string, changed: (t: number) => boolean = () => true): Promise<number> => {
+      let last = NaN;
+      return waitFor(
+        what,
+        async () => {
+          const prev = last;
+          last = await a.changeToken();
+          return { prev, now: last };
+        },
+        (t) => t.now === t.prev && changed(t.now),
+      ).then((t) => t.now);
+    };
+    const t0 = await settled('a settled change token');
     expect(await a.changeToken()).toBe(t0);
     await newTicket(a);
-    const t1 = await a.changeToken();
-    expect(t1).not.toBe(t0);
+    const t1 = await settled('the token to move on our own commit', (t) => t !== t0);
     expect(await a.changeToken()).toBe(t1);
     await newTicket(b);
-    expect(await a.changeToken()).not.toBe(t1);
+    await settled("the token to move on b's commit", (t) => t !== t1);
   });
 });

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TicketStatus } from '../../src/core/types.js';
-import type { SqliteStore } from '../../src/store/ticket-store.sqlite.js';
-import { claimed, ev, failed, newTicket, okValue, openTestStore, T0, TARGET } from './helpers.js';
+import { claimed, ev, failed, newTicket, okValue, testStore, T0, TARGET, type TestStore } from './helpers.js';
 
 const ID = { pid: 4242, start: 777, bootId: 'boot-1' };
 
-async function spawned(store: SqliteStore) {
+async function spawned(store: TestStore) {
   const c = await claimed(store);
   return okValue(
     await store.recordSpawn({
@@ -21,7 +20,7 @@ async function spawned(store: SqliteStore) {
   );
 }
 
-async function forceStatus(store: SqliteStore, key: string, to: TicketStatus) {
+async function forceStatus(store: TestStore, key: string, to: TicketStatus) {
   const t = (await store.getTicket(key))!;
   return okValue(
     await store.setTicketStatus({ key, version: t.version, from: [t.status], to, now: T0, event: ev('force') }),
@@ -30,7 +29,7 @@ async function forceStatus(store: SqliteStore, key: string, to: TicketStatus) {
 
 describe('createTicket', () => {
   it('allocates MC-1, MC-2, ... as todo at version 1 and logs the creation', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const a = await newTicket(store, 'a');
     const b = await newTicket(store, 'b');
     expect([a.key, b.key]).toEqual(['MC-1', 'MC-2']);
@@ -47,7 +46,7 @@ describe('createTicket', () => {
   });
 
   it('lists tickets in numeric key order, filtered by status', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     for (let n = 1; n <= 11; n++) await newTicket(store, `t${n}`);
     await forceStatus(store, 'MC-10', 'done');
     expect((await store.listTickets()).map((t) => t.key).slice(8)).toEqual(['MC-9', 'MC-10', 'MC-11']);
@@ -57,7 +56,7 @@ describe('createTicket', () => {
 
 describe('claim', () => {
   it('moves todo to in_progress with a spawning runtime, one prompt and an event naming both', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { ticket, runtime, prompt } = await claimed(store);
     expect(ticket).toMatchObject({ status: 'in_progress', attempts: 1, version: 2, workerPid: null });
     expect(runtime).toMatchObject({
@@ -79,7 +78,7 @@ describe('claim', () => {
   });
 
   it('refuses a stale version and changes nothing', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const t = await newTicket(store);
     await store.setTicketStatus({
       key: t.key,
@@ -108,7 +107,7 @@ describe('claim', () => {
   });
 
   it('names the holder when the ticket is already held', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { ticket, runtime } = await spawned(store);
     const r = await store.claim({
       key: ticket.key,
@@ -125,7 +124,7 @@ describe('claim', () => {
   });
 
   it.each(['in_review', 'done', 'blocked'] as const)('never claims a ticket that is %s', async (status) => {
-    const store = openTestStore();
+    const store = await testStore();
     const t = await forceStatus(store, (await newTicket(store)).key, status);
     const r = await store.claim({
       key: t.key,
@@ -140,7 +139,7 @@ describe('claim', () => {
   });
 
   it('refuses a todo ticket that still has an open runtime (no duplicate runtimes)', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const t = await newTicket(store);
     okValue(
       await store.adopt({
@@ -170,7 +169,7 @@ describe('claim', () => {
   });
 
   it('returns not_found for a missing ticket', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     failed(
       await store.claim({ key: 'MC-9', ticketVersion: 1, runtime: TARGET, promptBody: 'p', now: T0, event: ev() }),
       'not_found',
@@ -178,7 +177,7 @@ describe('claim', () => {
   });
 
   it('rebinds an undelivered prompt to the new runtime instead of queueing a second one', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const first = await claimed(store);
     okValue(
       await store.beginDelivery({ messageId: first.prompt.id, runtimeId: first.runtime.id, token: 'tok-1', now: T0 }),
@@ -217,7 +216,7 @@ describe('claim', () => {
   });
 
   it('queues a fresh prompt when the last one was sent', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const first = await claimed(store);
     okValue(
       await store.beginDelivery({ messageId: first.prompt.id, runtimeId: first.runtime.id, token: 't', now: T0 }),
@@ -251,7 +250,7 @@ describe('claim', () => {
 
 describe('recordSpawn', () => {
   it('moves spawning to running with pane and identity and records the worker pid', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { ticket, runtime } = await spawned(store);
     expect(runtime).toMatchObject({
       status: 'running',
@@ -266,7 +265,7 @@ describe('recordSpawn', () => {
   });
 
   it('refuses a stale runtime version, a runtime that is not spawning, and a stale ticket, rolling back both rows', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const c = await claimed(store);
     const base = {
       runtimeId: c.runtime.id,
@@ -292,7 +291,7 @@ describe('recordSpawn', () => {
 
 describe('adopt', () => {
   it('inserts a row for an orphan session and points a todo ticket at it, attempts unchanged', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const t = await newTicket(store);
     const { ticket, runtime } = okValue(
       await store.adopt({
@@ -313,7 +312,7 @@ describe('adopt', () => {
   });
 
   it('re-points an existing open row with a CAS on its version', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { ticket, runtime } = await spawned(store);
     const other = { pid: 5151, start: 888, bootId: 'boot-1' };
     const base = {
@@ -340,7 +339,7 @@ describe('adopt', () => {
   });
 
   it.each(['in_review', 'done', 'blocked'] as const)('never moves a %s ticket', async (status) => {
-    const store = openTestStore();
+    const store = await testStore();
     const t = await forceStatus(store, (await newTicket(store)).key, status);
     const r = await store.adopt({
       key: t.key,
@@ -361,7 +360,7 @@ describe('adopt', () => {
   });
 
   it('refuses a second open runtime for one ticket, naming the holder', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { ticket, runtime } = await spawned(store);
     const r = await store.adopt({
       key: ticket.key,
@@ -380,7 +379,7 @@ describe('adopt', () => {
   });
 
   it('refuses to adopt a closed row', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { ticket, runtime } = await spawned(store);
     const closed = okValue(
       await store.closeRuntime({
@@ -411,7 +410,7 @@ describe('adopt', () => {
 
 describe('closeRuntime', () => {
   it('closes the row, moves the ticket, clears the worker and returns undelivered messages to the queue', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { ticket, runtime } = await spawned(store);
     const prompt = (await store.ticketDetail('MC-1'))!.messages[0]!;
     okValue(await store.beginDelivery({ messageId: prompt.id, runtimeId: runtime.id, token: 'tok', now: T0 }));
@@ -439,7 +438,7 @@ describe('closeRuntime', () => {
   });
 
   it('refuses an already closed runtime and a stale ticket, rolling the close back', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { ticket, runtime } = await spawned(store);
     const r = await store.closeRuntime({
       runtimeId: runtime.id,
@@ -491,7 +490,7 @@ describe('closeRuntime', () => {
 
 describe('setTicketStatus', () => {
   it('applies the move only from the allowed states and with the current version', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { ticket } = await spawned(store);
     const move = { key: 'MC-1', to: 'in_review' as const, now: T0, event: ev('review') };
     expect(
@@ -527,7 +526,7 @@ describe('setTicketStatus', () => {
   });
 
   it('unblocks with attempts reset and the reason cleared', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const c = await claimed(store);
     const blocked = okValue(
       await store.setTicketStatus({
@@ -558,7 +557,7 @@ describe('setTicketStatus', () => {
 
 describe('updateRuntime', () => {
   it('changes only the given fields, with a CAS', async () => {
-    const store = openTestStore();
+    const store = await testStore();
     const { runtime } = await spawned(store);
     const u = okValue(
       await store.updateRuntime({

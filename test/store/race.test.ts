@@ -1,17 +1,20 @@
-import Database from 'better-sqlite3';
 import { execFile, fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newTicket, openTestStore, tempDir } from './helpers.js';
+import { isPgUrl } from '../../src/store/pg/connect.js';
+import { freshSpec } from '../helpers/test-store.js';
+import { newTicket, rawRows, specOf, testStore } from './helpers.js';
 
-// Two to four real OS processes race on the same tickets. The racers cannot run TypeScript, so the store
-// (and only the store, so other work in progress cannot break this test) is compiled once with tsc into a
-// private directory under node_modules/.cache, where `better-sqlite3` still resolves.
+// Two to four real OS processes race on the same tickets, on either adapter (each racer opens the store by its
+// spec: an SQLite path or a postgres:// URL). The racers cannot run TypeScript, so the store adapters (and only
+// they, so other work in progress cannot break this test) are compiled once with tsc into a private directory
+// under node_modules/.cache, where `better-sqlite3` and `pg` still resolve.
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUILD = join(ROOT, 'node_modules', '.cache', `mcc-store-race-${process.pid}`);
-const STORE_JS = join(BUILD, 'store', 'ticket-store.sqlite.js');
+const STORE_DIR = join(BUILD, 'store');
+const ADAPTERS = ['ticket-store.sqlite', 'ticket-store.pg'];
 const RACER = join(import.meta.dirname, 'fixtures', 'claim-racer.mjs');
 const OPENER = join(import.meta.dirname, 'fixtures', 'open-racer.mjs');
 const TICKETS = 40;
@@ -40,11 +43,13 @@ beforeAll(() => {
       'node',
       '--noEmitOnError',
       'false',
-      join(ROOT, 'src', 'store', 'ticket-store.sqlite.ts'),
+      ...ADAPTERS.map((a) => join(ROOT, 'src', 'store', `${a}.ts`)),
     ],
     { cwd: ROOT, encoding: 'utf8' },
   );
-  if (!existsSync(STORE_JS)) throw new Error(`could not compile the store for the racers:\n${tsc.stdout}${tsc.stderr}`);
+  for (const a of ADAPTERS)
+    if (!existsSync(join(STORE_DIR, `${a}.js`)))
+      throw new Error(`could not compile ${a} for the racers:\n${tsc.stdout}${tsc.stderr}`);
 }, 120_000);
 
 afterAll(() => {
@@ -59,8 +64,8 @@ interface Outcome {
 }
 
 /** A forked racer; `next()` resolves with its next report, in order. */
-function startRacer(dbPath: string, name: string) {
-  const child: ChildProcess = fork(RACER, [STORE_JS, dbPath, name], {
+function startRacer(spec: string, name: string) {
+  const child: ChildProcess = fork(RACER, [STORE_DIR, spec, name], {
     execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -89,9 +94,9 @@ describe('two or more processes racing on the same tickets', () => {
   it.each([2, 3, 4])(
     'with %i racers: exactly one claim wins per ticket, losers get conflict, nothing escapes',
     async (n) => {
-      const store = openTestStore();
+      const store = await testStore();
       for (let i = 0; i < TICKETS; i++) await newTicket(store, `race ${i}`);
-      const racers = Array.from({ length: n }, (_, i) => startRacer(store.location, `racer-${i}`));
+      const racers = Array.from({ length: n }, (_, i) => startRacer(specOf(store), `racer-${i}`));
       const results: Outcome[] = [];
       try {
         for (const r of racers) expect(await r.next()).toBe('ready');
@@ -115,19 +120,15 @@ describe('two or more processes racing on the same tickets', () => {
       // Every loser read version 1 before anyone claimed, so each refusal must be the CAS speaking.
       expect(conflicts.filter((r) => !r.message.includes('changed since it was read'))).toEqual([]);
 
-      const db = new Database(store.location, { readonly: true });
-      try {
-        expect(
-          db.prepare("SELECT count(*) AS n FROM tickets WHERE status = 'in_progress' AND attempts = 1").get(),
-        ).toEqual({ n: TICKETS });
-        expect(db.prepare('SELECT count(*) AS n, count(DISTINCT ticket_key) AS k FROM runtime_sessions').get()).toEqual(
-          { n: TICKETS, k: TICKETS },
-        );
-        expect(db.prepare("SELECT count(*) AS n FROM messages WHERE kind = 'prompt'").get()).toEqual({ n: TICKETS });
-        expect(db.prepare("SELECT count(*) AS n FROM events WHERE kind = 'claim'").get()).toEqual({ n: TICKETS });
-      } finally {
-        db.close();
-      }
+      const count = async (sql: string) => rawRows(store, sql);
+      expect(await count("SELECT count(*) AS n FROM tickets WHERE status = 'in_progress' AND attempts = 1")).toEqual([
+        { n: TICKETS },
+      ]);
+      expect(await count('SELECT count(*) AS n, count(DISTINCT ticket_key) AS k FROM runtime_sessions')).toEqual([
+        { n: TICKETS, k: TICKETS },
+      ]);
+      expect(await count("SELECT count(*) AS n FROM messages WHERE kind = 'prompt'")).toEqual([{ n: TICKETS }]);
+      expect(await count("SELECT count(*) AS n FROM events WHERE kind = 'claim'")).toEqual([{ n: TICKETS }]);
     },
     60_000,
   );
@@ -135,15 +136,17 @@ describe('two or more processes racing on the same tickets', () => {
 
 describe('processes opening a new store at the same instant', () => {
   it('all succeed: one creates and migrates it, every ticket gets its own key', async () => {
-    const path = join(tempDir(), 'fresh', 'mcc.db');
+    const place = await freshSpec(undefined, { empty: true });
+    // SQLite: a file in a directory that does not exist yet; PostgreSQL: an empty database.
+    const spec = isPgUrl(place.spec) ? place.spec : join(dirname(place.spec), 'fresh', 'mcc.db');
     const at = String(Date.now() + 300);
     const run = () =>
       new Promise<string>((res, rej) =>
-        execFile(process.execPath, [OPENER, STORE_JS, path, at], (err, stdout) =>
+        execFile(process.execPath, [OPENER, STORE_DIR, spec, at], (err, stdout) =>
           err ? rej(new Error(err.message)) : res(stdout.trim()),
         ),
       );
-    const lines = await Promise.all([run(), run(), run(), run()]);
+    const lines = await Promise.all([run(), run(), run(), run()]).finally(() => place.remove());
     const reports = lines.map((l) => JSON.parse(l) as { key?: string; error?: string });
     expect(reports.filter((r) => r.error !== undefined)).toEqual([]);
     expect(reports.map((r) => r.key).sort()).toEqual(['MC-1', 'MC-2', 'MC-3', 'MC-4']);
