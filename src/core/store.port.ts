@@ -308,20 +308,31 @@ export interface ForgetHostOutcome {
   closed: { runtime: RuntimeSession; ticket: Ticket | null }[];
 }
 
+export interface CreateTicketInput {
+  title: string;
+  body: string;
+  profile: string;
+  now: number;
+  actor: string;
+  checkInSeconds?: number | null;
+}
+
+export interface TakeOverLeaseInput {
+  name: string;
+  from: string;
+  holder: string;
+  ttlMs: number;
+  now: number;
+  event: EventInput;
+}
+
 export interface StorePort {
   /** Where the store lives, for the console header and `mcc doctor`. */
   readonly location: string;
   /** A random id made when the store was created; tags our tmux sessions so two stores sharing a socket never touch each other's. */
   readonly storeId: string;
 
-  createTicket(input: {
-    title: string;
-    body: string;
-    profile: string;
-    now: number;
-    actor: string;
-    checkInSeconds?: number | null;
-  }): Promise<Ticket>;
+  createTicket(input: CreateTicketInput): Promise<Ticket>;
   getTicket(key: string): Promise<Ticket | null>;
   listTickets(filter?: TicketFilter): Promise<Ticket[]>;
   ticketDetail(key: string, opts?: { eventLimit?: number }): Promise<TicketDetail | null>;
@@ -384,14 +395,7 @@ export interface StorePort {
   /** Take or renew a named lease; `conflict` naming the holder while someone else's lease is unexpired. */
   acquireLease(input: { name: string; holder: string; ttlMs: number; now: number }): Promise<Result<Lease>>;
   /** Replace exactly holder `from` (proved dead) by `holder`, whatever the expiry, and log `event`; else `conflict`. */
-  takeOverLease(input: {
-    name: string;
-    from: string;
-    holder: string;
-    ttlMs: number;
-    now: number;
-    event: EventInput;
-  }): Promise<Result<Lease>>;
+  takeOverLease(input: TakeOverLeaseInput): Promise<Result<Lease>>;
   releaseLease(input: { name: string; holder: string }): Promise<void>;
   readLease(name: string): Promise<Lease | null>;
 

@@ -1,5 +1,5 @@
 import { holderLabel } from '../core/lease-holder.js';
-import type { BeginDeliveryInput, FinishDeliveryInput, Lease } from '../core/store.port.js';
+import type { BeginDeliveryInput, FinishDeliveryInput, Lease, TakeOverLeaseInput } from '../core/store.port.js';
 import type { EventInput, Message, MessageKind, MessageStatus } from '../core/types.js';
 import { iso, ms, toLease, toMessage, type LeaseRow, type MessageRow } from './rows.js';
 import { insertEvent, mustMessage, mustRuntime, mustTicket } from './op-common.js';
@@ -146,14 +146,7 @@ export function* acquireLease(i: { name: string; holder: string; ttlMs: number; 
  * Compare-and-set a lease from one exact holder to another, whatever its expiry: the caller proved `from` is a
  * dead process. Anyone else holding it by now (a successor was quicker, the holder renewed) is a conflict.
  */
-export function* takeOverLease(i: {
-  name: string;
-  from: string;
-  holder: string;
-  ttlMs: number;
-  now: number;
-  event: EventInput;
-}): Op<Lease> {
+export function* takeOverLease(i: TakeOverLeaseInput): Op<Lease> {
   if (!(i.ttlMs > 0)) refuse('invalid', `lease ${i.name}: ttlMs must be positive, got ${i.ttlMs}`);
   const row = yield* get<LeaseRow>(
     'UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND holder = ? RETURNING *',

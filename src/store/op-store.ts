@@ -27,6 +27,8 @@ import type {
   TicketQuery,
   UpdateRuntimeInput,
   Workspace,
+  CreateTicketInput,
+  TakeOverLeaseInput,
 } from '../core/store.port.js';
 import type { EventInput, McEvent, Message, MessageKind, RuntimeSession, Ticket, TicketStatus } from '../core/types.js';
 import * as cmd from './command-ops.js';
@@ -74,14 +76,7 @@ export abstract class OpStore implements StorePort {
     return this.read(() => hostOps.hostLostRuntimes(input));
   }
 
-  async createTicket(input: {
-    title: string;
-    body: string;
-    profile: string;
-    now: number;
-    actor: string;
-    checkInSeconds?: number | null;
-  }): Promise<Ticket> {
+  async createTicket(input: CreateTicketInput): Promise<Ticket> {
     return this.writeOrThrow(() => ops.createTicket(input));
   }
 
@@ -183,14 +178,7 @@ export abstract class OpStore implements StorePort {
     return this.write(() => msg.acquireLease(input));
   }
 
-  async takeOverLease(input: {
-    name: string;
-    from: string;
-    holder: string;
-    ttlMs: number;
-    now: number;
-    event: EventInput;
-  }): Promise<Result<Lease>> {
+  async takeOverLease(input: TakeOverLeaseInput): Promise<Result<Lease>> {
     return this.write(() => msg.takeOverLease(input));
   }
 

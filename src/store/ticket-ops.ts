@@ -8,6 +8,7 @@ import type {
   UpdateRuntimeInput,
   Workspace,
   WorkspaceClaim,
+  CreateTicketInput,
 } from '../core/store.port.js';
 import type { EventInput, Message, RuntimeSession, Ticket, TicketStatus } from '../core/types.js';
 import {
@@ -39,14 +40,7 @@ import { all, get, refuse, run, type Op } from './sql-op.js';
 // update, and refuses (rolling back all of it) on the first mismatch.
 
 /** Insert a todo ticket with the next key; keys are never reused, even if a row was deleted by hand. */
-export function* createTicket(i: {
-  title: string;
-  body: string;
-  profile: string;
-  now: number;
-  actor: string;
-  checkInSeconds?: number | null;
-}): Op<Ticket> {
+export function* createTicket(i: CreateTicketInput): Op<Ticket> {
   const seq = yield* get<{ value: number }>(
     // CASE, not SQLite's scalar max(a, b) (PostgreSQL spells it greatest): the larger of both, plus one.
     `UPDATE sequences SET value = 1 + CASE WHEN value >= (SELECT coalesce(max(seq), 0) FROM tickets) THEN value
