@@ -112,6 +112,21 @@ export interface ClaimInput {
   event: EventInput;
 }
 
+/** The claims a pickup loop prepared for todo tickets, to take the first one no other host is taking. */
+export interface ClaimNextInput {
+  /** In the order to try them (oldest ticket first); each as `claim` takes it. */
+  candidates: readonly ClaimInput[];
+  /** The claiming host's labels: a ticket with a host label is taken only when it is one of them. */
+  labels: readonly string[];
+}
+
+/** A claim made: the ticket now in_progress, its spawning runtime and the prompt queued for it. */
+export interface Claimed {
+  ticket: Ticket;
+  runtime: RuntimeSession;
+  prompt: Message;
+}
+
 export interface RecordSpawnInput {
   runtimeId: number;
   runtimeVersion: number;
@@ -321,6 +336,7 @@ export interface StorePort {
     now: number;
     actor: string;
     checkInSeconds?: number | null;
+    hostLabel?: string | null;
   }): Promise<Ticket>;
   getTicket(key: string): Promise<Ticket | null>;
   listTickets(filter?: TicketFilter): Promise<Ticket[]>;
@@ -347,6 +363,12 @@ export interface StorePort {
 
   /** todo -> in_progress, attempts+1, runtime row `spawning`, prompt pending. Conflict if not todo or version moved. */
   claim(input: ClaimInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession; prompt: Message }>>;
+  /**
+   * `claim` of the first candidate still todo, unchanged, without an open runtime, allowed by `labels` and not
+   * being claimed by another host right now (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so hosts claiming at once
+   * take different tickets instead of fighting over one); null when none is left.
+   */
+  claimNextTodo(input: ClaimNextInput): Promise<Result<Claimed | null>>;
   /** spawning -> running with pane and agent identity; ticket.worker_pid = pid. */
   recordSpawn(input: RecordSpawnInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession }>>;
   /** Point a todo/in_progress ticket and its runtime row at a live, verified runtime. */

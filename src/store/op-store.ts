@@ -6,6 +6,8 @@ import type {
   AdoptInput,
   BeginDeliveryInput,
   ClaimInput,
+  Claimed,
+  ClaimNextInput,
   CloseRuntimeInput,
   CommandFilter,
   EnqueueCommandInput,
@@ -81,6 +83,7 @@ export abstract class OpStore implements StorePort {
     now: number;
     actor: string;
     checkInSeconds?: number | null;
+    hostLabel?: string | null;
   }): Promise<Ticket> {
     return this.writeOrThrow(() => ops.createTicket(input));
   }
@@ -119,6 +122,10 @@ export abstract class OpStore implements StorePort {
 
   async claim(input: ClaimInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession; prompt: Message }>> {
     return this.write(() => ops.claim(input));
+  }
+
+  async claimNextTodo(input: ClaimNextInput): Promise<Result<Claimed | null>> {
+    return this.write(() => ops.claimNextTodo(input));
   }
 
   async recordSpawn(input: RecordSpawnInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession }>> {
