@@ -111,6 +111,9 @@ export interface PickupNext {
   declined: { key: string; failure: Failure }[];
 }
 
+/** Batches one `pickupNext` plans at most before it leaves the rest to the next pass. */
+const MAX_PICKUP_ROUNDS = 20;
+
 /** A claimed ticket's start, as planned before the claim. */
 interface Launch {
   ticket: Ticket;
@@ -359,18 +362,39 @@ export class MissionControl {
     batch?: number;
   }): Promise<Result<PickupNext>> {
     const declined: PickupNext['declined'] = [];
-    const todo = (await this.pickupCandidates()).filter(
-      (t) => !opts.exclude?.has(t.key) && this.labelAllows(t, opts.labels),
-    );
-    if (todo.length === 0) return ok({ outcome: null, declined });
-    const snapshot = await this.snapshot();
-    if (snapshot.tmux.kind === 'unknown')
-      return fail('probe_unknown', `cannot see tmux (${snapshot.tmux.reason}); nothing was started`);
-    const panes = panesBySession(snapshot.tmux);
+    // Candidates other hosts took (or are taking) while this call planned them: the next batch is planned.
+    const passed = new Set<string>();
+    const open = (t: Ticket) =>
+      !opts.exclude?.has(t.key) && !passed.has(t.key) && !declined.some((d) => d.key === t.key);
+    let panes: Map<string, unknown> | null = null;
+    for (let round = 0; round < MAX_PICKUP_ROUNDS; round++) {
+      const todo = (await this.pickupCandidates()).filter((t) => open(t) && this.labelAllows(t, opts.labels));
+      if (todo.length === 0) return ok({ outcome: null, declined });
+      if (panes === null) {
+        const snapshot = await this.snapshot();
+        if (snapshot.tmux.kind === 'unknown')
+          return fail('probe_unknown', `cannot see tmux (${snapshot.tmux.reason}); nothing was started`);
+        panes = panesBySession(snapshot.tmux);
+      }
+      const step = await this.claimFrom(todo, panes, opts.labels, opts.batch ?? 8, declined);
+      if (!('passed' in step)) return step;
+      for (const key of step.passed) passed.add(key);
+    }
+    return ok({ outcome: null, declined });
+  }
+
+  /** One batch of `pickupNext`: plan, claim the first free one, start it; `passed`: others took them all. */
+  private async claimFrom(
+    todo: readonly Ticket[],
+    panes: ReadonlyMap<string, unknown>,
+    labels: readonly string[],
+    batch: number,
+    declined: PickupNext['declined'],
+  ): Promise<Result<PickupNext> | { passed: string[] }> {
     const prepared = new Map<string, Launch>();
     const claims: ClaimInput[] = [];
     for (const ticket of todo) {
-      if (claims.length >= (opts.batch ?? 8)) break;
+      if (claims.length >= batch) break;
       if (panes.has(sessionName(ticket.key))) {
         const res = await this.pickup(ticket.key);
         if (res.ok) return ok({ outcome: res.value, declined });
@@ -392,10 +416,11 @@ export class MissionControl {
       claims.push(this.claimInput(ticket, workspace));
     }
     if (claims.length === 0) return ok({ outcome: null, declined });
-    const claimed = await this.deps.store.claimNextTodo({ candidates: claims, labels: opts.labels });
+    const claimed = await this.deps.store.claimNextTodo({ candidates: claims, labels });
     if (!claimed.ok) return claimed;
-    const launch = claimed.value === null ? undefined : prepared.get(claimed.value.ticket.key);
-    if (claimed.value === null || launch === undefined) return ok({ outcome: null, declined });
+    if (claimed.value === null) return { passed: [...prepared.keys()] };
+    const launch = prepared.get(claimed.value.ticket.key);
+    if (launch === undefined) throw new Error(`claimNextTodo claimed ${claimed.value.ticket.key}, not a candidate`);
     const outcome = await this.launch(launch, claimed.value);
     if (!outcome.ok) declined.push({ key: launch.ticket.key, failure: outcome });
     return ok({ outcome: outcome.ok ? outcome.value : null, declined });
