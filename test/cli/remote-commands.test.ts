@@ -140,11 +140,14 @@ describe('--auto --pickup on several hosts', () => {
     const a2 = await h.mcc(['--auto', '--once', '--pickup', '--max-runtimes', '5'], onHost('hostA'));
     expect(a2.exitCode, a2.stderr).toBe(0);
     expect(hostOf(gpu)).toBeNull();
-    const b2 = await h.mcc(['--auto', '--once', '--pickup', '--max-runtimes', '5', '--label', 'gpu'], onHost('hostB'));
+    const b2 = await h.mcc(
+      ['--auto', '--once', '--pickup', '--max-runtimes', '5', '--label', 'big', '--label', 'gpu'],
+      onHost('hostB'),
+    );
     expect(b2.exitCode, b2.stderr).toBe(0);
     expect(hostOf(gpu)).toBe('hostB');
     const hosts = JSON.parse((await h.must(['hosts', '--json'])).stdout) as { id: string; labels: string[] }[];
-    expect(hosts.find((x) => x.id === 'hostB')?.labels).toEqual(['gpu']);
+    expect(hosts.find((x) => x.id === 'hostB')?.labels).toEqual(['big', 'gpu']);
   });
 
   it('a bad --label or --host-label is refused with exit 2 naming it', async () => {
