@@ -13,6 +13,8 @@ export interface FlagSpec {
   short?: string;
   /** How help names the value (`PATH`, `S`); default `VALUE`, or `N` for a number. */
   arg?: string;
+  /** A string flag that may be given several times: its values are joined with commas. */
+  multiple?: boolean;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -70,7 +72,11 @@ type NodeOptions = NonNullable<ParseArgsConfig['options']>;
 function nodeOptions(known: FlagSpecs): NodeOptions {
   const options: NodeOptions = {};
   for (const [name, f] of Object.entries(known)) {
-    options[name] = { type: f.kind === 'boolean' ? 'boolean' : 'string', ...(f.short ? { short: f.short } : {}) };
+    options[name] = {
+      type: f.kind === 'boolean' ? 'boolean' : 'string',
+      ...(f.short ? { short: f.short } : {}),
+      ...(f.multiple ? { multiple: true } : {}),
+    };
   }
   return options;
 }
@@ -141,7 +147,11 @@ export function parseArgs(argv: readonly string[], spec: CommandSpec, globals: F
   const { values, positionals } = strictParse(args, options, spec.name);
   const flags: Parsed['flags'] = {};
   for (const [name, value] of Object.entries(values)) {
-    if (value === undefined || Array.isArray(value)) continue; // no option is `multiple`
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      flags[name] = value.map(String).join(',');
+      continue;
+    }
     if (known[name]?.kind === 'number' && typeof value === 'string') {
       const n = Number(value);
       if (!Number.isFinite(n) || value.trim() === '')

@@ -1,6 +1,6 @@
 import type { Command } from './command.js';
 import { intervalMsOf, withContext } from './command.js';
-import { SSH_TARGET_RE } from '../core/hosts.js';
+import { HOST_LABEL_RE, HOST_LABEL_RULE, SSH_TARGET_RE } from '../core/hosts.js';
 import { failWith } from './output.js';
 
 // `mcc --auto` as the command table lists it; the daemon itself (daemon.ts, with the poller and the checks
@@ -10,7 +10,8 @@ export const autoCommand: Command = {
   spec: {
     name: '--auto',
     summary: 'Headless reconciler: a pass every interval; with --pickup also starts todo tickets up to --max-runtimes.',
-    usage: 'mcc --auto [--interval S] [--once] [--dry-run] [--pickup] [--max-runtimes N] [--ssh-target T] [--json]',
+    usage:
+      'mcc --auto [--interval S] [--once] [--dry-run] [--pickup] [--max-runtimes N] [--label L]... [--ssh-target T] [--json]',
     positionals: [],
     flags: {
       auto: { kind: 'boolean', help: 'run the reconciler' },
@@ -20,7 +21,13 @@ export const autoCommand: Command = {
       pickup: { kind: 'boolean', help: 'also pick up todo tickets' },
       'max-runtimes': {
         kind: 'number',
-        help: 'cap on working runtimes for --pickup (default 4; idle runtimes of in_review tickets do not count)',
+        help: 'cap on working runtimes of this host for --pickup (default 4; idle runtimes of in_review tickets do not count)',
+      },
+      label: {
+        kind: 'string',
+        arg: 'L',
+        multiple: true,
+        help: 'a label of this host (repeatable): --pickup also starts tickets added with --host-label L',
       },
       'ssh-target': {
         kind: 'string',
@@ -51,7 +58,16 @@ export const autoCommand: Command = {
             code: 'invalid',
             message: `--ssh-target "${target}": an ssh destination (user@host, an ssh_config alias), no spaces, not starting with -`,
           });
+        const labels = typeof args.flags['label'] === 'string' ? args.flags['label'].split(',') : [];
+        const badLabel = labels.find((l) => !HOST_LABEL_RE.test(l));
+        if (badLabel !== undefined)
+          return failWith(out, {
+            ok: false,
+            code: 'invalid',
+            message: `--label "${badLabel.slice(0, 40)}": ${HOST_LABEL_RULE}`,
+          });
         const { runDaemon } = await import('./daemon.js');
+        const { commandWakeFor } = await import('../store/command-wake.notify.js');
         const abort = new AbortController();
         const stop = () => abort.abort();
         // `on`, not `once`: execa's exit hook counts signal listeners, and a `once` listener that already
@@ -69,6 +85,8 @@ export const autoCommand: Command = {
               maxRuntimes: max,
               json: Boolean(args.flags['json']),
               sshTarget: target,
+              labels,
+              wake: commandWakeFor(ctx.store, ctx.service.host),
             },
             out,
             abort.signal,

@@ -1,9 +1,13 @@
+import { pollingWake, type CommandWake } from '../core/command-wake.port.js';
+import type { DrainReport } from '../core/command-worker.js';
+import { describeCommand } from '../core/commands.js';
 import { DAEMON_LEASE, daemonLeaseName } from '../core/console-controller.js';
 import { ChecksRunner } from '../core/checks-runner.js';
+import { isHostOf } from '../core/hosts.js';
 import { holderLabel } from '../core/lease-holder.js';
 import { Poller } from '../core/poller.js';
 import { runtimesHoldingSlots } from '../core/review.js';
-import type { MissionControl } from '../core/service.js';
+import type { MissionControl, PassReport } from '../core/service.js';
 import { MCC_VERSION } from './host-id.js';
 import { line, toJson, type Out } from './output.js';
 
@@ -11,7 +15,10 @@ import { line, toJson, type Out } from './output.js';
 // `auto-daemon:<host>`, a row with an expiry); SIGINT/SIGTERM finish the current pass and exit 0. The holder
 // names this process beyond pid reuse, so a successor on this host takes a SIGKILLed daemon's lease at once.
 // Each pass renews the host's heartbeat before it judges anything: a host that was forgotten meanwhile
-// (fenced) retires what it left running and registers again, never resuming it.
+// (fenced) retires what it left running and registers again, never resuming it. While it holds the lease it
+// is also its host's command worker: commands other hosts queued for runtimes of this host are claimed and run
+// every pass, and at once when the store's notification wakes it (PostgreSQL); with --pickup it claims todo
+// tickets with the other hosts' daemons, each up to its own --max-runtimes.
 
 export interface DaemonOptions {
   intervalMs: number;
@@ -22,6 +29,10 @@ export interface DaemonOptions {
   json: boolean;
   /** What other hosts run `ssh` with to attach here (`--ssh-target`, else the config's); null: none. */
   sshTarget?: string | null;
+  /** This host's labels (`--label`, stored on its hosts row): tickets with a host label need one of them. */
+  labels?: readonly string[];
+  /** What ends the wait between passes when a command is queued for this host (default: polling only). */
+  wake?: CommandWake;
 }
 
 function emit(out: Out, json: boolean, record: Record<string, unknown>): void {
@@ -47,6 +58,41 @@ export async function runDaemon(
   const checks = new ChecksRunner(service, {
     onDone: (key, text, good) => emit(out, opts.json, { kind: good ? 'checks' : 'checks-failed', ticket: key, text }),
   });
+  const worker = service.commandWorker(holder);
+  const wake = opts.wake ?? pollingWake();
+  /** Set once a pass holds the lease and has beaten the heartbeat; cleared when the lease is not ours. */
+  let holding = false;
+
+  let draining: Promise<void> | null = null;
+  let drainAgain = false;
+  // Read through a call: the flag is set by another caller while this one awaits the worker.
+  const askedAgain = (): boolean => drainAgain;
+  /**
+   * Run this host's queued commands: only the lease holder does (a command is run by one daemon), and a
+   * dry run changes nothing. A wake-up between passes first checks the lease is still ours and unexpired.
+   * One drain at a time, each printed once: a call during a drain asks for one more drain after it (what was
+   * queued meanwhile), instead of sharing the report of a drain that may have claimed before it.
+   */
+  const drainCommands = async (via: 'pass' | 'notify'): Promise<void> => {
+    if (!holding || opts.dryRun) return;
+    if (via === 'notify') {
+      const l = await service.readLease(leaseName);
+      if (l === null || l.holder !== holder || l.expiresAt <= clock.now()) return;
+    }
+    if (draining !== null) {
+      drainAgain = true;
+      return draining;
+    }
+    draining = (async () => {
+      do {
+        drainAgain = false;
+        printDrain(out, opts.json, await worker.drain(), via);
+      } while (askedAgain());
+    })().finally(() => {
+      draining = null;
+    });
+    return draining;
+  };
 
   /**
    * A daemon of an mcc from before hosts had ids holds `auto-daemon` for the whole store: while it lives, this
@@ -67,6 +113,7 @@ export async function runDaemon(
       if (!waitingSaid)
         emit(out, opts.json, { kind: 'lease', text: `${lease.message}; waiting`, holder: lease.holder });
       waitingSaid = true;
+      holding = false;
       if (opts.once) exitCode = 3;
       return;
     }
@@ -82,9 +129,11 @@ export async function runDaemon(
     waitingSaid = false;
     const beat = await service.hosts.heartbeat({
       version: MCC_VERSION,
+      labels: opts.labels ?? [],
       ...(opts.sshTarget !== undefined ? { sshTarget: opts.sshTarget } : {}),
     });
     if (!beat.ok) {
+      holding = false;
       // Not registered: nothing is judged this pass (a fenced host must not adopt what it could not retire).
       emit(out, opts.json, { kind: 'error', text: `host ${service.host}: heartbeat ${beat.code}: ${beat.message}` });
       if (opts.once) exitCode = 1;
@@ -95,6 +144,7 @@ export async function runDaemon(
       const text = beat.value.fencedText ?? '';
       emit(out, opts.json, { kind: 'fenced', text, retired });
     }
+    holding = true;
     const report = await service.reconcile(opts.dryRun ? 'dry-run' : 'auto');
     const current = new Set<string>();
     for (const a of report.applied) {
@@ -120,10 +170,25 @@ export async function runDaemon(
       }
     }
     for (const id of printed) if (!current.has(id)) printed.delete(id);
+    await drainCommands('pass');
     // Started, not awaited: checks run beside the passes and write their own evidence when they end.
     if (!opts.dryRun) await checks.tick();
     if (opts.pickup && !opts.dryRun && report.snapshot.tmux.kind === 'ok')
-      await autoPickup(service, runtimesHoldingSlots(report.snapshot), opts, out);
+      await autoPickup(service, ownSlots(report), opts, out);
+  };
+
+  /** Between passes: a notified wake runs the commands queued meanwhile at once (a timeout waits for the pass). */
+  const stopCommands = new AbortController();
+  const commandLoop = async (): Promise<void> => {
+    while (!stopCommands.signal.aborted) {
+      const why = await wake.wait(stopCommands.signal, opts.intervalMs);
+      if (why !== 'notified') continue;
+      try {
+        await drainCommands('notify');
+      } catch (e) {
+        emit(out, opts.json, { kind: 'error', text: `commands: ${(e as Error).message}` });
+      }
+    }
   };
 
   if (opts.once) {
@@ -134,6 +199,7 @@ export async function runDaemon(
       exitCode = 1;
     }
     await checks.drain();
+    await wake.close();
     await service.releaseLease(leaseName, holder);
     return exitCode;
   }
@@ -141,6 +207,7 @@ export async function runDaemon(
     kind: 'start',
     text: `mcc --auto every ${opts.intervalMs / 1000}s on host ${service.host} socket ${service.socket}, store ${service.storeLocation}${opts.dryRun ? ' (dry run)' : ''}`,
   });
+  const commands = commandLoop();
   await new Promise<void>((resolveDone) => {
     let inFlight: Promise<void> = Promise.resolve();
     const poller = new Poller(
@@ -176,28 +243,77 @@ export async function runDaemon(
     );
     poller.start();
   });
+  stopCommands.abort();
+  await commands;
+  await wake.close();
   await checks.stop();
   await service.releaseLease(leaseName, holder);
   emit(out, opts.json, { kind: 'stop', text: 'finished the current pass; lease released' });
   return 0;
 }
 
+/** One line per command this host's worker ran, recovered or expired. */
+function printDrain(out: Out, json: boolean, report: DrainReport, via: 'pass' | 'notify'): void {
+  for (const c of report.expired)
+    emit(out, json, {
+      kind: 'command-expired',
+      id: c.id,
+      ticket: c.ticketKey,
+      text: `${describeCommand(c)} expired: no daemon of ${c.targetHost} took it in time`,
+    });
+  for (const r of report.runs) {
+    const res = r.result;
+    emit(out, json, {
+      kind: 'command',
+      id: r.command.id,
+      ticket: r.command.ticketKey,
+      status: res.ok ? 'done' : 'failed',
+      via,
+      ...(res.ok ? {} : { code: res.code }),
+      text:
+        `${describeCommand(r.command)} ${res.ok ? `done: ${res.summary}` : `failed (${res.code}): ${res.message}`}` +
+        (r.rerun ? ' (run again: its first claimer died)' : '') +
+        (r.recorded ? '' : ' (the result is not in the store yet: recorded by the next drain)'),
+    });
+  }
+}
+
+/** The runtimes of this host that hold a pickup slot: other hosts' runtimes count against their own caps. */
+function ownSlots(report: PassReport): number {
+  const { rows, where } = report.snapshot;
+  return runtimesHoldingSlots({ rows: { ...rows, runtimes: rows.runtimes.filter((r) => isHostOf(r, where)) } });
+}
+
+/**
+ * Start todo tickets up to this host's room: each step claims the next ticket no other host is claiming
+ * (pickupNext), so several hosts' daemons share one queue without fighting over a row.
+ */
 async function autoPickup(service: MissionControl, openRuntimes: number, opts: DaemonOptions, out: Out): Promise<void> {
   let room = opts.maxRuntimes - openRuntimes;
-  if (room <= 0) return;
-  const todo = await service.pickupCandidates();
-  for (const t of todo) {
-    if (room <= 0) break;
-    const res = await service.pickup(t.key);
-    if (res.ok) {
+  const passedOver = new Set<string>();
+  // Bounded: every step starts a ticket or passes one over, and a failing store stops the round.
+  for (let steps = 0; room > 0 && steps < opts.maxRuntimes + 50; steps++) {
+    const next = await service.pickupNext({ labels: opts.labels ?? [], exclude: passedOver });
+    if (!next.ok) {
+      emit(out, opts.json, { kind: 'declined', text: `pickup ${next.code}: ${next.message}` });
+      return;
+    }
+    for (const d of next.value.declined) {
+      passedOver.add(d.key);
+      emit(out, opts.json, {
+        kind: 'declined',
+        ticket: d.key,
+        text: `${d.key}: pickup ${d.failure.code}: ${d.failure.message}`,
+      });
+    }
+    const o = next.value.outcome;
+    if (o !== null) {
       room--;
       emit(out, opts.json, {
         kind: 'pickup',
-        ticket: t.key,
-        text: `${t.key}: ${res.value.how} ${res.value.runtime.tmuxSession}, prompt ${res.value.prompt}`,
+        ticket: o.ticket.key,
+        text: `${o.ticket.key}: ${o.how} ${o.runtime.tmuxSession}, prompt ${o.prompt}`,
       });
-    } else {
-      emit(out, opts.json, { kind: 'declined', ticket: t.key, text: `${t.key}: pickup ${res.code}: ${res.message}` });
-    }
+    } else if (next.value.declined.length === 0) return;
   }
 }

@@ -3,25 +3,36 @@ import type { Applied } from '../core/apply.js';
 import type { MissionControl, PassReport } from '../core/service.js';
 import type { Result } from '../core/result.js';
 import { notAKey, sessionName, TICKET_KEY_RE } from '../core/types.js';
+import type { Routed } from '../core/command-desk.js';
 import type { Command } from './command.js';
 import { withContext } from './command.js';
 import { failWith, line, toJson, type Out } from './output.js';
+import { followQueued, waitMsOf, WAIT_FLAGS } from './remote-command.js';
 
-// Commands over runtimes: each calls the one core service, exactly as the console's keys do.
+// Commands over runtimes: each goes through the command desk, exactly as the console's keys do: a runtime of
+// this host is acted on here by the one core service; one of another host becomes a command for that host's
+// daemon, and the CLI waits for its result (--no-wait, --wait-seconds N).
 
 const keyArg = [{ name: 'KEY', required: true }];
+const WAIT_USAGE = '[--no-wait | --wait-seconds N]';
 
 function simple(name: string, summary: string, op: 'adopt' | 'interrupt' | 'retire'): Command {
   return {
-    spec: { name, summary, usage: `mcc ${name} KEY`, positionals: keyArg, flags: {} },
-    run: (args, env, out) =>
-      withContext(args, env, out, async (ctx) => {
-        const res: Result<string> = await ctx.service[op](args.positionals[0]!);
+    spec: { name, summary, usage: `mcc ${name} KEY ${WAIT_USAGE}`, positionals: keyArg, flags: { ...WAIT_FLAGS } },
+    run: (args, env, out) => {
+      const waitMs = waitMsOf(args, name);
+      if (!waitMs.ok) return Promise.resolve(failWith(out, waitMs));
+      return withContext(args, env, out, async (ctx) => {
+        const desk = ctx.service.commandDesk();
+        const res: Result<Routed<string>> = await desk[op](args.positionals[0]!);
         if (!res.ok) return failWith(out, res);
-        if (args.flags['json']) out.stdout(`${toJson({ ok: true, message: res.value })}\n`);
-        else line(out, res.value);
+        const json = Boolean(args.flags['json']);
+        if (res.value.where === 'queued') return followQueued(desk, res.value, waitMs.value, out, json);
+        if (json) out.stdout(`${toJson({ ok: true, message: res.value.value })}\n`);
+        else line(out, res.value.value);
         return 0;
-      }),
+      });
+    },
   };
 }
 
@@ -46,17 +57,30 @@ export const pickupCommand: Command = {
     name: 'pickup',
     summary:
       'Start a runtime for a todo ticket (or adopt its live one). The prompt is delivered when the agent is ready.',
-    usage: 'mcc pickup KEY',
+    usage: `mcc pickup KEY [--on HOST] ${WAIT_USAGE}`,
     positionals: keyArg,
-    flags: {},
+    flags: {
+      on: {
+        kind: 'string',
+        arg: 'HOST',
+        help: "start it on HOST (its daemon does): default here, or the ticket's host",
+      },
+      ...WAIT_FLAGS,
+    },
   },
-  run: (args, env, out) =>
-    withContext(args, env, out, async (ctx) => {
-      const res = await ctx.service.pickup(args.positionals[0]!);
+  run: (args, env, out) => {
+    const waitMs = waitMsOf(args, 'pickup');
+    if (!waitMs.ok) return Promise.resolve(failWith(out, waitMs));
+    return withContext(args, env, out, async (ctx) => {
+      const desk = ctx.service.commandDesk();
+      const on = args.flags['on'];
+      const res = await desk.pickup(args.positionals[0]!, typeof on === 'string' ? { host: on } : {});
       if (!res.ok) return failWith(out, res);
-      const { ticket, runtime, how, prompt } = res.value;
+      if (res.value.where === 'queued')
+        return followQueued(desk, res.value, waitMs.value, out, Boolean(args.flags['json']));
+      const { ticket, runtime, how, prompt } = res.value.value;
       if (args.flags['json']) {
-        out.stdout(`${toJson(res.value)}\n`);
+        out.stdout(`${toJson(res.value.value)}\n`);
         return 0;
       }
       line(
@@ -70,33 +94,40 @@ export const pickupCommand: Command = {
           : 'prompt pending: delivered by the next pass once the agent is ready (mcc reconcile, the console, or mcc --auto)',
       );
       return 0;
-    }),
+    });
+  },
 };
 
 export const sendCommand: Command = {
   spec: {
     name: 'send',
     summary: "Queue text for the ticket's runtime; delivered now if it is ready, else when it is.",
-    usage: 'mcc send KEY TEXT',
+    usage: `mcc send KEY TEXT ${WAIT_USAGE}`,
     positionals: [
       { name: 'KEY', required: true },
       { name: 'TEXT', required: true, rest: true },
     ],
-    flags: {},
+    flags: { ...WAIT_FLAGS },
   },
-  run: (args, env, out) =>
-    withContext(args, env, out, async (ctx) => {
+  run: (args, env, out) => {
+    const waitMs = waitMsOf(args, 'send');
+    if (!waitMs.ok) return Promise.resolve(failWith(out, waitMs));
+    return withContext(args, env, out, async (ctx) => {
       const [key, ...words] = args.positionals as [string, ...string[]];
-      const res = await ctx.service.send(key, words.join(' '));
+      const desk = ctx.service.commandDesk();
+      const res = await desk.send(key, words.join(' '));
       if (!res.ok) return failWith(out, res);
+      if (res.value.where === 'queued')
+        return followQueued(desk, res.value, waitMs.value, out, Boolean(args.flags['json']));
       line(
         out,
-        res.value === 'sent'
+        res.value.value === 'sent'
           ? `sent to ${key}`
           : `queued for ${key}: the runtime is busy or not ready; delivered when it is`,
       );
       return 0;
-    }),
+    });
+  },
 };
 
 function describeApplied(a: Applied): string {

@@ -22,7 +22,7 @@ export const addCommand: Command = {
   spec: {
     name: 'add',
     summary: 'Add a ticket (state todo) and print its key.',
-    usage: 'mcc add TITLE [--body TEXT | --body-file PATH] [--profile NAME] [--check-in DURATION]',
+    usage: 'mcc add TITLE [--body TEXT | --body-file PATH] [--profile NAME] [--check-in DURATION] [--host-label L]',
     positionals: [{ name: 'TITLE', required: true }],
     flags: {
       body: { kind: 'string', help: 'ticket body (the prompt text)' },
@@ -31,6 +31,11 @@ export const addCommand: Command = {
       'check-in': {
         kind: 'string',
         help: 'expected check-in (90s, 30m, 2h): OVERDUE when working this long with no marker',
+      },
+      'host-label': {
+        kind: 'string',
+        arg: 'L',
+        help: 'only a daemon started with --label L picks this ticket up (mcc --auto --pickup)',
       },
     },
   },
@@ -68,6 +73,7 @@ export const addCommand: Command = {
         body,
         ...(profile !== undefined ? { profile: String(profile) } : {}),
         ...(checkInSeconds !== null ? { checkInSeconds } : {}),
+        ...(typeof args.flags['host-label'] === 'string' ? { hostLabel: args.flags['host-label'] } : {}),
       });
       if (!created.ok) return failWith(out, { ...created, message: `add: ${created.message}` });
       const t = created.value;

@@ -8,6 +8,10 @@ import type { RuntimeSession } from './types.js';
 /** What a host id may be: also what `--host` / MCC_HOST accept. */
 export const HOST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** What a host label may be (`mcc --auto --label`, `mcc add --host-label`). */
+export const HOST_LABEL_RE = /^[A-Za-z0-9._-]{1,64}$/;
+export const HOST_LABEL_RULE = '1 to 64 letters, digits, dot, dash or underscore';
+
 /** An ssh destination given to `ssh` as one argument: never an option, never whitespace. */
 export const SSH_TARGET_RE = /^[A-Za-z0-9_.@%+:[\]][A-Za-z0-9_.@%+:[\]-]{0,254}$/;
 

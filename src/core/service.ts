@@ -1,5 +1,8 @@
 import { applyAction, type Applied, type ApplyDeps, type Outcome } from './apply.js';
 import type { ChecksPort } from './checks.port.js';
+import { CommandDesk } from './command-desk.js';
+import { CommandWorker } from './command-worker.js';
+import { registryDirectory } from './host-directory.js';
 import type { Clock } from './clock.port.js';
 import { profileNamed, type Config, type Profile } from './config.js';
 import { diagnose, retryDelayMs } from './diagnose.js';
@@ -7,12 +10,12 @@ import { quietFor, type Finding, type Snapshot } from './findings.js';
 import { noFailpoints, type Failpoints } from './failpoints.js';
 import { holderLabel, judgeHolder, parseHolder, processHolder, type HolderVerdict } from './lease-holder.js';
 import { HostService } from './host-service.js';
-import { isHostOf } from './hosts.js';
+import { HOST_LABEL_RE, HOST_LABEL_RULE, isHostOf } from './hosts.js';
 import { livenessOf, panesBySession } from './liveness.js';
 import { CaptureCache, observe } from './observe.js';
 import type { GitPort } from './git.port.js';
 import type { ProcessPort } from './process.port.js';
-import { fail, ok, type Result } from './result.js';
+import { fail, ok, type Failure, type Result } from './result.js';
 import { CHECK_TAIL_LINES, checksDeadlineMs, checksEvent, GIT_LINES, workdirOf } from './review.js';
 import { readingEvidence } from './routine.js';
 import { readScreen, type ScreenStatus } from './screen.js';
@@ -20,6 +23,8 @@ import { sanitizeLine } from './sanitize.js';
 import { checkTicketQuery } from './ticket-query.js';
 import type {
   ActiveRows,
+  ClaimInput,
+  Claimed,
   Lease,
   ListPage,
   StorePort,
@@ -96,6 +101,25 @@ export interface PickupOutcome {
   runtime: RuntimeSession;
   how: 'spawned' | 'adopted';
   prompt: 'sent' | 'pending';
+}
+
+/** One step of a host's auto pickup (`pickupNext`). */
+export interface PickupNext {
+  /** The ticket started (spawned, or adopted when its session lived); null when nothing was started. */
+  outcome: PickupOutcome | null;
+  /** Candidates passed over, and a claimed ticket whose start failed, each with why. */
+  declined: { key: string; failure: Failure }[];
+}
+
+/** Batches one `pickupNext` plans at most before it leaves the rest to the next pass. */
+const MAX_PICKUP_ROUNDS = 20;
+
+/** A claimed ticket's start, as planned before the claim. */
+interface Launch {
+  ticket: Ticket;
+  profile: Profile;
+  plan: WorkspacePlan | null;
+  workspace: WorkspaceClaim | undefined;
 }
 
 /** True when an open runtime of this host and socket was seen alive (spawned, adopted) after `began` in a pane
@@ -278,12 +302,11 @@ export class MissionControl {
   }
 
   private async spawn(ticket: Ticket): Promise<Result<PickupOutcome>> {
-    const { store, tmux, processes, config, host } = this.deps;
+    const { store } = this.deps;
     const found = this.profileFor(ticket);
     // Refused before the claim: nothing is written for a ticket whose agent cannot be started or judged.
     if (!found.ok) return found;
     const profile = found.value;
-    const session = sessionName(ticket.key);
     const plan = await this.planWorkspaceOf(ticket, profile);
     if (!plan.ok) return plan;
     // One claim per candidate directory: a pool slot another pickup took first is refused, and the next is tried.
@@ -291,35 +314,133 @@ export class MissionControl {
     let workspace: WorkspaceClaim | undefined;
     for (const candidate of plan.value?.claims ?? [undefined]) {
       workspace = candidate;
-      const where = candidate ? ` in ${candidate.path} on ${candidate.branch}` : '';
-      claimed = await store.claim({
-        key: ticket.key,
-        ticketVersion: ticket.version,
-        runtime: { host, tmuxSocket: config.socket, tmuxSession: session },
-        ...(candidate ? { workspace: candidate } : {}),
-        promptBody: promptOf(ticket),
-        now: this.now(),
-        event: this.event(
-          ticket.key,
-          null,
-          'pickup.claim',
-          'ok',
-          `claimed ${ticket.key} (attempt ${ticket.attempts + 1}); spawning ${session}${where}`,
-          {
-            stopCondition: `blocked after ${config.retryLimit} attempts`,
-          },
-        ),
-      });
+      claimed = await store.claim(this.claimInput(ticket, candidate));
       if (claimed.ok || claimed.code !== 'conflict' || !candidate || candidate.mode !== 'pool') break;
       const now = await store.getTicket(ticket.key);
       if (now?.status !== 'todo' || now.version !== ticket.version) break;
     }
     if (!claimed) return fail('invalid', `${ticket.key}: nothing to claim`);
     if (!claimed.ok) return claimed;
+    return this.launch({ ticket, profile, plan: plan.value, workspace }, claimed.value);
+  }
+
+  /** What `store.claim` takes to claim `ticket` here (in `workspace`, when its profile has one). */
+  private claimInput(ticket: Ticket, workspace: WorkspaceClaim | undefined): ClaimInput {
+    const { host, config } = this.deps;
+    const session = sessionName(ticket.key);
+    const where = workspace ? ` in ${workspace.path} on ${workspace.branch}` : '';
+    return {
+      key: ticket.key,
+      ticketVersion: ticket.version,
+      runtime: { host, tmuxSocket: config.socket, tmuxSession: session },
+      ...(workspace ? { workspace } : {}),
+      promptBody: promptOf(ticket),
+      now: this.now(),
+      event: this.event(
+        ticket.key,
+        null,
+        'pickup.claim',
+        'ok',
+        `claimed ${ticket.key} (attempt ${ticket.attempts + 1}); spawning ${session}${where}`,
+        { stopCondition: `blocked after ${config.retryLimit} attempts` },
+      ),
+    };
+  }
+
+  /**
+   * The next todo ticket this host may start, claimed and spawned: the auto pickup of one host among several.
+   * The candidates are planned here (profile, workspace, retry delay, host label) and the store claims the
+   * first one no other host is claiming (claimNextTodo), so hosts racing over one queue take different
+   * tickets. A candidate whose session already lives goes the way of `pickup` (adopted or refused).
+   * `declined` says why candidates were passed over; `outcome` null when nothing was left to start.
+   */
+  async pickupNext(opts: {
+    labels: readonly string[];
+    /** Tickets passed over already in this round (declined before). */
+    exclude?: ReadonlySet<string>;
+    /** At most this many candidates planned per claim (default 8). */
+    batch?: number;
+  }): Promise<Result<PickupNext>> {
+    const declined: PickupNext['declined'] = [];
+    // Candidates other hosts took (or are taking) while this call planned them: the next batch is planned.
+    const passed = new Set<string>();
+    const open = (t: Ticket) =>
+      !opts.exclude?.has(t.key) && !passed.has(t.key) && !declined.some((d) => d.key === t.key);
+    let panes: Map<string, unknown> | null = null;
+    for (let round = 0; round < MAX_PICKUP_ROUNDS; round++) {
+      const todo = (await this.pickupCandidates()).filter((t) => open(t) && this.labelAllows(t, opts.labels));
+      if (todo.length === 0) return ok({ outcome: null, declined });
+      if (panes === null) {
+        const snapshot = await this.snapshot();
+        if (snapshot.tmux.kind === 'unknown')
+          return fail('probe_unknown', `cannot see tmux (${snapshot.tmux.reason}); nothing was started`);
+        panes = panesBySession(snapshot.tmux);
+      }
+      const step = await this.claimFrom(todo, panes, opts.labels, opts.batch ?? 8, declined);
+      if (!('passed' in step)) return step;
+      for (const key of step.passed) passed.add(key);
+    }
+    return ok({ outcome: null, declined });
+  }
+
+  /** One batch of `pickupNext`: plan, claim the first free one, start it; `passed`: others took them all. */
+  private async claimFrom(
+    todo: readonly Ticket[],
+    panes: ReadonlyMap<string, unknown>,
+    labels: readonly string[],
+    batch: number,
+    declined: PickupNext['declined'],
+  ): Promise<Result<PickupNext> | { passed: string[] }> {
+    const prepared = new Map<string, Launch>();
+    const claims: ClaimInput[] = [];
+    for (const ticket of todo) {
+      if (claims.length >= batch) break;
+      if (panes.has(sessionName(ticket.key))) {
+        const res = await this.pickup(ticket.key);
+        if (res.ok) return ok({ outcome: res.value, declined });
+        declined.push({ key: ticket.key, failure: res });
+        continue;
+      }
+      const found = this.profileFor(ticket);
+      if (!found.ok) {
+        declined.push({ key: ticket.key, failure: found });
+        continue;
+      }
+      const plan = await this.planWorkspaceOf(ticket, found.value);
+      if (!plan.ok) {
+        declined.push({ key: ticket.key, failure: plan });
+        continue;
+      }
+      const workspace = plan.value?.claims[0];
+      prepared.set(ticket.key, { ticket, profile: found.value, plan: plan.value, workspace });
+      claims.push(this.claimInput(ticket, workspace));
+    }
+    if (claims.length === 0) return ok({ outcome: null, declined });
+    const claimed = await this.deps.store.claimNextTodo({ candidates: claims, labels });
+    if (!claimed.ok) return claimed;
+    if (claimed.value === null) return { passed: [...prepared.keys()] };
+    const launch = prepared.get(claimed.value.ticket.key);
+    if (launch === undefined) throw new Error(`claimNextTodo claimed ${claimed.value.ticket.key}, not a candidate`);
+    const outcome = await this.launch(launch, claimed.value);
+    if (!outcome.ok) declined.push({ key: launch.ticket.key, failure: outcome });
+    return ok({ outcome: outcome.ok ? outcome.value : null, declined });
+  }
+
+  /** Whether this host (carrying `labels`) may start `ticket`: it has no host label, or one of them. */
+  private labelAllows(ticket: Ticket, labels: readonly string[]): boolean {
+    const label = ticket.hostLabel ?? null;
+    return label === null || labels.includes(label);
+  }
+
+  /** After the claim: prepare the workspace, start the session, record the agent, deliver the prompt if ready. */
+  private async launch(l: Launch, claimed: Claimed): Promise<Result<PickupOutcome>> {
+    const { store, tmux, processes } = this.deps;
+    const { ticket, profile, plan, workspace } = l;
+    const session = sessionName(ticket.key);
     this.failpoints.hit('pickup.after_claim');
     this.failpoints.hit('pickup.after_runtime_row');
-    const { runtime } = claimed.value;
-    if (plan.value && plan.value.skipped.length > 0) await this.reportSkippedSlots(ticket.key, plan.value);
+    const { runtime } = claimed;
+    if (plan && plan.skipped.length > 0) await this.reportSkippedSlots(ticket.key, plan);
     const cwd = workspace ? await this.prepareClaimed(ticket.key, runtime.id, workspace) : ok(profile.cwd);
     if (!cwd.ok) return cwd;
     this.failpoints.hit('pickup.after_worktree');
@@ -354,7 +475,7 @@ export class MissionControl {
         runtimeId: runtime.id,
         runtimeVersion: runtime.version,
         ticketKey: ticket.key,
-        ticketVersion: claimed.value.ticket.version,
+        ticketVersion: claimed.ticket.version,
         paneId,
         identity: obs.identity,
         now: this.now(),
@@ -583,6 +704,8 @@ export class MissionControl {
     body?: string;
     profile?: string;
     checkInSeconds?: number;
+    /** Only a host carrying this label (`mcc --auto --label`) picks the ticket up. */
+    hostLabel?: string;
   }): Promise<Result<Ticket>> {
     const { store, config, actor } = this.deps;
     const title = input.title.trim();
@@ -596,8 +719,19 @@ export class MissionControl {
     const checkInSeconds = input.checkInSeconds ?? null;
     if (checkInSeconds !== null && (!Number.isInteger(checkInSeconds) || checkInSeconds <= 0))
       return fail('invalid', `the check-in must be a whole number of seconds > 0, got ${checkInSeconds}`);
+    const hostLabel = input.hostLabel ?? null;
+    if (hostLabel !== null && !HOST_LABEL_RE.test(hostLabel))
+      return fail('invalid', `host label "${sanitizeLine(hostLabel.slice(0, 40))}": ${HOST_LABEL_RULE}`);
     return ok(
-      await store.createTicket({ title, body: input.body ?? '', profile, now: this.now(), actor, checkInSeconds }),
+      await store.createTicket({
+        title,
+        body: input.body ?? '',
+        profile,
+        now: this.now(),
+        actor,
+        checkInSeconds,
+        hostLabel,
+      }),
     );
   }
 
@@ -730,6 +864,29 @@ export class MissionControl {
   /** Give up a lease this holder took (nothing happens if another holds it). */
   releaseLease(name: string, holder: string): Promise<void> {
     return this.deps.store.releaseLease({ name, holder });
+  }
+
+  /**
+   * The command desk over this service (CLI and console keys): an action on a runtime of this host runs here,
+   * one on a runtime of another host is queued for that host's daemon, as `actor` (default: this service's).
+   */
+  commandDesk(opts: { actor?: string; expiryMs?: number } = {}): CommandDesk {
+    const { store, clock, host, actor } = this.deps;
+    return new CommandDesk({
+      service: this,
+      store,
+      hosts: registryDirectory(this.hosts),
+      clock,
+      host,
+      actor: opts.actor ?? actor,
+      ...(opts.expiryMs === undefined ? {} : { expiryMs: opts.expiryMs }),
+    });
+  }
+
+  /** This host's command worker (the daemon's), claiming as `claimer` (`processHolder(process.pid)`). */
+  commandWorker(claimer: string): CommandWorker {
+    const { store, processes, clock, host, actor } = this.deps;
+    return new CommandWorker({ service: this, store, processes, clock, host, claimer, actor });
   }
 
   /** The current holder of a named lease, if any (it may have expired). */

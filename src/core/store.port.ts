@@ -112,6 +112,21 @@ export interface ClaimInput {
   event: EventInput;
 }
 
+/** The claims a pickup loop prepared for todo tickets, to take the first one no other host is taking. */
+export interface ClaimNextInput {
+  /** In the order to try them (oldest ticket first); each as `claim` takes it. */
+  candidates: readonly ClaimInput[];
+  /** The claiming host's labels: a ticket with a host label is taken only when it is one of them. */
+  labels: readonly string[];
+}
+
+/** A claim made: the ticket now in_progress, its spawning runtime and the prompt queued for it. */
+export interface Claimed {
+  ticket: Ticket;
+  runtime: RuntimeSession;
+  prompt: Message;
+}
+
 export interface RecordSpawnInput {
   runtimeId: number;
   runtimeVersion: number;
@@ -315,6 +330,8 @@ export interface CreateTicketInput {
   now: number;
   actor: string;
   checkInSeconds?: number | null;
+  /** Only a host carrying this label picks the ticket up (null or absent: any host). */
+  hostLabel?: string | null;
 }
 
 export interface TakeOverLeaseInput {
@@ -358,6 +375,12 @@ export interface StorePort {
 
   /** todo -> in_progress, attempts+1, runtime row `spawning`, prompt pending. Conflict if not todo or version moved. */
   claim(input: ClaimInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession; prompt: Message }>>;
+  /**
+   * `claim` of the first candidate still todo, unchanged, without an open runtime, allowed by `labels` and not
+   * being claimed by another host right now (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so hosts claiming at once
+   * take different tickets instead of fighting over one); null when none is left.
+   */
+  claimNextTodo(input: ClaimNextInput): Promise<Result<Claimed | null>>;
   /** spawning -> running with pane and agent identity; ticket.worker_pid = pid. */
   recordSpawn(input: RecordSpawnInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession }>>;
   /** Point a todo/in_progress ticket and its runtime row at a live, verified runtime. */

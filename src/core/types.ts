@@ -61,6 +61,8 @@ export interface Ticket {
   reviewChecks: ChecksState | null;
   /** When the review checks last changed state (a `running` one that is too old was cut by a restart). */
   reviewChecksAt: number | null;
+  /** Only a host carrying this label picks the ticket up (`mcc add --host-label`); absent or null: any host. */
+  hostLabel?: string | null;
   version: number;
   createdAt: number;
   updatedAt: number;

@@ -211,6 +211,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER messages_revision_d AFTER DELETE ON messages
     BEGIN UPDATE sequences SET value = value + 1 WHERE name = 'revision'; END;
   `,
+  // 8: a ticket may name the host label it runs under (`mcc add --host-label`): only a daemon carrying that
+  // label picks it up. NULL: any host.
+  `
+  ALTER TABLE tickets ADD COLUMN host_label TEXT;
+  `,
 ];
 
 /** The newest schema version this code understands. */

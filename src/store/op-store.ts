@@ -6,6 +6,8 @@ import type {
   AdoptInput,
   BeginDeliveryInput,
   ClaimInput,
+  Claimed,
+  ClaimNextInput,
   CloseRuntimeInput,
   CommandFilter,
   EnqueueCommandInput,
@@ -114,6 +116,10 @@ export abstract class OpStore implements StorePort {
 
   async claim(input: ClaimInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession; prompt: Message }>> {
     return this.write(() => ops.claim(input));
+  }
+
+  async claimNextTodo(input: ClaimNextInput): Promise<Result<Claimed | null>> {
+    return this.write(() => ops.claimNextTodo(input));
   }
 
   async recordSpawn(input: RecordSpawnInput): Promise<Result<{ ticket: Ticket; runtime: RuntimeSession }>> {

@@ -48,6 +48,8 @@ export interface TicketRow {
   check_in_at: string | null;
   review_checks: string | null;
   review_checks_at: string | null;
+  /** Migration 8; absent in rows read by hand-written SELECTs of older columns. */
+  host_label?: string | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -145,6 +147,7 @@ export function toTicket(r: TicketRow): Ticket {
     checkInAt: msOrNull(r.check_in_at),
     reviewChecks: r.review_checks as ChecksState | null,
     reviewChecksAt: msOrNull(r.review_checks_at),
+    hostLabel: r.host_label ?? null,
     version: r.version,
     createdAt: ms(r.created_at),
     updatedAt: ms(r.updated_at),

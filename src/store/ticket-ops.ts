@@ -1,6 +1,7 @@
 import type {
   AdoptInput,
   ClaimInput,
+  ClaimNextInput,
   CloseRuntimeInput,
   RecordSpawnInput,
   SetChecksInput,
@@ -50,8 +51,8 @@ export function* createTicket(i: CreateTicketInput): Op<Ticket> {
   if (seq === undefined) throw new Error("the sequences table lost its 'ticket' row");
   const row = (yield* get<TicketRow>(
     `INSERT INTO tickets (key, seq, title, body, status, profile, attempts, human_input_required, version,
-       created_at, updated_at, check_in_seconds)
-     VALUES (@key, @seq, @title, @body, 'todo', @profile, 0, 0, 1, @now, @now, @check_in) RETURNING *`,
+       created_at, updated_at, check_in_seconds, host_label)
+     VALUES (@key, @seq, @title, @body, 'todo', @profile, 0, 0, 1, @now, @now, @check_in, @host_label) RETURNING *`,
     {
       key: `MC-${seq.value}`,
       seq: seq.value,
@@ -60,6 +61,7 @@ export function* createTicket(i: CreateTicketInput): Op<Ticket> {
       profile: i.profile,
       now: iso(i.now),
       check_in: i.checkInSeconds ?? null,
+      host_label: i.hostLabel ?? null,
     },
   )) as TicketRow;
   yield* insertEvent(
@@ -149,6 +151,40 @@ export function* claim(i: ClaimInput): Op<{ ticket: Ticket; runtime: RuntimeSess
         )) as MessageRow);
   yield* insertEvent(i.event, i.now, { key: i.key, runtimeId: runtime.id });
   return { ticket: toTicket(ticket), runtime: toRuntime(runtime), prompt: toMessage(prompt) };
+}
+
+/**
+ * `claim` the first candidate that is still todo at the version it was planned at, has no open runtime, is
+ * allowed by the host's labels and is not locked by another host's claim right now. PostgreSQL skips a locked
+ * row (`FOR UPDATE SKIP LOCKED`) instead of waiting for it, so hosts claiming at once take different tickets;
+ * SQLite's write transactions are serial already. A candidate that moved on since it was planned is passed
+ * over (the next pass plans it again). null when no candidate is left.
+ */
+export function* claimNextTodo(
+  i: ClaimNextInput,
+): Op<{ ticket: Ticket; runtime: RuntimeSession; prompt: Message } | null> {
+  const byKey = new Map(i.candidates.map((c) => [c.key, c]));
+  const passed: string[] = [];
+  const labels = [...new Set(i.labels)];
+  const labelSql =
+    labels.length === 0
+      ? 'host_label IS NULL'
+      : `(host_label IS NULL OR host_label IN (${labels.map(() => '?').join(', ')}))`;
+  while (passed.length < byKey.size) {
+    const keys = [...byKey.keys()].filter((k) => !passed.includes(k));
+    const row = yield* get<{ key: string; version: number }>(
+      `SELECT key, version FROM tickets
+       WHERE status = 'todo' AND key IN (${keys.map(() => '?').join(', ')}) AND ${labelSql}
+         AND NOT EXISTS (SELECT 1 FROM runtime_sessions r WHERE r.ticket_key = tickets.key AND r.status <> 'closed')
+       ORDER BY seq LIMIT 1 /*pg: FOR UPDATE SKIP LOCKED */`,
+      [...keys, ...labels],
+    );
+    if (row === undefined) return null;
+    const c = byKey.get(row.key);
+    if (c !== undefined && c.ticketVersion === row.version) return yield* claim(c);
+    passed.push(row.key);
+  }
+  return null;
 }
 
 /**

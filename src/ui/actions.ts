@@ -1,4 +1,6 @@
 import type { Key } from 'ink';
+import type { CommandDesk, Queued, Routed } from '../core/command-desk.js';
+import { decodeResult, describeCommand, type Command } from '../core/commands.js';
 import type { ConsoleState, GridRow } from '../core/console-model.js';
 import type { Failure, Result } from '../core/result.js';
 import type { PickupOutcome } from '../core/service.js';
@@ -17,11 +19,14 @@ import {
   scrollView,
   type Mode,
   type NavCommand,
+  type Tone,
   type UiStore,
 } from './ui-store.js';
 
-// What each command does. Every change goes through the MissionControl service; every outcome, good or
-// bad, lands on the one status line with its cause in words, and the controller is poked to refresh.
+// What each command does. Every change goes through the MissionControl service (an action on a runtime goes
+// through its command desk: here, or queued for the daemon of the host the runtime lives on); every outcome,
+// good or bad, lands on the one status line with its cause in words, and the controller is poked to refresh.
+// A queued command shows "queued on H" and is followed on the next refreshes until its result comes.
 // Plain functions over the UI store: no React here, so the keys hook stays a thin adapter.
 
 export interface CommandEnv {
@@ -65,19 +70,87 @@ async function perform<T>(
   verb: string,
   pending: string,
   call: () => Promise<Result<T>>,
-  success: (v: T) => string,
+  success: (v: T) => string | { text: string; tone: Tone },
 ): Promise<void> {
   const { flash } = env.ui.getState();
   flash(`${verb}: ${pending}…`);
   try {
     const res = await call();
-    if (res.ok) flash(success(res.value), 'ok');
-    else flash(failureText(verb, res), res.code === 'conflict' ? 'warn' : 'error');
+    if (res.ok) {
+      const said = success(res.value);
+      if (typeof said === 'string') flash(said, 'ok');
+      else flash(said.text, said.tone);
+    } else flash(failureText(verb, res), res.code === 'conflict' ? 'warn' : 'error');
   } catch (e) {
     flash(`${verb}: failed: ${e instanceof Error ? e.message : String(e)}`, 'error');
   } finally {
     env.deps.controller.poke();
   }
+}
+
+/** `perform` through the command desk: the local result as `success` says it, or "queued on H", then followed. */
+function performRouted<T>(
+  env: CommandEnv,
+  verb: string,
+  pending: string,
+  call: (desk: CommandDesk) => Promise<Result<Routed<T>>>,
+  success: (v: T) => string,
+): Promise<void> {
+  const desk = env.deps.service.commandDesk();
+  return perform(
+    env,
+    verb,
+    pending,
+    () => call(desk),
+    (r) => {
+      if (r.where === 'local') return success(r.value);
+      follow(env, desk, r);
+      return { text: `${verb}: ${r.text}`, tone: r.warning === null ? 'info' : 'warn' };
+    },
+  );
+}
+
+/** What a finished command came to, for the status line; null while it waits or runs. */
+function commandOutcome(c: Command): { text: string; tone: Tone } | null {
+  const what = describeCommand(c);
+  if (c.status === 'queued' || c.status === 'running') return null;
+  const r = decodeResult(c.result);
+  if (c.status === 'done' && r?.ok) return { text: `${what} done: ${r.summary}`, tone: 'ok' };
+  if (r !== null && !r.ok) return { text: `${what} ${c.status} (${r.code}): ${r.message}`, tone: 'error' };
+  return { text: `${what} expired: no daemon of ${c.targetHost} took it in time`, tone: 'error' };
+}
+
+/**
+ * Follow a queued command on the controller's refreshes (one read at a time) until it is done, failed or
+ * expired, then put its result on the status line. Stops by itself once the command is past its expiry.
+ */
+function follow(env: CommandEnv, desk: CommandDesk, q: Queued): void {
+  let reading = false;
+  let stopped = false;
+  const unsubscribe = env.deps.controller.subscribe((state) => {
+    if (reading || stopped) return;
+    reading = true;
+    void desk
+      .get(q.command.id)
+      .then((res) => {
+        if (stopped) return;
+        const outcome = res.ok ? commandOutcome(res.value) : { text: res.message, tone: 'error' as const };
+        const overdue = res.ok && outcome === null && state.at > res.value.expiresAt + 60_000;
+        if (outcome === null && !overdue) return;
+        stopped = true;
+        unsubscribe();
+        env.ui
+          .getState()
+          .flash(
+            outcome?.text ?? `${describeCommand(q.command)}: still queued past its expiry; see mcc commands`,
+            outcome?.tone ?? 'warn',
+          );
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        reading = false;
+      });
+  });
 }
 
 function pickedUp(v: PickupOutcome): string {
@@ -130,25 +203,25 @@ export function runCommand(id: CommandId, env: CommandEnv): void {
       s.setMode({ kind: 'help', back: baseOf(s.mode) });
       return;
     case 'ticket.pickup':
-      if (row) void perform(env, 'pickup', `starting ${row.key}`, () => service.pickup(row.key), pickedUp);
+      if (row) void performRouted(env, 'pickup', `starting ${row.key}`, (desk) => desk.pickup(row.key), pickedUp);
       return;
     case 'runtime.adopt':
       if (row)
-        void perform(
+        void performRouted(
           env,
           'adopt',
           `adopting the runtime of ${row.key}`,
-          () => service.adopt(row.key),
+          (desk) => desk.adopt(row.key),
           (v) => `adopt: ${v}`,
         );
       return;
     case 'runtime.interrupt':
       if (row)
-        void perform(
+        void performRouted(
           env,
           'interrupt',
           `interrupting ${row.key}`,
-          () => service.interrupt(row.key),
+          (desk) => desk.interrupt(row.key),
           (v) => `interrupt: ${v}`,
         );
       return;
@@ -245,11 +318,11 @@ function confirmYes(env: CommandEnv): void {
     approve(env, m.key, true);
   } else if (m.kind === 'confirm') {
     s.setMode(m.back);
-    void perform(
+    void performRouted(
       env,
       'retire',
       `retiring ${m.key}`,
-      () => env.deps.service.retire(m.key),
+      (desk) => desk.retire(m.key),
       (v) => `retire: ${v}`,
     );
   } else if (m.kind === 'plan') {
@@ -317,11 +390,11 @@ export function submitText(env: CommandEnv, text: string): void {
   const { service } = env.deps;
   if (m.purpose === 'send' && m.key) {
     const key = m.key;
-    void perform(
+    void performRouted(
       env,
       'send',
       `sending to ${key}`,
-      () => service.send(key, text),
+      (desk) => desk.send(key, text),
       (v) =>
         v === 'sent' ? `send: delivered to ${key}` : `send: queued for ${key}; delivered when the agent is ready`,
     );

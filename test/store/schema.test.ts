@@ -26,6 +26,7 @@ const CONTRACT: Record<string, string[]> = {
     'check_in_at',
     'review_checks',
     'review_checks_at',
+    'host_label',
   ],
   runtime_sessions: [
     'id',

@@ -202,6 +202,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER messages_changed AFTER INSERT OR UPDATE OR DELETE ON messages
     FOR EACH STATEMENT EXECUTE FUNCTION mcc_changed();
   `,
+  // 8: a ticket may name the host label it runs under (`mcc add --host-label`); NULL: any host.
+  `
+  ALTER TABLE tickets ADD COLUMN host_label TEXT;
+  `,
 ];
 
 /** The channel migration 7's triggers notify when tickets, runtimes or messages change. */
