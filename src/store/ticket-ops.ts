@@ -330,6 +330,22 @@ export function* adopt(i: AdoptInput): Op<{ ticket: Ticket; runtime: RuntimeSess
         holder,
       );
     }
+    // Fencing: the very agent of a runtime `mcc host forget` closed (host_lost) is never adopted again, whatever
+    // pass asks (one that was paused across the forget acts on old authority): its host's daemon retires it.
+    const fenced = yield* get<{ id: number }>(
+      `SELECT id FROM runtime_sessions
+        WHERE ticket_key = ? AND status = 'closed' AND closed_reason = 'host_lost' AND host = ?
+          AND pid = ? AND pid_start = ? AND boot_id = ?
+        ORDER BY id DESC LIMIT 1`,
+      [i.key, i.target.host, i.identity.pid, i.identity.start, i.identity.bootId],
+    );
+    if (fenced !== undefined) {
+      refuse(
+        'conflict',
+        `cannot adopt ${i.target.tmuxSession} for ${i.key}: its agent (pid ${i.identity.pid}) belonged to runtime ` +
+          `${fenced.id}, closed host_lost when host ${i.target.host} was forgotten; its daemon retires it instead`,
+      );
+    }
     runtime = yield* insertRuntime(i.key, { ...fields, last_seen_at: now }, 'adopt a session for');
   }
   const ticket = yield* casTicket(

@@ -121,6 +121,31 @@ describe('hosts table', () => {
     ]);
   });
 
+  it('the agent of a runtime closed host_lost is never adopted again (a pass paused across the forget), another is', async () => {
+    const store = await testStore();
+    okValue(await store.heartbeatHost(beat()));
+    const a = await runningOn(store, 'host-b', 'on b');
+    okValue(await store.forgetHost({ id: 'host-b', now: T0 + 10_000, actor: 'op', event: ev('host.forget') }));
+    const t = (await store.getTicket(a.key))!;
+    const adopt = (pid: number) =>
+      store.adopt({
+        key: a.key,
+        ticketVersion: t.version,
+        runtimeId: null,
+        runtimeVersion: null,
+        target: { host: 'host-b', tmuxSocket: 'mcc', tmuxSession: `mc-${a.key}` },
+        paneId: '%1',
+        identity: { pid, start: 1, bootId: 'boot-b' },
+        status: 'running',
+        now: T0 + 11_000,
+        event: ev('adopt'),
+      });
+    expect(failed(await adopt(4242), 'conflict')).toMatch(/closed host_lost when host host-b was forgotten/);
+    expect((await store.ticketDetail(a.key))!.runtimes).toHaveLength(1);
+    // A different process (a new agent in a re-created session) is adoptable as ever.
+    expect((await adopt(5151)).ok).toBe(true);
+  });
+
   it('a heartbeat with the epoch from before the forget is refused (fenced) and changes nothing', async () => {
     const store = await testStore();
     okValue(await store.heartbeatHost(beat()));
