@@ -17,6 +17,7 @@ import {
   type ReconcilePlan,
   type World,
 } from './reconcile.bench.js';
+import { measurePg, type PgPlan } from './pg.bench.js';
 import { renderBreakdown, renderTable, skippedRow, type ResultRow } from './stats.js';
 import { measureGridQuery, measureStore, type StorePlan } from './store.bench.js';
 
@@ -30,6 +31,7 @@ interface Plan {
   console: ConsolePlan;
   /** Live runtimes at which the idle console is measured. */
   idleAt: number;
+  pg: PgPlan;
 }
 
 /** Live runtimes at which the idle-console target is defined; --quick judges its own `idleAt`. */
@@ -58,6 +60,13 @@ const FULL: Plan = {
     targetTickets: 10_000,
   },
   idleAt: 500,
+  pg: {
+    world: { hosts: 4, perHost: 250, totalTickets: 50_000 },
+    passRounds: 11,
+    commands: 40,
+    pollMs: 1000,
+    race: { tickets: 2000, claimers: [1, 2, 4], rounds: 1 },
+  },
 };
 
 const QUICK: Plan = {
@@ -83,11 +92,19 @@ const QUICK: Plan = {
     targetTickets: 10_000,
   },
   idleAt: 100,
+  pg: {
+    world: { hosts: 4, perHost: 25, totalTickets: 5_000 },
+    passRounds: 5,
+    commands: 5,
+    pollMs: 1000,
+    race: { tickets: 100, claimers: [1, 2, 4], rounds: 1 },
+  },
 };
 
 const BENCH_SPEC: CommandSpec = {
   name: 'bench',
-  summary: 'Measure the store, reconcile passes and the console at growing sizes; print one table.',
+  summary:
+    'Measure the store, reconcile passes, the console, and several hosts over PostgreSQL beside SQLite; print one table.',
   usage: 'node dist/bench/bench.js [--quick] [--json FILE]',
   positionals: [],
   flags: {
@@ -183,6 +200,9 @@ async function run(plan: Plan, cleanup: Cleanup, rows: ResultRow[], breakdowns: 
   progress("closing the probes' control clients");
   await closeClients(world);
   await measureGridQuery(world.ctx.store, r.totalTickets, world.live, 5, rows);
+
+  progress('section 5: several hosts, PostgreSQL store (starting a throwaway cluster)');
+  await measurePg(cleanup, plan.pg, rows, progress);
 }
 
 async function main(): Promise<number> {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ProcessPort } from '../core/process.port.js';
 import type { StorePort } from '../core/store.port.js';
-import { sessionName, type EventInput } from '../core/types.js';
+import { sessionName, type EventInput, type ProcessIdentity } from '../core/types.js';
 
 // Throwaway worlds for the bench: a temp dir, a private tmux server, stores filled fast, and live runtimes
 // made through the store port exactly as a pickup makes them. Everything made here is registered with a
@@ -189,6 +189,11 @@ const SESSIONS_PER_CALL = 60;
 
 export interface LiveDeps {
   store: StorePort;
+  /**
+   * Other stores that record the same world: the same claims, spawns and deliveries are made in each (they must
+   * hold the same todo tickets and carry `store`'s store id, since one session can carry one tag).
+   */
+  mirrors?: readonly StorePort[];
   processes: ProcessPort;
   tmux: PrivateTmux;
   host: string;
@@ -196,21 +201,19 @@ export interface LiveDeps {
   tmuxConfig: string;
 }
 
-/**
- * Make `keys` (todo tickets) live exactly as a pickup leaves them: claim (runtime row `spawning`, prompt
- * queued), a `sleep` agent in session mc-<key> tagged with the store id, recordSpawn with the pane pid's
- * real identity from /proc, and the prompt delivered (so no pass sees a pending message). Sessions are
- * made many per tmux invocation: the argv is our own constant, no ticket text reaches tmux.
- */
-export async function makeLive(d: LiveDeps, keys: readonly string[]): Promise<void> {
-  const claimed = new Map<
-    string,
-    { runtimeId: number; runtimeVersion: number; ticketVersion: number; promptId: number }
-  >();
+interface Claimed {
+  runtimeId: number;
+  runtimeVersion: number;
+  ticketVersion: number;
+  promptId: number;
+}
+
+async function claimAll(store: StorePort, d: LiveDeps, keys: readonly string[]): Promise<Map<string, Claimed>> {
+  const claimed = new Map<string, Claimed>();
   for (const key of keys) {
-    const t = await d.store.getTicket(key);
+    const t = await store.getTicket(key);
     if (!t) throw new Error(`bench: no ticket ${key}`);
-    const res = await d.store.claim({
+    const res = await store.claim({
       key,
       ticketVersion: t.version,
       runtime: { host: d.host, tmuxSocket: d.tmux.name, tmuxSession: sessionName(key) },
@@ -226,6 +229,52 @@ export async function makeLive(d: LiveDeps, keys: readonly string[]): Promise<vo
       ticketVersion: ticket.version,
       promptId: prompt.id,
     });
+  }
+  return claimed;
+}
+
+/** recordSpawn with the pane's real identity, and the prompt delivered. */
+async function recordLive(
+  store: StorePort,
+  key: string,
+  c: Claimed,
+  pane: { paneId: string; pid: number },
+  identity: ProcessIdentity,
+  now: number,
+): Promise<void> {
+  const rec = await store.recordSpawn({
+    runtimeId: c.runtimeId,
+    runtimeVersion: c.runtimeVersion,
+    ticketKey: key,
+    ticketVersion: c.ticketVersion,
+    paneId: pane.paneId,
+    identity,
+    now,
+    event: bench(key, c.runtimeId, 'pickup.spawn', `${sessionName(key)} running, agent pid ${pane.pid}`),
+  });
+  if (!rec.ok) throw new Error(`bench: recordSpawn ${key}: ${rec.message}`);
+  const begun = await store.beginDelivery({ messageId: c.promptId, runtimeId: c.runtimeId, token: 'bench', now });
+  if (!begun.ok) throw new Error(`bench: beginDelivery ${key}: ${begun.message}`);
+  const sent = await store.finishDelivery({
+    messageId: c.promptId,
+    now,
+    event: bench(key, c.runtimeId, 'message.sent', 'prompt sent'),
+  });
+  if (!sent.ok) throw new Error(`bench: finishDelivery ${key}: ${sent.message}`);
+}
+
+/**
+ * Make `keys` (todo tickets) live exactly as a pickup leaves them: claim (runtime row `spawning`, prompt
+ * queued), a `sleep` agent in session mc-<key> tagged with the store id, recordSpawn with the pane pid's
+ * real identity from /proc, and the prompt delivered (so no pass sees a pending message). Sessions are
+ * made many per tmux invocation: the argv is our own constant, no ticket text reaches tmux.
+ */
+export async function makeLive(d: LiveDeps, keys: readonly string[]): Promise<void> {
+  const stores = [d.store, ...(d.mirrors ?? [])];
+  const claimedIn = new Map<StorePort, Map<string, Claimed>>();
+  for (const store of stores) {
+    if (store.storeId !== d.store.storeId) throw new Error('bench: a mirror store must carry the same store id');
+    claimedIn.set(store, await claimAll(store, d, keys));
   }
   for (let i = 0; i < keys.length; i += SESSIONS_PER_CALL) {
     const args: string[] = ['-f', d.tmuxConfig];
@@ -262,29 +311,10 @@ export async function makeLive(d: LiveDeps, keys: readonly string[]): Promise<vo
   // Recorded after the spawn, as the service records it: the pane then vouches for its pid (observe.ts).
   const now = Date.now();
   for (const key of keys) {
-    const c = claimed.get(key)!;
     const pane = panes.get(sessionName(key));
     const obs = pane ? ids.get(pane.pid) : undefined;
     if (!pane || obs?.kind !== 'alive')
       throw new Error(`bench: session for ${key} did not come up (${JSON.stringify(obs)})`);
-    const rec = await d.store.recordSpawn({
-      runtimeId: c.runtimeId,
-      runtimeVersion: c.runtimeVersion,
-      ticketKey: key,
-      ticketVersion: c.ticketVersion,
-      paneId: pane.paneId,
-      identity: obs.identity,
-      now,
-      event: bench(key, c.runtimeId, 'pickup.spawn', `${sessionName(key)} running, agent pid ${pane.pid}`),
-    });
-    if (!rec.ok) throw new Error(`bench: recordSpawn ${key}: ${rec.message}`);
-    const begun = await d.store.beginDelivery({ messageId: c.promptId, runtimeId: c.runtimeId, token: 'bench', now });
-    if (!begun.ok) throw new Error(`bench: beginDelivery ${key}: ${begun.message}`);
-    const sent = await d.store.finishDelivery({
-      messageId: c.promptId,
-      now,
-      event: bench(key, c.runtimeId, 'message.sent', 'prompt sent'),
-    });
-    if (!sent.ok) throw new Error(`bench: finishDelivery ${key}: ${sent.message}`);
+    for (const store of stores) await recordLive(store, key, claimedIn.get(store)!.get(key)!, pane, obs.identity, now);
   }
 }

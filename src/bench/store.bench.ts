@@ -27,8 +27,8 @@ export interface StorePlan {
   queries: number;
 }
 
-/** A small deterministic PRNG (mulberry32), so every run reads the same keys. */
-function prng(seed: number): () => number {
+/** A small deterministic PRNG (mulberry32), so every run reads the same keys (and section 5 waits the same gaps). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,0 +1,106 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { StorePort } from '../core/store.port.js';
+import { sessionName } from '../core/types.js';
+import { openPgStore } from '../store/ticket-store.pg.js';
+import { openSqliteStore } from '../store/ticket-store.sqlite.js';
+
+// One simulated host claiming todo tickets, in a worker thread of its own with its own store connection (as a
+// host's daemon would be): opens the store, says `ready`, and on `go` walks the keys oldest first as
+// pickupCandidates orders them, claiming each (claim + recordSpawn with a fake pane and pid: no tmux). A
+// conflict means another host took the ticket first, or the store was busy: the ticket is read again and
+// claimed again while it is still todo, as the daemon's next pass would.
+
+export interface ClaimerData {
+  kind: 'pg' | 'sqlite';
+  /** The PostgreSQL URL or the SQLite file. */
+  location: string;
+  host: string;
+  keys: readonly string[];
+}
+
+export interface ClaimerReport {
+  claimed: number;
+  /** Claims refused because another host had taken the ticket. */
+  lost: number;
+  /** Claims refused while the ticket was still todo (a busy store, a serialization failure): tried again. */
+  retried: number;
+  /** Failures that are not a conflict, with their messages (the bench breaks on them). */
+  failures: string[];
+}
+
+const ev = (key: string, host: string, kind: string) => ({
+  ticketKey: key,
+  runtimeId: null,
+  actor: `bench:${host}`,
+  kind,
+  status: 'ok' as const,
+  summary: kind,
+});
+
+async function claimAll(store: StorePort, d: ClaimerData): Promise<ClaimerReport> {
+  const r: ClaimerReport = { claimed: 0, lost: 0, retried: 0, failures: [] };
+  let pid = 100_000;
+  for (const key of d.keys) {
+    let version = 1;
+    for (;;) {
+      const now = Date.now();
+      const claimed = await store.claim({
+        key,
+        ticketVersion: version,
+        runtime: { host: d.host, tmuxSocket: `bench-${d.host}`, tmuxSession: sessionName(key) },
+        promptBody: key,
+        now,
+        event: ev(key, d.host, 'pickup.claim'),
+      });
+      if (!claimed.ok) {
+        if (claimed.code !== 'conflict') {
+          r.failures.push(`claim ${key}: ${claimed.message}`);
+          break;
+        }
+        const t = await store.getTicket(key);
+        if (t?.status !== 'todo') {
+          r.lost++;
+          break;
+        }
+        r.retried++;
+        version = t.version;
+        continue;
+      }
+      const { runtime, ticket } = claimed.value;
+      pid++;
+      const rec = await store.recordSpawn({
+        runtimeId: runtime.id,
+        runtimeVersion: runtime.version,
+        ticketKey: key,
+        ticketVersion: ticket.version,
+        paneId: `%${pid}`,
+        identity: { pid, start: pid, bootId: 'bench' },
+        now,
+        event: ev(key, d.host, 'pickup.spawn'),
+      });
+      if (rec.ok) r.claimed++;
+      else r.failures.push(`recordSpawn ${key}: ${rec.message}`);
+      break;
+    }
+  }
+  return r;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('pickup-claimer runs as a worker thread of the bench');
+const data = workerData as ClaimerData;
+const store = data.kind === 'pg' ? await openPgStore(data.location, { poolMax: 1 }) : openSqliteStore(data.location);
+port.once('message', () => {
+  claimAll(store, data).then(
+    async (report) => {
+      store.close();
+      if ('closed' in store) await store.closed();
+      port.postMessage({ done: report });
+    },
+    (e: unknown) => {
+      store.close();
+      port.postMessage({ done: { claimed: 0, lost: 0, retried: 0, failures: [String(e)] } });
+    },
+  );
+});
+port.postMessage({ ready: true });
