@@ -21,7 +21,7 @@ export interface PickupRacePlan {
   rounds: number;
 }
 
-const ORDERS: readonly Order[] = ['same', 'shares'];
+const ORDERS: readonly Order[] = ['same', 'shares', 'next'];
 
 interface Run {
   rate: number;
@@ -64,9 +64,16 @@ function startClaimer(data: ClaimerData): { ready: Promise<void>; done: Promise<
 /**
  * How the hosts walk the tickets: `same`, all of them oldest first (as `--auto --pickup` orders its candidates
  * today: every ticket is raced for); `shares`, each its own interleaved share (no two ever want the same
- * ticket: the store's concurrent write throughput, what a claim-next with SKIP LOCKED would approach).
+ * ticket: the store's concurrent write throughput); `next`, all of them claiming with claimNextTodo (SKIP LOCKED
+ * on PostgreSQL), as `--auto --pickup` does since hosts share a store.
  */
-type Order = 'same' | 'shares';
+type Order = 'same' | 'shares' | 'next';
+
+const ORDER_TEXT: Record<Order, string> = {
+  same: 'all oldest first, claim by key',
+  shares: 'each its own share',
+  next: 'claimNextTodo (SKIP LOCKED), as the daemon',
+};
 
 /** One race: `n` hosts over `keys`; checks every ticket got exactly one runtime. */
 async function race(
@@ -82,7 +89,8 @@ async function race(
       kind,
       location,
       host: hostId(i),
-      keys: order === 'same' ? keys : keys.filter((_, j) => j % n === i),
+      keys: order === 'shares' ? keys.filter((_, j) => j % n === i) : keys,
+      next: order === 'next',
     }),
   );
   await Promise.all(claimers.map((c) => c.ready));
@@ -146,10 +154,7 @@ export async function measurePickupRace(
       const r = runs.get(`${kind} ${n} ${order}`) ?? [];
       const lost = r.reduce((a, x) => a + x.lost, 0);
       const retried = r.reduce((a, x) => a + x.retried, 0);
-      const how =
-        n === 1
-          ? '1 host claiming'
-          : `${n} hosts claiming, ${order === 'same' ? 'all oldest first' : 'each its own share'}`;
+      const how = n === 1 ? '1 host claiming' : `${n} hosts claiming, ${ORDER_TEXT[order]}`;
       rows.push(
         resultRow({
           section,

@@ -16,7 +16,12 @@ export interface ClaimerData {
   location: string;
   host: string;
   keys: readonly string[];
+  /** Claim with claimNextTodo in batches (SKIP LOCKED on PostgreSQL), as the daemon's pickupNext does. */
+  next?: boolean;
 }
+
+/** Candidates per claimNextTodo call, as MissionControl.pickupNext plans them. */
+const NEXT_BATCH = 8;
 
 export interface ClaimerReport {
   claimed: number;
@@ -40,6 +45,52 @@ const ev = (key: string, host: string, kind: string) => ({
 async function claimAll(store: StorePort, d: ClaimerData): Promise<ClaimerReport> {
   const r: ClaimerReport = { claimed: 0, lost: 0, retried: 0, failures: [] };
   let pid = 100_000;
+  if (d.next === true) {
+    // Batches of the oldest keys; a batch every other host has taken answers null and the next one is asked.
+    for (let at = 0; at < d.keys.length;) {
+      const batch = d.keys.slice(at, at + NEXT_BATCH);
+      const now = Date.now();
+      const got = await store.claimNextTodo({
+        candidates: batch.map((key) => ({
+          key,
+          ticketVersion: 1,
+          runtime: { host: d.host, tmuxSocket: `bench-${d.host}`, tmuxSession: sessionName(key) },
+          promptBody: key,
+          now,
+          event: ev(key, d.host, 'pickup.claim'),
+        })),
+        labels: [],
+      });
+      if (!got.ok) {
+        if (got.code === 'conflict') {
+          r.retried++;
+          continue;
+        }
+        r.failures.push(`claimNextTodo: ${got.message}`);
+        break;
+      }
+      if (got.value === null) {
+        at += NEXT_BATCH;
+        continue;
+      }
+      const { runtime, ticket } = got.value;
+      const key = ticket.key;
+      pid++;
+      const rec = await store.recordSpawn({
+        runtimeId: runtime.id,
+        runtimeVersion: runtime.version,
+        ticketKey: key,
+        ticketVersion: ticket.version,
+        paneId: `%${pid}`,
+        identity: { pid, start: pid, bootId: 'bench' },
+        now,
+        event: ev(key, d.host, 'pickup.spawn'),
+      });
+      if (rec.ok) r.claimed++;
+      else r.failures.push(`recordSpawn ${key}: ${rec.message}`);
+    }
+    return r;
+  }
   for (const key of d.keys) {
     let version = 1;
     for (;;) {
