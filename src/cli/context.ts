@@ -45,6 +45,8 @@ export interface McContext {
   /** Which host this process is, and the legacy name its old rows carry. */
   host: HostIdentity;
   dbPath: string;
+  /** The store is a PostgreSQL server (dbPath is then its URL without the password), not an SQLite file. */
+  serverStore: boolean;
   /** The tmux adapter itself: `mcc doctor` asks it whether the control client is used. */
   tmux: TmuxProbe;
   close(): void;
@@ -183,6 +185,7 @@ export async function openContext(opts: ContextOptions): Promise<Result<McContex
     config: config.value,
     host: host.value,
     dbPath,
+    serverStore: server,
     tmux,
     close: () => {
       // Ends the control client's stdin; the client is unref'd, so this never holds a one-shot command open.

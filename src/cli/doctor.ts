@@ -1,4 +1,3 @@
-import { isServerStore } from '../store/paths.js';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
@@ -52,14 +51,14 @@ export const doctorCommand: Command = {
       check(false, ctx.message);
       return exitCodeOf(ctx.code);
     }
-    const { config, dbPath, service } = ctx.value;
+    const { config, dbPath, service, serverStore } = ctx.value;
     try {
       check(
         true,
         `config: ${config.source ?? 'built-in defaults (no config file)'}; ttl ${config.ttlSeconds}s, retry limit ${config.retryLimit}, interval ${config.intervalSeconds}s`,
       );
       try {
-        if (isServerStore(dbPath)) {
+        if (serverStore) {
           // A server database: no file mode to check; a write proves the connection, the schema and the grants.
           const t = await service.storeWriteCheck();
           check(true, `store writable: ${dbPath} (PostgreSQL, event ${t.id})`);

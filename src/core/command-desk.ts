@@ -88,11 +88,12 @@ export class CommandDesk {
     return this.routed(target, { kind: 'adopt', key }, null, () => this.deps.service.adopt(key));
   }
 
-  /** Pick up here, or on `host` (default: where the ticket's open runtime is, else here). */
+  /**
+   * Pick up here, or on `host` when asked (`--on`). Never sent elsewhere on its own: a ticket held by another
+   * host's runtime is refused here, naming the holder, as a pickup always was.
+   */
   async pickup(key: string, opts: { host?: string } = {}): Promise<Result<Routed<PickupOutcome>>> {
-    const open = await this.openRuntime(key);
-    if (!open.ok) return open;
-    const target = opts.host ?? open.value?.host ?? this.deps.host;
+    const target = opts.host ?? this.deps.host;
     return this.routed(target, { kind: 'pickup', key }, null, () => this.deps.service.pickup(key));
   }
 
@@ -138,7 +139,15 @@ export class CommandDesk {
     local: () => Promise<Result<T>>,
   ): Promise<Result<Routed<T>>> {
     const { host, hosts, store, clock, actor } = this.deps;
-    const r = route(target, host, target === host ? { kind: 'alive', heartbeatAgeMs: 0 } : await hosts.stateOf(target));
+    const state = target === host ? ({ kind: 'alive', heartbeatAgeMs: 0 } as const) : await hosts.stateOf(target);
+    // A host that never registered has no daemon to run a command: queueing would only wait out the expiry.
+    if (state.kind === 'unknown')
+      return fail(
+        'probe_unknown',
+        `${action.kind} ${action.key}: its runtime is on host ${target}, where no mcc daemon has ever registered ` +
+          `(mcc hosts); nothing was done or queued: start mcc --auto on ${target}`,
+      );
+    const r = route(target, host, state);
     if (r.kind === 'local') return this.local(local);
     if (r.kind === 'refused') return fail(r.code, `${action.kind} ${action.key}: ${r.reason}`);
     const now = clock.now();

@@ -98,13 +98,25 @@ describe('commands for another host, run by its daemon', () => {
     await daemon;
   });
 
-  it('a host with no daemon: says so at once, then exits 1 "still queued" when the wait runs out', async () => {
+  it('a host where no daemon ever registered: refused at once, nothing queued, nothing touched', async () => {
     const h = useHarness({ profiles: { demo: { bootMs: 200, workMs: 60_000 } } });
     const key = await runtimeOn(h, 'hostC', 'on a host nobody serves');
+    const r = await h.mcc(['retire', key], onHost('hostA'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`its runtime is on host hostC, where no mcc daemon has ever registered`);
+    expect(JSON.parse((await h.must(['commands', '--json'])).stdout)).toEqual([]);
+    expect(await h.hasSession(`mc-${key}`)).toBe(true);
+    expect(h.openRuntimes(key)).toHaveLength(1);
+  });
+
+  it('a registered host whose daemon is not running: queued, said at once, exit 1 "still queued" when the wait runs out', async () => {
+    const h = useHarness({ profiles: { demo: { bootMs: 200, workMs: 60_000 } } });
+    const key = await runtimeOn(h, 'hostC', 'on a host whose daemon stopped');
+    // One pass of hostC's daemon registers it; then it is gone.
+    await h.must(['--auto', '--once'], onHost('hostC'));
     const r = await h.mcc(['retire', key, '--wait-seconds', '0.5'], onHost('hostA'));
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain(`retire ${key} queued on hostC`);
-    expect(r.stdout).toContain('host hostC has no heartbeat on record');
     expect(r.stderr).toContain('still queued on hostC');
     expect(r.stderr).toContain('see mcc commands');
     // Nothing was done on C's behalf: its session and runtime are untouched.
