@@ -15,7 +15,8 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
+import { defaultHostId } from '../cli/host-id.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_LEASE } from '../core/console-controller.js';
@@ -121,7 +122,8 @@ export class World {
   readonly repo = join(this.dir, 'repo');
   readonly promptLog = join(this.dir, 'agent-prompts.jsonl');
   readonly inputLog = join(this.dir, 'agent-not-ready-input.jsonl');
-  readonly host = hostname();
+  /** This machine's host id as the daemon names itself (hostname plus machine-id), given to every child as MCC_HOST. */
+  readonly host = defaultHostId();
   /** Why the store is not on its own small file system (the disk-full fault is then skipped), or null. */
   readonly mountError: string | null;
   private readonly env: NodeJS.ProcessEnv;
@@ -142,6 +144,8 @@ export class World {
     this.env = {
       ...inherited,
       MCC_DB: this.db,
+      // Every process of the run is this one host, named as `host` above (an inherited MCC_HOST would not be).
+      MCC_HOST: this.host,
       MCC_TMUX_SOCKET: this.socket,
       MCC_CONFIG: config,
       TMUX_TMPDIR: join(this.dir, 'tmux'),
