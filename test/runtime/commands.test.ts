@@ -256,7 +256,10 @@ async function identityOf(w: World, pid: number) {
 
 describe('mcc commands', () => {
   it('lists the queue newest first with results, as text and JSON, filtered by host and ticket', async () => {
-    const w = await world({ hostC: { kind: 'unreachable', heartbeatAgeMs: 60_000 } });
+    const w = await world({
+      hostB: { kind: 'alive', heartbeatAgeMs: 1000 },
+      hostC: { kind: 'unreachable', heartbeatAgeMs: 60_000 },
+    });
     const { key } = await pickedUpOnB(w, 'listed');
     const retire = await w.deskA.retire(key);
     if (!retire.ok || retire.value.where !== 'queued') throw new Error('expected queued');
