@@ -29,6 +29,9 @@ describe('remote commands over PostgreSQL', () => {
     const on = (host: string) => ({ env: { MCC_DB: url, MCC_HOST: host } });
     const key = (await h.must(['add', 'woken by a notification'], on('hostA'))).stdout.trim();
     await h.must(['pickup', key], on('hostB'));
+    // hostB registers (one pass of its daemon), so commands for it are queued, not refused as for a host that
+    // never ran one.
+    await h.must(['--auto', '--once'], on('hostB'));
     // Queued before the daemon starts: its first pass runs it, so seeing it done means that pass has drained.
     const first = await h.mcc(['send', key, 'before the daemon', '--no-wait'], on('hostA'));
     expect(first.exitCode, first.stderr).toBe(0);

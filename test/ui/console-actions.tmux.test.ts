@@ -1,4 +1,5 @@
 // The console's keys against a real SQLite store and real tmux on a private socket, with the demo agent.
+import { DEMO_MAIN } from '../global-setup.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rowOf, startConsole, type ConsoleHarness } from './harness.js';
 
@@ -62,7 +63,11 @@ describe('console keys (real store, real tmux)', () => {
   }, 60_000);
 
   it('retire asks first: n keeps the runtime, y kills it and the ticket goes back to todo', async () => {
-    h = await startConsole();
+    // An agent that works for ten minutes: on a loaded machine the default 5 s of work ended before the second
+    // key, the agent asked for review and the ticket was no longer in_progress.
+    h = await startConsole({
+      profile: { command: [process.execPath, DEMO_MAIN, '--boot-ms', '200', '--work-ms', '600000'] },
+    });
     await h.ctx.store.createTicket({ title: 'retire me', body: '', profile: 'demo', now: Date.now(), actor: 'test' });
     await h.waitFor((f) => rowOf(f, 'MC-1') !== '', 'the ticket row');
     h.press('ticket.pickup');
