@@ -1,6 +1,7 @@
+import { notifiedWake } from '../store/command-wake.notify.js';
 import { performance } from 'node:perf_hooks';
 import { CommandDesk } from '../core/command-desk.js';
-import { pollingWake, type CommandWake, type WakeReason } from '../core/command-wake.port.js';
+import { pollingWake } from '../core/command-wake.port.js';
 import { CommandWorker } from '../core/command-worker.js';
 import type { HostDirectory } from '../core/commands.js';
 import { systemClock } from '../core/clock.port.js';
@@ -179,42 +180,6 @@ async function measurePasses(w: MultiWorld, plan: PgPlan, rows: ResultRow[]): Pr
 }
 
 /**
- * The wake of a host's daemon on PostgreSQL: LISTEN through PgStore.onCommandQueued, with a notification that
- * arrives while nobody waits remembered for the next wait (CommandWake's contract). The daemon's own wiring is
- * not merged yet: the bench builds this one.
- */
-function notifyWake(store: PgStore, host: string): CommandWake {
-  let pending = false;
-  let wake: (() => void) | null = null;
-  const off = store.onCommandQueued(host, () => {
-    if (wake) wake();
-    else pending = true;
-  });
-  return {
-    wait(signal, timeoutMs) {
-      if (signal.aborted) return Promise.resolve('aborted');
-      if (pending) {
-        pending = false;
-        return Promise.resolve('notified');
-      }
-      return new Promise<WakeReason>((resolve) => {
-        const settle = (why: WakeReason): void => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          wake = null;
-          resolve(why);
-        };
-        const onAbort = (): void => settle('aborted');
-        const timer = setTimeout(() => settle('timeout'), timeoutMs);
-        wake = () => settle('notified');
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-    },
-    close: async () => off(),
-  };
-}
-
-/**
  * Host A's desk queues a retire of a live runtime of host B; B's CommandWorker (its own PgStore connection, as
  * B's daemon) claims it, retires the agent through B's service and finishes the command. Queued -> done is
  * the command row's own times (finishedAt - createdAt; one clock, this machine's). Commands are queued after
@@ -246,7 +211,7 @@ async function measureRoundTrip(cleanup: Cleanup, w: MultiWorld, pgUrl: string, 
   const keys = [...b.keys];
   const rnd = prng(7);
   for (const mode of ['notify', 'poll'] as const) {
-    const wake = mode === 'notify' ? notifyWake(storeB, b.id) : pollingWake();
+    const wake = mode === 'notify' ? notifiedWake(storeB, b.id) : pollingWake();
     const stop = new AbortController();
     const seen = { drains: 0, error: '' };
     const running = worker.run(wake, stop.signal, {
