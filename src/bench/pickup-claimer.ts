@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { StorePort } from '../core/store.port.js';
+import type { Claimed, StorePort } from '../core/store.port.js';
 import { sessionName } from '../core/types.js';
 import { openPgStore } from '../store/ticket-store.pg.js';
 import { openSqliteStore } from '../store/ticket-store.sqlite.js';
@@ -45,6 +45,23 @@ const ev = (key: string, host: string, kind: string) => ({
 async function claimAll(store: StorePort, d: ClaimerData): Promise<ClaimerReport> {
   const r: ClaimerReport = { claimed: 0, lost: 0, retried: 0, failures: [] };
   let pid = 100_000;
+  /** Record the claimed runtime as spawned (a fake pane and pid), counting the pickup. */
+  const spawned = async (c: Claimed, now: number): Promise<void> => {
+    const key = c.ticket.key;
+    pid++;
+    const rec = await store.recordSpawn({
+      runtimeId: c.runtime.id,
+      runtimeVersion: c.runtime.version,
+      ticketKey: key,
+      ticketVersion: c.ticket.version,
+      paneId: `%${pid}`,
+      identity: { pid, start: pid, bootId: 'bench' },
+      now,
+      event: ev(key, d.host, 'pickup.spawn'),
+    });
+    if (rec.ok) r.claimed++;
+    else r.failures.push(`recordSpawn ${key}: ${rec.message}`);
+  };
   if (d.next === true) {
     // Batches of the oldest keys; a batch every other host has taken answers null and the next one is asked.
     for (let at = 0; at < d.keys.length;) {
@@ -73,21 +90,7 @@ async function claimAll(store: StorePort, d: ClaimerData): Promise<ClaimerReport
         at += NEXT_BATCH;
         continue;
       }
-      const { runtime, ticket } = got.value;
-      const key = ticket.key;
-      pid++;
-      const rec = await store.recordSpawn({
-        runtimeId: runtime.id,
-        runtimeVersion: runtime.version,
-        ticketKey: key,
-        ticketVersion: ticket.version,
-        paneId: `%${pid}`,
-        identity: { pid, start: pid, bootId: 'bench' },
-        now,
-        event: ev(key, d.host, 'pickup.spawn'),
-      });
-      if (rec.ok) r.claimed++;
-      else r.failures.push(`recordSpawn ${key}: ${rec.message}`);
+      await spawned(got.value, now);
     }
     return r;
   }
@@ -117,20 +120,7 @@ async function claimAll(store: StorePort, d: ClaimerData): Promise<ClaimerReport
         version = t.version;
         continue;
       }
-      const { runtime, ticket } = claimed.value;
-      pid++;
-      const rec = await store.recordSpawn({
-        runtimeId: runtime.id,
-        runtimeVersion: runtime.version,
-        ticketKey: key,
-        ticketVersion: ticket.version,
-        paneId: `%${pid}`,
-        identity: { pid, start: pid, bootId: 'bench' },
-        now,
-        event: ev(key, d.host, 'pickup.spawn'),
-      });
-      if (rec.ok) r.claimed++;
-      else r.failures.push(`recordSpawn ${key}: ${rec.message}`);
+      await spawned(claimed.value, now);
       break;
     }
   }

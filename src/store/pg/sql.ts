@@ -37,6 +37,22 @@ function skipQuoted(sql: string, i: number, quote: string): number {
   }
 }
 
+/** Past what is not SQL at `i` (a quoted literal or identifier, a -- or /* comment), or null when `i` is SQL. */
+function skipNonSql(sql: string, i: number): number | null {
+  const c = sql[i];
+  if (c === "'" || c === '"') return skipQuoted(sql, i, c);
+  if (c === '-' && sql[i + 1] === '-') {
+    const nl = sql.indexOf('\n', i);
+    return nl < 0 ? sql.length : nl + 1;
+  }
+  if (c === '/' && sql[i + 1] === '*') {
+    const end = sql.indexOf('*/', i + 2);
+    if (end < 0) throw new Error(`toPg: unterminated /* comment in: ${sql}`);
+    return end + 2;
+  }
+  return null;
+}
+
 function shapeOf(sql: string): Shape {
   let out = '';
   let count = 0;
@@ -45,15 +61,9 @@ function shapeOf(sql: string): Shape {
   let from = 0;
   while (i < sql.length) {
     const c = sql[i] as string;
-    if (c === "'" || c === '"') {
-      i = skipQuoted(sql, i, c);
-    } else if (c === '-' && sql[i + 1] === '-') {
-      const nl = sql.indexOf('\n', i);
-      i = nl < 0 ? sql.length : nl + 1;
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      if (end < 0) throw new Error(`toPg: unterminated /* comment in: ${sql}`);
-      i = end + 2;
+    const skip = skipNonSql(sql, i);
+    if (skip !== null) {
+      i = skip;
     } else if (c === '?') {
       out += sql.slice(from, i) + `$${++count}`;
       from = ++i;
@@ -88,25 +98,15 @@ function unPg(sql: string): string {
   let from = 0;
   let i = 0;
   while (i < sql.length) {
-    const c = sql[i] as string;
-    if (c === "'" || c === '"') {
-      i = skipQuoted(sql, i, c);
-    } else if (c === '-' && sql[i + 1] === '-') {
-      const nl = sql.indexOf('\n', i);
-      i = nl < 0 ? sql.length : nl + 1;
-    } else if (sql.startsWith('/*pg:', i)) {
+    if (sql.startsWith('/*pg:', i)) {
       const end = sql.indexOf('*/', i + 5);
       if (end < 0) throw new Error(`toPg: unterminated /*pg: clause in: ${sql}`);
       const inner = sql.slice(i + 5, end);
       if (inner.includes('?')) throw new Error(`toPg: a ? placeholder inside a /*pg: */ clause: ${sql}`);
       out += sql.slice(from, i) + inner;
       from = i = end + 2;
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      // An unterminated comment is shapeOf's to report.
-      i = end < 0 ? sql.length : end + 2;
     } else {
-      i++;
+      i = skipNonSql(sql, i) ?? i + 1;
     }
   }
   return out + sql.slice(from);
