@@ -301,7 +301,26 @@ describe('two hosts racing --pickup over 200 tickets', () => {
         );
         expect(perHost.rows.map((r) => r.host)).toEqual(['race-x', 'race-y']);
         for (const r of perHost.rows) expect(r.n).toBeLessThanOrEqual(150);
-        expect((await sessions(x)).length + (await sessions(y)).length).toBe(200);
+        // A row is written (spawning) before its tmux session starts: wait for the spawns to finish, then count
+        // the sessions. A session that never appears times this out.
+        await waitFor(
+          'every runtime past spawning',
+          async () =>
+            (
+              await pool.query<{ n: number }>(
+                "SELECT count(*)::int AS n FROM runtime_sessions WHERE status IN ('running', 'idle', 'waiting')",
+              )
+            ).rows[0]?.n,
+          (n) => n === 200,
+          60_000,
+        );
+        const live = await waitFor(
+          'a tmux session for each of the 200 runtimes',
+          async () => (await sessions(x)).length + (await sessions(y)).length,
+          (n) => n === 200,
+          30_000,
+        );
+        expect(live).toBe(200);
       } finally {
         await pool.end();
       }
