@@ -11,6 +11,7 @@ import {
 } from './commands.js';
 import type { CommandService, CommandStore } from './command-worker.js';
 import { fail, ok, type Result } from './result.js';
+import { pinMismatch, type RuntimePin } from './runtime-pin.js';
 import type { PickupOutcome } from './service.js';
 import type { CommandFilter } from './store.port.js';
 
@@ -53,19 +54,22 @@ export class CommandDesk {
       throw new Error(`command expiry must be a whole number of ms > 0, got ${e}`);
   }
 
-  /** Retire the ticket's runtime here, or queue the retire for the host it runs on. */
-  retire(key: string): Promise<Result<Routed<string>>> {
-    return this.onRuntime(key, 'retire', () => this.deps.service.retire(key));
+  /**
+   * Retire the ticket's runtime here, or queue the retire for the host it runs on. Pinned to the runtime open
+   * now, or to `pin.runtimeId` (the one the operator confirmed): a newer runtime is never retired in its place.
+   */
+  retire(key: string, pin: RuntimePin = {}): Promise<Result<Routed<string>>> {
+    return this.onRuntime(key, 'retire', pin, (p) => this.deps.service.retire(key, p));
   }
 
   /** `retire` under the name a console key may use: the service's kill closes the runtime too. */
-  kill(key: string): Promise<Result<Routed<string>>> {
-    return this.onRuntime(key, 'kill', () => this.deps.service.retire(key));
+  kill(key: string, pin: RuntimePin = {}): Promise<Result<Routed<string>>> {
+    return this.onRuntime(key, 'kill', pin, (p) => this.deps.service.retire(key, p));
   }
 
-  /** Interrupt the ticket's runtime here, or queue it for the host it runs on. */
-  interrupt(key: string): Promise<Result<Routed<string>>> {
-    return this.onRuntime(key, 'interrupt', () => this.deps.service.interrupt(key));
+  /** Interrupt the ticket's runtime here, or queue it for the host it runs on (pinned as `retire`). */
+  interrupt(key: string, pin: RuntimePin = {}): Promise<Result<Routed<string>>> {
+    return this.onRuntime(key, 'interrupt', pin, (p) => this.deps.service.interrupt(key, p));
   }
 
   /** Send text to the ticket's runtime: here, or through the daemon of the host it runs on. */
@@ -118,13 +122,18 @@ export class CommandDesk {
   private async onRuntime(
     key: string,
     kind: 'retire' | 'kill' | 'interrupt',
-    local: () => Promise<Result<string>>,
+    pin: RuntimePin,
+    local: (pin: RuntimePin) => Promise<Result<string>>,
   ): Promise<Result<Routed<string>>> {
     const open = await this.openRuntime(key);
     if (!open.ok) return open;
     // No open runtime: the service says so in its own words.
-    if (open.value === null) return this.local(local);
-    return this.routed(open.value.host, { kind, key, runtimeId: open.value.id }, open.value.id, local);
+    if (open.value === null) return this.local(() => local(pin));
+    const moved = pinMismatch(kind, key, open.value.id, pin, `nothing was done or queued`);
+    if (moved) return moved;
+    // Pinned here too: the runtime this routing looked at, not whatever the ticket has when it runs.
+    const runtimeId = open.value.id;
+    return this.routed(open.value.host, { kind, key, runtimeId }, runtimeId, () => local({ runtimeId }));
   }
 
   private async local<T>(run: () => Promise<Result<T>>): Promise<Result<Routed<T>>> {

@@ -252,12 +252,14 @@ export class CommandWorker {
     const decoded = decodeAction(c);
     if (!decoded.ok) return { ok: false, code: decoded.code, message: decoded.message };
     const action = decoded.value;
+    // The service checks the pin again as it acts: `pinned` gives the clear answers, the service closes the race.
+    const pin = 'runtimeId' in action ? { runtimeId: action.runtimeId } : {};
     switch (action.kind) {
       case 'retire':
       case 'kill':
-        return (await this.pinned(action)) ?? asResult(await service.retire(action.key), (s) => s);
+        return (await this.pinned(action)) ?? asResult(await service.retire(action.key, pin), (s) => s);
       case 'interrupt':
-        return (await this.pinned(action)) ?? asResult(await service.interrupt(action.key), (s) => s);
+        return (await this.pinned(action)) ?? asResult(await service.interrupt(action.key, pin), (s) => s);
       case 'send':
         return asResult(await service.send(action.key, action.text), (how) =>
           how === 'sent' ? `sent to ${action.key}` : `queued for ${action.key}: delivered when its runtime is ready`,

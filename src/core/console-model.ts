@@ -18,6 +18,8 @@ export interface GridRow {
   checks: ChecksState | null;
   live: boolean;
   pid: number | null;
+  /** The open runtime's id (null: none): an action confirmed on this row acts on this runtime or not at all. */
+  runtimeId?: number | null;
   /** The host the open runtime lives on (null: no open runtime). */
   host?: string | null;
   runtimeCreatedAt: number | null;
@@ -130,6 +132,7 @@ export function buildConsoleState(
       runtime: status,
       live,
       pid: openRow?.pid ?? null,
+      runtimeId: openRow?.id ?? null,
       host: openRow?.host ?? null,
       runtimeCreatedAt: openRow?.createdAt ?? null,
       attempts: ticket.attempts,

@@ -1,6 +1,7 @@
 import { applyAction, type Applied, type ApplyDeps, type Outcome } from './apply.js';
 import type { ChecksPort } from './checks.port.js';
 import { CommandDesk } from './command-desk.js';
+import { pinMismatch, type RuntimePin } from './runtime-pin.js';
 import { CommandWorker } from './command-worker.js';
 import { registryDirectory } from './host-directory.js';
 import type { Clock } from './clock.port.js';
@@ -560,12 +561,14 @@ export class MissionControl {
   }
 
   /** Send the profile's interrupt keys to a live, verified runtime. */
-  async interrupt(key: string): Promise<Result<string>> {
+  async interrupt(key: string, pin: RuntimePin = {}): Promise<Result<string>> {
     const found = await this.ticketOr404(key);
     if (!found.ok) return found;
     const snapshot = await this.snapshot();
     const live = this.liveRuntime(snapshot, key);
     if (!live || !live.paneId) return fail('not_found', `interrupt: no live runtime for ${key}`);
+    const moved = pinMismatch('interrupt', key, live.id, pin, 'nothing was interrupted');
+    if (moved) return moved;
     const chosen = this.profileFor(found.value);
     if (!chosen.ok) return chosen;
     const profile = chosen.value;
@@ -578,8 +581,12 @@ export class MissionControl {
     return ok(`interrupted ${key} (${profile.interrupt.join(' ')})`);
   }
 
-  /** Stop a ticket's runtime: kill its session, close the row, an in_progress ticket goes back to todo. */
-  async retire(key: string): Promise<Result<string>> {
+  /**
+   * Stop a ticket's runtime: kill its session, close the row, an in_progress ticket goes back to todo. With
+   * `pin.runtimeId` only that runtime: a ticket that moved on to another runtime since the caller looked is a
+   * conflict, and the close is a CAS on the runtime's version, so nothing newer is ever killed in its place.
+   */
+  async retire(key: string, pin: RuntimePin = {}): Promise<Result<string>> {
     const found = await this.ticketOr404(key);
     if (!found.ok) return found;
     const snapshot = await this.snapshot();
@@ -588,6 +595,8 @@ export class MissionControl {
     const t = snapshot.rows.tickets.find((x) => x.key === key) ?? found.value;
     const r = snapshot.rows.runtimes.find((x) => x.ticketKey === key && x.status !== 'closed');
     if (!r) return fail('not_found', `retire: ${key} has no open runtime`);
+    const moved = pinMismatch('retire', key, r.id, pin, 'nothing was killed');
+    if (moved) return moved;
     const panes = panesBySession(snapshot.tmux);
     const live = livenessOf(r, snapshot.tmux, panes, snapshot.processes, snapshot.where);
     if (live.kind === 'unknown') return fail('probe_unknown', `retire: ${live.why}; nothing was killed`);
@@ -1306,7 +1315,7 @@ export class MissionControl {
     }
     const open = snapshot.rows.runtimes.find((r) => r.ticketKey === key && r.status !== 'closed');
     if (open) {
-      const retired = await this.retire(key);
+      const retired = await this.retire(key, { runtimeId: open.id });
       if (!retired.ok) return retired;
     }
     const fresh = (await this.deps.store.getTicket(key)) ?? t;

@@ -221,7 +221,7 @@ export function runCommand(id: CommandId, env: CommandEnv): void {
           env,
           'interrupt',
           `interrupting ${row.key}`,
-          (desk) => desk.interrupt(row.key),
+          (desk) => desk.interrupt(row.key, row.runtimeId != null ? { runtimeId: row.runtimeId } : {}),
           (v) => `interrupt: ${v}`,
         );
       return;
@@ -229,7 +229,14 @@ export function runCommand(id: CommandId, env: CommandEnv): void {
       if (row) {
         const pid = row.pid ? ` (agent pid ${row.pid})` : '';
         const question = `Retire ${row.key}? This kills tmux session ${sessionName(row.key)}${pid} and closes its runtime; an in_progress ticket goes back to todo.`;
-        s.setMode({ kind: 'confirm', action: 'retire', key: row.key, question, back: baseOf(s.mode) });
+        s.setMode({
+          kind: 'confirm',
+          action: 'retire',
+          key: row.key,
+          question,
+          back: baseOf(s.mode),
+          ...(row.runtimeId != null ? { runtimeId: row.runtimeId } : {}),
+        });
       }
       return;
     case 'message.send':
@@ -322,7 +329,7 @@ function confirmYes(env: CommandEnv): void {
       env,
       'retire',
       `retiring ${m.key}`,
-      (desk) => desk.retire(m.key),
+      (desk) => desk.retire(m.key, m.runtimeId !== undefined ? { runtimeId: m.runtimeId } : {}),
       (v) => `retire: ${v}`,
     );
   } else if (m.kind === 'plan') {

@@ -20,7 +20,15 @@ export type Mode =
   | { kind: 'help'; back: BaseMode }
   /** Editing the filter; `before` is restored on Esc. */
   | { kind: 'filter'; before: string }
-  | { kind: 'confirm'; action: 'retire' | 'approve'; key: string; question: string; back: BaseMode }
+  | {
+      kind: 'confirm';
+      action: 'retire' | 'approve';
+      key: string;
+      question: string;
+      back: BaseMode;
+      /** The runtime the question named: the retire acts on it or not at all. */
+      runtimeId?: number;
+    }
   | { kind: 'prompt'; purpose: 'send' | 'new' | 'changes' | 'block'; key: string | null; back: BaseMode }
   | { kind: 'plan'; findings: Finding[]; back: BaseMode };
 

@@ -122,6 +122,41 @@ describe('a retire asked on host A for a runtime of host B', () => {
     expect(w.h.openRuntimes(key).map((r) => r.id)).toEqual([again.value.runtime.id]);
   });
 
+  it('a retire or interrupt pinned to a runtime the ticket has moved on from does nothing, here or queued', async () => {
+    const w = await world();
+    const { key, runtimeId: first } = await pickedUpOnB(w, 'pinned');
+    expect((await w.b.retire(key)).ok).toBe(true);
+    const again = await w.b.pickup(key);
+    if (!again.ok) throw new Error(again.message);
+    const second = again.value.runtime.id;
+    const moved = `runtime ${first} of ${key} is no longer its open runtime (runtime ${second} is)`;
+    // The service itself (what B's worker calls after its own check): the close would be of the new runtime.
+    const retired = await w.b.retire(key, { runtimeId: first });
+    expect(retired).toMatchObject({ ok: false, code: 'conflict' });
+    expect(!retired.ok && retired.message).toBe(`retire: ${moved}; nothing was killed`);
+    const interrupted = await w.b.interrupt(key, { runtimeId: first });
+    expect(!interrupted.ok && interrupted.message).toBe(`interrupt: ${moved}; nothing was interrupted`);
+    // The desk, for a runtime of this host (a console's confirmed retire) and of another host (queued).
+    const deskB = new CommandDesk({
+      service: w.b,
+      store: w.ctx.store,
+      hosts: directory({}),
+      clock: w.ctx.deps.clock,
+      host: 'hostB',
+      actor: 'operator:bob',
+    });
+    for (const desk of [deskB, w.deskA]) {
+      const res = await desk.retire(key, { runtimeId: first });
+      expect(!res.ok && res.message).toBe(`retire: ${moved}; nothing was done or queued`);
+    }
+    expect(await w.ctx.store.listCommands({ limit: 10 })).toEqual([]);
+    expect(await w.h.hasSession(`mc-${key}`)).toBe(true);
+    expect(w.h.openRuntimes(key).map((r) => r.id)).toEqual([second]);
+    // Pinned to the runtime that is open: it goes.
+    const res = await deskB.retire(key, { runtimeId: second });
+    expect(res.ok && res.value).toEqual({ where: 'local', value: `retired mc-${key}; ${key} -> todo` });
+  });
+
   it('runs on this host at once when the runtime is this host’s own', async () => {
     const w = await world();
     const { key } = await pickedUpOnB(w, 'local');

@@ -1,6 +1,7 @@
 // The console's keys against a real SQLite store and real tmux on a private socket, with the demo agent.
 import { DEMO_MAIN } from '../global-setup.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MissionControl } from '../../src/core/service.js';
 import { rowOf, startConsole, type ConsoleHarness } from './harness.js';
 
 let h: ConsoleHarness | null = null;
@@ -88,5 +89,31 @@ describe('console keys (real store, real tmux)', () => {
     );
     expect(done).toContain('MC-1 -> todo');
     await expect(h.sock.tmux(['has-session', '-t', '=mc-MC-1'])).rejects.toThrow();
+  }, 60_000);
+  it('a confirmed retire acts on the runtime the question named: a newer one started meanwhile lives on', async () => {
+    h = await startConsole({
+      profile: { command: [process.execPath, DEMO_MAIN, '--boot-ms', '200', '--work-ms', '600000'] },
+    });
+    await h.ctx.store.createTicket({ title: 'moves on', body: '', profile: 'demo', now: Date.now(), actor: 'test' });
+    await h.waitFor((f) => rowOf(f, 'MC-1') !== '', 'the ticket row');
+    h.press('ticket.pickup');
+    await h.waitFor((f) => running(rowOf(f, 'MC-1')), 'MC-1 running');
+    const first = (await h.ctx.store.ticketDetail('MC-1'))!.runtimes[0]!.id;
+
+    h.press('runtime.retire');
+    await h.waitFor((f) => f.includes('Retire MC-1?'), 'the confirmation');
+    // While the question is up, another operator retires that runtime and picks the ticket up again.
+    const other = new MissionControl({ ...h.ctx.deps, actor: 'operator:bob' });
+    expect((await other.retire('MC-1')).ok).toBe(true);
+    const again = await other.pickup('MC-1');
+    if (!again.ok) throw new Error(again.message);
+    h.press('confirm.yes');
+    await h.waitFor(
+      (f) => f.includes(`runtime ${first} of MC-1 is no longer its open runtime`),
+      'the retire refused, naming the runtime',
+    );
+    await h.sock.tmux(['has-session', '-t', '=mc-MC-1']);
+    const open = (await h.ctx.store.ticketDetail('MC-1'))!.runtimes.filter((r) => r.status !== 'closed');
+    expect(open.map((r) => r.id)).toEqual([again.value.runtime.id]);
   }, 60_000);
 });
