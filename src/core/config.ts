@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fail, ok, type Result } from './result.js';
-import { SSH_TARGET_RE } from './hosts.js';
+import { HOST_LABEL_RE, HOST_LABEL_RULE, SSH_TARGET_RE } from './hosts.js';
 import { agentProfiles, shellProfile } from './profiles.js';
 import { BoundedRegExp, regexHazard } from './regex-guard.js';
 import type { ScreenRules } from './screen.js';
@@ -90,6 +90,7 @@ export const profileSchema = z
       .max(7 * 86_400)
       .optional(),
     checkIn: duration.optional(),
+    hostLabel: z.string().regex(HOST_LABEL_RE, HOST_LABEL_RULE).optional(),
   })
   .strict();
 
@@ -139,6 +140,8 @@ export interface Profile extends ScreenRules {
   checkInMs: number | null;
   /** Where its agents work; null: in `cwd`, as they always did (mode `none`). */
   workspace: WorkspaceConfig | null;
+  /** Its tickets run only on a host carrying this label (`mcc --auto --label`), unless a ticket names its own. */
+  hostLabel: string | null;
 }
 
 export interface WorkspaceConfig {
@@ -252,6 +255,7 @@ function compileProfile(name: string, p: ProfileInput): Profile {
     checkTimeoutMs: (p.checkTimeoutSeconds ?? REVIEW_DEFAULTS.checkTimeoutSeconds) * 1000,
     reviewIdleMs: (p.reviewIdleSeconds ?? REVIEW_DEFAULTS.reviewIdleSeconds) * 1000,
     checkInMs: p.checkIn === undefined ? null : (durationSeconds(p.checkIn) ?? 0) * 1000,
+    hostLabel: p.hostLabel ?? null,
   };
 }
 

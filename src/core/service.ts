@@ -308,6 +308,8 @@ export class MissionControl {
     // Refused before the claim: nothing is written for a ticket whose agent cannot be started or judged.
     if (!found.ok) return found;
     const profile = found.value;
+    const refused = await this.labelRefusal(ticket);
+    if (refused) return refused;
     const plan = await this.planWorkspaceOf(ticket, profile);
     if (!plan.ok) return plan;
     // One claim per candidate directory: a pool slot another pickup took first is refused, and the next is tried.
@@ -427,10 +429,39 @@ export class MissionControl {
     return ok({ outcome: outcome.ok ? outcome.value : null, declined });
   }
 
-  /** Whether this host (carrying `labels`) may start `ticket`: it has no host label, or one of them. */
+  /** Whether this host (carrying `labels`) may start `ticket`: it needs no host label, or one of them. */
   private labelAllows(ticket: Ticket, labels: readonly string[]): boolean {
-    const label = ticket.hostLabel ?? null;
+    const label = this.labelNeeded(ticket);
     return label === null || labels.includes(label);
+  }
+
+  /**
+   * The host label `ticket` needs: its own, else its profile's (as this host's config has it); null: any host.
+   * A ticket whose profile is missing needs none here: its pickup is refused for the missing profile instead.
+   */
+  private labelNeeded(ticket: Ticket): string | null {
+    if (ticket.hostLabel != null) return ticket.hostLabel;
+    const profile = this.profileFor(ticket);
+    return profile.ok ? profile.value.hostLabel : null;
+  }
+
+  /**
+   * An operator's pickup on this host of a ticket that needs a label this host does not carry: `invalid`, before
+   * anything is written. This host's labels are the ones its daemon registered (`mcc --auto --label`).
+   */
+  private async labelRefusal(ticket: Ticket): Promise<Result<never> | null> {
+    const need = this.labelNeeded(ticket);
+    if (need === null) return null;
+    const { host, store } = this.deps;
+    const mine = (await store.listHosts()).find((h) => h.id === host)?.labels ?? [];
+    if (mine.includes(need)) return null;
+    const whose = ticket.hostLabel != null ? 'it' : `its profile ${ticket.profile}`;
+    const carries = mine.length === 0 ? 'no label' : `only ${mine.join(', ')}`;
+    return fail(
+      'invalid',
+      `${ticket.key} runs only on a host labelled ${need} (${whose} says so); this host (${host}) carries ${carries}` +
+        `; nothing was started: pick it up there (mcc pickup ${ticket.key} --on HOST), or run this host's daemon with --label ${need}`,
+    );
   }
 
   /** After the claim: prepare the workspace, start the session, record the agent, deliver the prompt if ready. */

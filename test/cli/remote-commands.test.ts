@@ -3,7 +3,7 @@
 // real /proc, one SQLite store), and the CLI waits for the result. Each simulated host is MCC_HOST on the same
 // machine: the hosts share one tmux socket here, which is fine since only B's daemon acts on B's runtimes.
 import { describe, expect, it } from 'vitest';
-import { useHarness, waitFor, type Harness } from '../runtime/helpers.js';
+import { demoProfile, useHarness, waitFor, type Harness } from '../runtime/helpers.js';
 
 const onHost = (host: string) => ({ env: { MCC_HOST: host } });
 
@@ -160,6 +160,51 @@ describe('--auto --pickup on several hosts', () => {
     expect(hostOf(gpu)).toBe('hostB');
     const hosts = JSON.parse((await h.must(['hosts', '--json'])).stdout) as { id: string; labels: string[] }[];
     expect(hosts.find((x) => x.id === 'hostB')?.labels).toEqual(['big', 'gpu']);
+  });
+
+  it('a profile’s host label keeps its tickets to hosts carrying it; a ticket’s own label wins; an operator’s pickup elsewhere is refused', async () => {
+    const h = useHarness({
+      profiles: { demo: { bootMs: 200, workMs: 60_000 } },
+      customProfiles: {
+        gpuDemo: { ...demoProfile({ bootMs: 200, workMs: 60_000 }), hostLabel: 'gpu' },
+      },
+    });
+    const onGpuProfile = await h.add('gpu by profile', ['--profile', 'gpuDemo']);
+    const overridden = await h.add('gpu profile, big ticket', ['--profile', 'gpuDemo', '--host-label', 'big']);
+    const hostOf = (k: string) => h.openRuntimes(k)[0]?.host ?? null;
+    // hostA carries no label: it takes neither, room or not.
+    const a = await h.mcc(['--auto', '--once', '--pickup', '--max-runtimes', '5'], onHost('hostA'));
+    expect(a.exitCode, a.stderr).toBe(0);
+    expect([hostOf(onGpuProfile), hostOf(overridden)]).toEqual([null, null]);
+    // An operator on hostA is refused too, before anything is written, and told where it can run.
+    const refused = await h.mcc(['pickup', onGpuProfile], onHost('hostA'));
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(
+      `${onGpuProfile} runs only on a host labelled gpu (its profile gpuDemo says so); this host (hostA) carries no label; nothing was started`,
+    );
+    expect(h.runtimes(onGpuProfile)).toEqual([]);
+    expect(await h.hasSession(`mc-${onGpuProfile}`)).toBe(false);
+    // hostB carries gpu: the profile's ticket runs there; the ticket that names big does not.
+    const b = await h.mcc(['--auto', '--once', '--pickup', '--max-runtimes', '5', '--label', 'gpu'], onHost('hostB'));
+    expect(b.exitCode, b.stderr).toBe(0);
+    expect([hostOf(onGpuProfile), hostOf(overridden)]).toEqual(['hostB', null]);
+    // hostC carries big only: the ticket's own label wins over its profile's.
+    const c = await h.mcc(['--auto', '--once', '--pickup', '--max-runtimes', '5', '--label', 'big'], onHost('hostC'));
+    expect(c.exitCode, c.stderr).toBe(0);
+    expect(hostOf(overridden)).toBe('hostC');
+    // An operator on a host whose daemon registered the label may pick such a ticket up by hand.
+    expect((await h.mcc(['retire', onGpuProfile], onHost('hostB'))).exitCode).toBe(0);
+    const byHand = await h.mcc(['pickup', onGpuProfile], onHost('hostB'));
+    expect(byHand.exitCode, byHand.stderr).toBe(0);
+    expect(hostOf(onGpuProfile)).toBe('hostB');
+  });
+
+  it('a profile’s host label is checked like a ticket’s: a bad one is a config error naming the profile', async () => {
+    const h = useHarness({ customProfiles: { odd: { command: ['sh'], hostLabel: 'has space' } } });
+    const r = await h.mcc(['list']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/profiles\.odd\.hostLabel/);
+    expect(r.stderr).toContain('1 to 64 letters, digits, dot, dash or underscore');
   });
 
   it('a bad --label or --host-label is refused with exit 2 naming it', async () => {
