@@ -4,7 +4,8 @@ import { realTimers, type TimerPort } from '../core/poller.js';
 // The command wake of a store that can tell a host its commands were queued (PostgreSQL's LISTEN/NOTIFY on
 // `mcc_commands`, delivered at commit): a daemon's wait ends at once instead of at its next poll. Any other
 // store gets the polling fallback. A notification is only a hint either way: the worker drains after every
-// wait, so one lost (the LISTEN connection was down) costs latency until the next pass, never a command.
+// wait, and the store wakes it once when its LISTEN connection is back after a loss, so a command queued
+// while that connection was down waits for the reconnect (within seconds), never for the next poll.
 
 /** A store that calls `fn` when a command is queued for `host` (PgStore); returns a function that stops it. */
 export interface CommandNotifications {

@@ -167,11 +167,19 @@ export class PgStore extends OpStore {
   }
   private listenerStarted = false;
 
-  /** Call `fn` whenever a command is queued for `host` (a hint: the caller still polls). */
+  /**
+   * Call `fn` whenever a command is queued for `host` (a hint: the caller still polls), and once each time the
+   * notification connection is back after a loss: a command queued while it was down was never notified.
+   */
   onCommandQueued(host: string, fn: () => void): () => void {
-    return this.listener.on(COMMANDS_CHANNEL, (payload) => {
+    const offNotify = this.listener.on(COMMANDS_CHANNEL, (payload) => {
       if (payload === host) fn();
     });
+    const offReconnect = this.listener.onReconnect(fn);
+    return () => {
+      offNotify();
+      offReconnect();
+    };
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 // The PostgreSQL adapter where it differs from SQLite: several connections (hosts) writing one store at once,
 // change notifications instead of a file's data_version, and a server that goes away under it. The domain
 // behaviour itself is the shared store suite's (run on both adapters).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { StorePort } from '../../src/core/store.port.js';
 import { openPgStore, type PgStore } from '../../src/store/ticket-store.pg.js';
 import { openSqliteStore } from '../../src/store/ticket-store.sqlite.js';
@@ -90,6 +91,59 @@ describe('PgStore', () => {
       (t) => t !== settled,
       5000,
     );
+  });
+
+  it('a command wake is called on NOTIFY for its host, and once when the notification connection is back after a loss', async () => {
+    const url = await server.createDatabase();
+    const daemon = await open(url);
+    const asker = await open(url);
+    let calls = 0;
+    const off = daemon.onCommandQueued('hostB', () => calls++);
+    const admin = new pg.Pool({ connectionString: url, max: 1 });
+    onTestFinished(() => admin.end());
+    const listeners = async () =>
+      (
+        await admin.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE application_name = 'mcc-listen' AND datname = current_database()`,
+        )
+      ).rows.map((r) => r.pid);
+    const first = await waitFor('the LISTEN connection', listeners, (p) => p.length === 1, 10_000);
+    const ticket = await newTicket(asker, 'commanded');
+    const enqueue = (host: string) =>
+      asker.enqueueCommand({
+        targetHost: host,
+        kind: 'adopt',
+        ticketKey: ticket.key,
+        args: {},
+        actor: 'test',
+        now: T0,
+        expiresAt: T0 + 60_000,
+        event: ev('queued'),
+      });
+    expect((await enqueue('hostA')).ok).toBe(true);
+    expect((await enqueue('hostB')).ok).toBe(true);
+    await waitFor(
+      'the NOTIFY for hostB',
+      () => calls,
+      (n) => n === 1,
+      5000,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(calls).toBe(1);
+    // The connection goes (an admin ends it): whatever is queued now is notified to nobody. Back again, the wake
+    // is called once, so the worker drains what it missed without waiting for its poll.
+    await admin.query('SELECT pg_terminate_backend($1)', [first[0]]);
+    await waitFor('a new LISTEN connection', listeners, (p) => p.length === 1 && p[0] !== first[0], 10_000);
+    await waitFor(
+      'the wake after the reconnect',
+      () => calls,
+      (n) => n === 2,
+      5000,
+    );
+    off();
+    expect((await enqueue('hostB')).ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(2);
   });
 
   it('a server restart under a live store: writes fail as store_failed while it is down, then work again', async () => {

@@ -22,6 +22,9 @@ export class PgListener {
   connected = false;
   /** Called whenever the connection is lost or (re)established: users treat that as "anything may have changed". */
   onReset: () => void = () => undefined;
+  /** Called each time LISTEN is in force again after a loss: what was notified meanwhile was missed. */
+  private readonly reconnected = new Set<() => void>();
+  private everConnected = false;
 
   constructor(
     private readonly loc: PgLocation,
@@ -40,6 +43,12 @@ export class PgListener {
     set.add(fn);
     this.start();
     return () => set.delete(fn);
+  }
+
+  /** Call `fn` each time the listener is back after a loss (not on the first connect); returns a remover. */
+  onReconnect(fn: () => void): () => void {
+    this.reconnected.add(fn);
+    return () => this.reconnected.delete(fn);
   }
 
   /** Connect (once) in the background; safe to call repeatedly. */
@@ -72,6 +81,8 @@ export class PgListener {
     this.connected = true;
     this.failures = 0;
     this.onReset();
+    if (this.everConnected) for (const fn of [...this.reconnected]) fn();
+    this.everConnected = true;
   }
 
   private lost(client: pg.Client, err: unknown): void {
