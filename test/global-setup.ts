@@ -1,4 +1,4 @@
-// Builds dist/ once before the suite: the end-to-end, failpoint, smoke and demo-agent tests run the
+// Builds dist/ once before the suite (tsc, then the bundled executable): the end-to-end, failpoint, smoke and demo-agent tests run the
 // compiled binary exactly as operators do. A type error anywhere fails the run here, with tsc's output.
 import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -12,10 +12,14 @@ export const DEMO_MAIN = join(DIST, 'demo-agent/main.js');
 
 export default function setup(): void {
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-  try {
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-  } catch (e) {
-    const err = e as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`build failed:\n${String(err.stdout ?? '')}${String(err.stderr ?? '')}`);
+  // As `npm run build`: tsc, then the bundle that replaces dist/cli/bin.js (the executable operators run).
+  const steps = [[tsc, '-p', 'tsconfig.build.json'], [join(DIST, 'scripts/bundle.js')]];
+  for (const argv of steps) {
+    try {
+      execFileSync(process.execPath, argv, { cwd: ROOT, stdio: 'pipe' });
+    } catch (e) {
+      const err = e as { stdout?: Buffer; stderr?: Buffer };
+      throw new Error(`build failed:\n${String(err.stdout ?? '')}${String(err.stderr ?? '')}`);
+    }
   }
 }
