@@ -56,6 +56,18 @@ async function world(states: Record<string, HostState> = { hostB: { kind: 'alive
   return { h, ctx, a, b, deskA, workerB, claimerB } satisfies World;
 }
 
+/** An operator's desk on host B itself: B's runtimes are its own, acted on at once. */
+function deskOnB(w: World): CommandDesk {
+  return new CommandDesk({
+    service: w.b,
+    store: w.ctx.store,
+    hosts: directory({}),
+    clock: w.ctx.deps.clock,
+    host: 'hostB',
+    actor: 'operator:bob',
+  });
+}
+
 /** A ticket picked up on host B: its session runs on the shared socket, its runtime row names hostB. */
 async function pickedUpOnB(w: World, title: string): Promise<{ key: string; runtimeId: number }> {
   const t = await w.b.createTicket({ title });
@@ -137,14 +149,7 @@ describe('a retire asked on host A for a runtime of host B', () => {
     const interrupted = await w.b.interrupt(key, { runtimeId: first });
     expect(!interrupted.ok && interrupted.message).toBe(`interrupt: ${moved}; nothing was interrupted`);
     // The desk, for a runtime of this host (a console's confirmed retire) and of another host (queued).
-    const deskB = new CommandDesk({
-      service: w.b,
-      store: w.ctx.store,
-      hosts: directory({}),
-      clock: w.ctx.deps.clock,
-      host: 'hostB',
-      actor: 'operator:bob',
-    });
+    const deskB = deskOnB(w);
     for (const desk of [deskB, w.deskA]) {
       const res = await desk.retire(key, { runtimeId: first });
       expect(!res.ok && res.message).toBe(`retire: ${moved}; nothing was done or queued`);
@@ -160,14 +165,7 @@ describe('a retire asked on host A for a runtime of host B', () => {
   it('runs on this host at once when the runtime is this host’s own', async () => {
     const w = await world();
     const { key } = await pickedUpOnB(w, 'local');
-    const deskB = new CommandDesk({
-      service: w.b,
-      store: w.ctx.store,
-      hosts: directory({}),
-      clock: w.ctx.deps.clock,
-      host: 'hostB',
-      actor: 'operator:bob',
-    });
+    const deskB = deskOnB(w);
     const res = await deskB.retire(key);
     expect(res.ok && res.value).toEqual({ where: 'local', value: `retired mc-${key}; ${key} -> todo` });
     expect(await w.h.hasSession(`mc-${key}`)).toBe(false);

@@ -12,6 +12,21 @@ afterEach(async () => {
 
 const running = (row: string) => /in_progress\s+(running|idle)\s/.test(row);
 
+/** A console (the test's `h`) whose one ticket MC-1 was picked up by its key and runs. */
+async function consoleWithMc1Running(title: string): Promise<ConsoleHarness> {
+  // An agent that works for ten minutes: on a loaded machine the default 5 s of work ended before the second
+  // key, the agent asked for review and the ticket was no longer in_progress.
+  const c = await startConsole({
+    profile: { command: [process.execPath, DEMO_MAIN, '--boot-ms', '200', '--work-ms', '600000'] },
+  });
+  h = c; // cleaned up after the test even when a wait below fails
+  await c.ctx.store.createTicket({ title, body: '', profile: 'demo', now: Date.now(), actor: 'test' });
+  await c.waitFor((f) => rowOf(f, 'MC-1') !== '', 'the ticket row');
+  c.press('ticket.pickup');
+  await c.waitFor((f) => running(rowOf(f, 'MC-1')), 'MC-1 running');
+  return c;
+}
+
 describe('console keys (real store, real tmux)', () => {
   it('an empty store says how to start; D loads demo tickets; p picks one up and its runtime appears', async () => {
     h = await startConsole();
@@ -64,15 +79,7 @@ describe('console keys (real store, real tmux)', () => {
   }, 60_000);
 
   it('retire asks first: n keeps the runtime, y kills it and the ticket goes back to todo', async () => {
-    // An agent that works for ten minutes: on a loaded machine the default 5 s of work ended before the second
-    // key, the agent asked for review and the ticket was no longer in_progress.
-    h = await startConsole({
-      profile: { command: [process.execPath, DEMO_MAIN, '--boot-ms', '200', '--work-ms', '600000'] },
-    });
-    await h.ctx.store.createTicket({ title: 'retire me', body: '', profile: 'demo', now: Date.now(), actor: 'test' });
-    await h.waitFor((f) => rowOf(f, 'MC-1') !== '', 'the ticket row');
-    h.press('ticket.pickup');
-    await h.waitFor((f) => running(rowOf(f, 'MC-1')), 'MC-1 running');
+    h = await consoleWithMc1Running('retire me');
 
     h.press('runtime.retire');
     await h.waitFor((f) => f.includes('Retire MC-1?') && f.includes('y retire'), 'the confirmation');
@@ -90,14 +97,9 @@ describe('console keys (real store, real tmux)', () => {
     expect(done).toContain('MC-1 -> todo');
     await expect(h.sock.tmux(['has-session', '-t', '=mc-MC-1'])).rejects.toThrow();
   }, 60_000);
+
   it('a confirmed retire acts on the runtime the question named: a newer one started meanwhile lives on', async () => {
-    h = await startConsole({
-      profile: { command: [process.execPath, DEMO_MAIN, '--boot-ms', '200', '--work-ms', '600000'] },
-    });
-    await h.ctx.store.createTicket({ title: 'moves on', body: '', profile: 'demo', now: Date.now(), actor: 'test' });
-    await h.waitFor((f) => rowOf(f, 'MC-1') !== '', 'the ticket row');
-    h.press('ticket.pickup');
-    await h.waitFor((f) => running(rowOf(f, 'MC-1')), 'MC-1 running');
+    h = await consoleWithMc1Running('moves on');
     const first = (await h.ctx.store.ticketDetail('MC-1'))!.runtimes[0]!.id;
 
     h.press('runtime.retire');
