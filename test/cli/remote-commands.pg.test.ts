@@ -1,19 +1,11 @@
 // With the PostgreSQL store, a command queued for a host wakes that host's daemon at once (LISTEN/NOTIFY on
 // mcc_commands): the daemon passes only every 30 s here, yet the command is done within seconds. Real
 // PostgreSQL (a throwaway server), real tmux on the harness's private socket, real mcc processes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { describe, expect, it } from 'vitest';
+import { usePostgres } from '../helpers/postgres.js';
 import { useHarness, waitFor } from '../runtime/helpers.js';
 
-let server: TestPostgres;
-
-beforeAll(async () => {
-  server = await startTestPostgres();
-}, 120_000);
-
-afterAll(async () => {
-  await server.destroy();
-});
+const cluster = usePostgres();
 
 interface DaemonLine {
   kind: string;
@@ -25,7 +17,7 @@ interface DaemonLine {
 describe('remote commands over PostgreSQL', () => {
   it('a command queued after the pass is run at once on NOTIFY, not at the next 30 s pass', async () => {
     const h = useHarness({ profiles: { demo: { bootMs: 200, workMs: 60_000 } } });
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const on = (host: string) => ({ env: { MCC_DB: url, MCC_HOST: host } });
     const key = (await h.must(['add', 'woken by a notification'], on('hostA'))).stdout.trim();
     await h.must(['pickup', key], on('hostB'));

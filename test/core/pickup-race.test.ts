@@ -6,12 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MissionControl } from '../../src/core/service.js';
 import type { StorePort } from '../../src/core/store.port.js';
 import { openPgStore } from '../../src/store/ticket-store.pg.js';
 import { openSqliteStore } from '../../src/store/ticket-store.sqlite.js';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { usePostgres } from '../helpers/postgres.js';
 import { testConfig } from './builders.js';
 import { FakeWorld } from './fake-world.js';
 
@@ -116,16 +116,10 @@ describe('two hosts racing --pickup over 200 tickets', () => {
   }, 120_000);
 
   describe('PostgreSQL', () => {
-    let server: TestPostgres;
-    beforeAll(async () => {
-      server = await startTestPostgres();
-    }, 120_000);
-    afterAll(async () => {
-      await server.destroy();
-    });
+    const cluster = usePostgres();
 
     it('two pools (one per host): every ticket exactly one runtime, claims SKIP LOCKED', async () => {
-      const url = await server.createDatabase();
+      const url = await cluster.server.createDatabase();
       const a = await openPgStore(url);
       const b = await openPgStore(url);
       try {

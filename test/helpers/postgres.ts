@@ -1,5 +1,6 @@
 // A throwaway PostgreSQL cluster per test file (src/bench/pg-cluster.ts, which the bench uses too): the caller
-// destroys it in afterAll.
+// destroys it in afterAll, or usePostgres() does both.
+import { afterAll, beforeAll } from 'vitest';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../src/bench/pg-cluster.js';
 
 export { freePort } from '../../src/bench/pg-cluster.js';
@@ -13,4 +14,21 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       `log ${pg.logFile}`,
   );
   return pg;
+}
+
+/** One throwaway cluster for the calling test file (or describe block): started before its tests, destroyed after. */
+export function usePostgres(): { readonly server: TestPostgres } {
+  let server: TestPostgres | null = null;
+  beforeAll(async () => {
+    server = await startTestPostgres();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.destroy();
+  });
+  return {
+    get server(): TestPostgres {
+      if (server === null) throw new Error('usePostgres: the cluster is not started (used outside a test?)');
+      return server;
+    },
+  };
 }

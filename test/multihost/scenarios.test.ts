@@ -71,6 +71,16 @@ async function hostState(from: SimHost, id: string): Promise<string | undefined>
   return rows.find((h) => h.id === id)?.state;
 }
 
+/** Wait (up to 30 s) until `mcc hosts` on `from` says host `id` is `state`. */
+async function untilHostState(from: SimHost, id: string, state: 'reachable' | 'unreachable'): Promise<void> {
+  await waitFor(
+    `${id} ${state} on ${from.id}`,
+    () => hostState(from, id),
+    (s) => s === state,
+    30_000,
+  );
+}
+
 beforeAll(async () => {
   server = await startTestPostgres();
   url = await server.createDatabase();
@@ -147,12 +157,7 @@ describe.sequential('three hosts, one store', () => {
   it("kill -9 of B's daemon: after hostTtlSeconds B is UNREACHABLE on A, and nothing of B is closed or respawned", async () => {
     const { a, b } = hosts;
     await b.kill9Daemons();
-    await waitFor(
-      'B unreachable on A',
-      () => hostState(a, 'host-b'),
-      (s) => s === 'unreachable',
-      30_000,
-    );
+    await untilHostState(a, 'host-b', 'unreachable');
     // Several passes of A's and C's daemons later, B's runtime stands as it was.
     await new Promise((r) => setTimeout(r, 2 * HOST_TTL_S * 1000));
     const rts = await runtimesOf('MC-4');
@@ -168,12 +173,7 @@ describe.sequential('three hosts, one store', () => {
     const { a, b } = hosts;
     const before = await runtimesOf('MC-4');
     b.startDaemon(['--interval', '0.5']);
-    await waitFor(
-      'B reachable again',
-      () => hostState(a, 'host-b'),
-      (s) => s === 'reachable',
-      30_000,
-    );
+    await untilHostState(a, 'host-b', 'reachable');
     await new Promise((r) => setTimeout(r, 2000));
     const after = await runtimesOf('MC-4');
     expect(after).toHaveLength(1);
@@ -190,12 +190,7 @@ describe.sequential('three hosts, one store', () => {
     expect((await runtimesOf('MC-4'))[0]?.status).not.toBe('closed');
 
     await b.kill9Daemons();
-    await waitFor(
-      'B unreachable on A',
-      () => hostState(a, 'host-b'),
-      (s) => s === 'unreachable',
-      30_000,
-    );
+    await untilHostState(a, 'host-b', 'unreachable');
     const forgot = await a.run(['host', 'forget', 'host-b', '--yes']);
     expect(forgot.code, forgot.stderr + forgot.stdout).toBe(0);
     const closed = await runtimesOf('MC-4');
@@ -231,12 +226,7 @@ describe.sequential('three hosts, one store', () => {
     await server.restart();
     await new Promise((r) => setTimeout(r, 2000));
     for (const h of [a, b, c]) {
-      await waitFor(
-        `${h.id} reachable after the restart`,
-        () => hostState(a, h.id),
-        (s) => s === 'reachable',
-        30_000,
-      );
+      await untilHostState(a, h.id, 'reachable');
     }
     // And they act: a retire on A of C's runtime still goes through C's daemon.
     const r = await a.run(['retire', 'MC-3'], { timeoutMs: 60_000 });

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/store/migrations.js';
 import {
   createPgPool,
@@ -13,22 +13,14 @@ import {
 import { migratePg, PG_SCHEMA_VERSION } from '../../src/store/pg/migrations.js';
 import { toPg } from '../../src/store/pg/sql.js';
 import { openSqliteStore } from '../../src/store/ticket-store.sqlite.js';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { usePostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 import { tempDir } from './helpers.js';
 
 // The PostgreSQL foundation against a real throwaway cluster (one per file, a fresh database per test).
 
-let server: TestPostgres;
+const cluster = usePostgres();
 const pools: pg.Pool[] = [];
-
-beforeAll(async () => {
-  server = await startTestPostgres();
-});
-
-afterAll(async () => {
-  await server.destroy();
-});
 
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.end().catch(() => undefined)));
@@ -109,7 +101,7 @@ describe('migratePg', () => {
       lite.close();
     }
 
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const p = pool(url);
     await migrateWith(p, url);
     expect(await tablesOf(p)).toEqual(liteTables);
@@ -145,7 +137,7 @@ describe('migratePg', () => {
   });
 
   it('keeps the CHECKs and the one-open-runtime rule', async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const p = pool(url);
     await migrateWith(p, url);
     const now = new Date(0).toISOString();
@@ -170,7 +162,7 @@ describe('migratePg', () => {
   });
 
   it('is a no-op the second time', async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const p = pool(url);
     await migrateWith(p, url);
     const before = await fingerprint(p);
@@ -179,7 +171,7 @@ describe('migratePg', () => {
   });
 
   it('two pools migrating one empty database at once end with one schema at version N', async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const a = pool(url);
     const b = pool(url);
     await Promise.all([migrateWith(a, url), migrateWith(b, url)]);
@@ -191,7 +183,7 @@ describe('migratePg', () => {
   });
 
   it('refuses, untouched, a database written by a newer mcc', async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const p = pool(url);
     await migrateWith(p, url);
     await p.query(`UPDATE meta SET value = $1 WHERE key = 'schema_version'`, [String(PG_SCHEMA_VERSION + 1)]);
@@ -208,7 +200,7 @@ describe('migratePg', () => {
   });
 
   it("refuses, untouched, a database that is not mcc's", async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const p = pool(url);
     await p.query(`CREATE TABLE foo (id int)`);
     await p.query(`CREATE TABLE meta (name text)`);
@@ -221,7 +213,7 @@ describe('migratePg', () => {
 
 describe('pool and placeholders', () => {
   it('reads int8 as a number, and refuses one beyond 2^53 rather than round it', async () => {
-    const p = pool(await server.createDatabase());
+    const p = pool(await cluster.server.createDatabase());
     const r = await p.query<{ a: number; c: number }>(
       `SELECT 9007199254740991::bigint AS a, count(*) AS c FROM pg_class`,
     );
@@ -233,7 +225,7 @@ describe('pool and placeholders', () => {
   });
 
   it('runs translated statements: a repeated @name is one parameter, ? in a literal is text', async () => {
-    const p = pool(await server.createDatabase());
+    const p = pool(await cluster.server.createDatabase());
     const q = toPg(`SELECT @a::int + @a::int AS s, '?@a' AS lit, @b::text AS b`, { a: 20, b: 'x' });
     const r = await p.query(q);
     expect(r.rows[0]).toEqual({ s: 40, lit: '?@a', b: 'x' });
@@ -242,7 +234,7 @@ describe('pool and placeholders', () => {
   });
 
   it('sets application_name and the timeouts on every connection', async () => {
-    const p = pool(await server.createDatabase(), { statementTimeoutMs: 1234, lockTimeoutMs: 567 });
+    const p = pool(await cluster.server.createDatabase(), { statementTimeoutMs: 1234, lockTimeoutMs: 567 });
     const r = await p.query<{ app: string; st: string; lt: string }>(
       `SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS st,
               current_setting('lock_timeout') AS lt`,
@@ -253,13 +245,13 @@ describe('pool and placeholders', () => {
 
 describe('connection loss', () => {
   it('a server restart under idle and checked-out connections is reported, never an unhandled error', async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const reported: string[] = [];
     const p = pool(url, { onConnectionError: (m) => reported.push(m) });
     const held = await p.connect();
     const idle = await p.connect();
     idle.release();
-    await server.restart();
+    await cluster.server.restart();
     await waitFor(
       'the idle connection loss to be reported',
       () => reported.length,
@@ -273,7 +265,7 @@ describe('connection loss', () => {
 
 describe('withPgTransaction', () => {
   it('retries the whole fn after a serialization failure and returns the retried result', async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const p = pool(url);
     await p.query(`CREATE TABLE t (v int)`);
     // Write skew: both read the empty table, both insert; serializable lets only one commit as it was.
@@ -305,7 +297,7 @@ describe('withPgTransaction', () => {
   });
 
   it('rethrows what fn throws (a refusal, a bug) after rolling back', async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const p = pool(url);
     await p.query(`CREATE TABLE t (v int)`);
     await expect(
@@ -323,11 +315,11 @@ describe('withPgTransaction', () => {
   });
 
   it('succeeds after a server restart between transactions, within the deadline', async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const p = pool(url);
     const one = async (c: pg.PoolClient) => (await c.query<{ n: number }>(`SELECT 1::bigint AS n`)).rows[0]?.n;
     expect(await withPgTransaction(p, { isolation: 'serializable' }, one)).toMatchObject({ kind: 'ok', value: 1 });
-    await server.stop();
+    await cluster.server.stop();
     let retries = 0;
     const pending = withPgTransaction(p, { isolation: 'serializable' }, one, {
       deadlineMs: 30_000,
@@ -339,17 +331,17 @@ describe('withPgTransaction', () => {
       () => retries,
       (n) => n > 0,
     );
-    await server.start();
+    await cluster.server.start();
     const outcome = await pending;
     expect(outcome).toMatchObject({ kind: 'ok', value: 1 });
     expect(outcome.kind === 'ok' && outcome.attempts).toBeGreaterThan(1);
   });
 
   it("reports a server that stays down as 'unavailable', without the password", async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const p = pool(url);
     await p.query('SELECT 1');
-    await server.stop();
+    await cluster.server.stop();
     try {
       const outcome = await withPgTransaction(p, { isolation: 'repeatable read', readOnly: true }, async () => 1, {
         deadlineMs: 500,
@@ -359,12 +351,12 @@ describe('withPgTransaction', () => {
       expect(outcome.kind === 'unavailable' && outcome.attempts).toBeGreaterThan(1);
       expect(JSON.stringify(outcome)).not.toContain(new URL(url).password);
     } finally {
-      await server.start();
+      await cluster.server.start();
     }
   });
 
   it("reports a connection lost during COMMIT as 'unknown', never retried", async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const p = pool(url, { statementTimeoutMs: 60_000 });
     // A deferred constraint trigger makes COMMIT itself slow, so the backend can be cut off mid-COMMIT.
     await p.query(`
@@ -404,12 +396,12 @@ describe('withPgTransaction', () => {
   });
 
   it('a SIGKILLed server recovers on start, and committed work survives it', async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const p = pool(url);
     await p.query(`CREATE TABLE t (v int)`);
     await withPgTransaction(p, { isolation: 'serializable' }, (c) => c.query(`INSERT INTO t VALUES (7)`));
-    await server.kill9();
-    await server.start();
+    await cluster.server.kill9();
+    await cluster.server.start();
     const outcome = await withPgTransaction(p, { isolation: 'serializable' }, async (c) => {
       return (await c.query<{ v: number }>(`SELECT v FROM t`)).rows;
     });
@@ -419,10 +411,10 @@ describe('withPgTransaction', () => {
 
 describe('locations', () => {
   it('never shows the password: redacted location and failure messages', async () => {
-    const url = await server.createDatabase();
+    const url = await cluster.server.createDatabase();
     const password = decodeURIComponent(new URL(url).password);
     const l = loc(url);
-    expect(l.redacted).toBe(`postgres://postgres@127.0.0.1:${server.port}/${l.database}`);
+    expect(l.redacted).toBe(`postgres://postgres@127.0.0.1:${cluster.server.port}/${l.database}`);
     expect(l.redacted).not.toContain(password);
     // A wrong password: a 'fault' outcome, named, without either password in it.
     const wrong = url.replace(password, 'not-the-password');
